@@ -1,0 +1,69 @@
+/**
+ * Turn a message into one wire line (without CRLF).
+ *
+ * The last parameter always gets a ':' (as InspIRCd does): human text, lists of
+ * names and single words read the same to every parser, and a naive client that
+ * splits on " :" finds the text where it expects it.
+ *
+ * The body (everything after the tags) is held to 510 bytes so that with CRLF it
+ * fits the 512-byte limit: a relayed line grows by the source prefix the server
+ * adds, and the excess is cut from the last parameter at a UTF-8 boundary.
+ */
+import type { IrcMessage, Tags } from './message.js';
+
+export const MAX_BODY_BYTES = 510;
+
+export function serializeMessage(msg: IrcMessage): string {
+  const body = serializeBody(msg.source, msg.command, msg.params);
+  return msg.tags && msg.tags.size > 0 ? `@${serializeTags(msg.tags)} ${body}` : body;
+}
+
+export function serializeBody(source: string | null, command: string, params: readonly string[]): string {
+  let head = source ? `:${source} ${command}` : command;
+  const n = params.length;
+  if (n === 0) return head;
+  for (let k = 0; k < n - 1; k++) head += ' ' + params[k];
+  head += ' :';
+  const last = params[n - 1] as string;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short lines skip the byte count.
+  if ((head.length + last.length) * 3 <= MAX_BODY_BYTES) return head + last;
+  const headBytes = Buffer.byteLength(head);
+  const room = MAX_BODY_BYTES - headBytes;
+  if (room <= 0) return head;
+  return head + truncateUtf8(last, room);
+}
+
+/** The longest prefix of `text` whose UTF-8 encoding fits in `maxBytes`, never splitting a character. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  const bytes = Buffer.from(text);
+  let cut = maxBytes;
+  // Step back over continuation bytes (10xxxxxx) so the cut lands on a character start.
+  while (cut > 0 && ((bytes[cut] as number) & 0xc0) === 0x80) cut--;
+  return bytes.toString('utf8', 0, cut);
+}
+
+export function serializeTags(tags: Tags): string {
+  let out = '';
+  for (const [key, value] of tags) {
+    if (out.length > 0) out += ';';
+    out += value === '' ? key : `${key}=${escapeTagValue(value)}`;
+  }
+  return out;
+}
+
+export function escapeTagValue(value: string): string {
+  if (!/[;\s\\]/.test(value)) return value;
+  let out = '';
+  for (const ch of value) {
+    switch (ch) {
+      case ';': out += '\\:'; break;
+      case ' ': out += '\\s'; break;
+      case '\\': out += '\\\\'; break;
+      case '\r': out += '\\r'; break;
+      case '\n': out += '\\n'; break;
+      default: out += ch;
+    }
+  }
+  return out;
+}
