@@ -1,0 +1,139 @@
+/**
+ * A channel: its members with their status, its modes, lists and topic, and
+ * the rules for who may join and who may speak. Pure and synchronous.
+ */
+import type { Folder } from '../protocol/casemap.js';
+import { wildcardMatch } from '../protocol/wildcard.js';
+import type { User } from './user.js';
+
+/** Member status bits, highest rank first. */
+export const OP = 1;
+export const VOICE = 2;
+
+/** Status modes in rank order, their bits and their NAMES prefixes (PREFIX=(ov)@+). */
+export const STATUS_MODES = [
+  { mode: 'o', bit: OP, prefix: '@' },
+  { mode: 'v', bit: VOICE, prefix: '+' },
+] as const;
+
+/** Channel modes without a parameter (CHANMODES type D). */
+export const FLAG_MODES = 'imnst';
+/** List modes (type A): bans, ban exceptions, invite exceptions. */
+export const LIST_MODES = 'beI';
+export type ListMode = 'b' | 'e' | 'I';
+
+export interface ListEntry {
+  mask: string;
+  setBy: string;
+  setAt: number;
+}
+
+export type JoinRefusal = 'banned' | 'invite-only' | 'bad-key' | 'full';
+export type SpeakRefusal = 'no-external' | 'moderated' | 'banned';
+
+export class Channel {
+  topic = '';
+  topicSetBy = '';
+  topicSetAt = 0;
+  /** Member -> status bits (OP, VOICE). Insertion order is join order. */
+  readonly members = new Map<User, number>();
+  readonly flags = new Set<string>();
+  key: string | null = null;
+  limit: number | null = null;
+  readonly lists: Record<ListMode, ListEntry[]> = { b: [], e: [], I: [] };
+  /** Users invited since they last joined; an invite lets them past +i. */
+  readonly invited = new Set<User>();
+
+  constructor(
+    public name: string,
+    public folded: string,
+    /** Unix seconds. */
+    readonly createdAt: number,
+  ) {}
+
+  has(user: User): boolean {
+    return this.members.has(user);
+  }
+
+  status(user: User): number {
+    return this.members.get(user) ?? 0;
+  }
+
+  isOp(user: User): boolean {
+    return (this.status(user) & OP) !== 0;
+  }
+
+  /** Op or voice: may speak through +m and bans. */
+  isVoicedOrOp(user: User): boolean {
+    return (this.status(user) & (OP | VOICE)) !== 0;
+  }
+
+  /** The NAMES prefix of a member: only the highest, or all of them for multi-prefix. */
+  prefixOf(user: User, all = false): string {
+    const bits = this.status(user);
+    if (bits === 0) return '';
+    let out = '';
+    for (const s of STATUS_MODES) {
+      if ((bits & s.bit) === 0) continue;
+      if (!all) return s.prefix;
+      out += s.prefix;
+    }
+    return out;
+  }
+
+  /** Does any entry of list `mode` match this user? Masks are stored as given and folded here. */
+  matchesList(mode: ListMode, user: User, fold: Folder): boolean {
+    const list = this.lists[mode];
+    if (list.length === 0) return false;
+    const target = fold(user.mask);
+    for (const entry of list) if (wildcardMatch(fold(entry.mask), target)) return true;
+    return false;
+  }
+
+  isBanned(user: User, fold: Folder): boolean {
+    return this.matchesList('b', user, fold) && !this.matchesList('e', user, fold);
+  }
+
+  /** Why `user` may not join with `key`, or null if they may. */
+  joinRefusal(user: User, key: string | undefined, fold: Folder): JoinRefusal | null {
+    // An invite from a member lets the user past every restriction, as InspIRCd's
+    // invitebypassmodes does: the inviter vouched for them.
+    if (this.invited.has(user)) return null;
+    if (this.isBanned(user, fold)) return 'banned';
+    if (this.flags.has('i') && !this.matchesList('I', user, fold)) return 'invite-only';
+    if (this.key !== null && key !== this.key) return 'bad-key';
+    if (this.limit !== null && this.members.size >= this.limit) return 'full';
+    return null;
+  }
+
+  /** Why `user` may not send to the channel, or null if they may. */
+  speakRefusal(user: User, fold: Folder): SpeakRefusal | null {
+    const bits = this.members.get(user);
+    if (bits === undefined && this.flags.has('n')) return 'no-external';
+    if (bits !== undefined && (bits & (OP | VOICE)) !== 0) return null;
+    if (this.flags.has('m')) return 'moderated';
+    if (this.isBanned(user, fold)) return 'banned';
+    return null;
+  }
+
+  /** Secret channels are hidden from non-members in LIST, WHOIS, NAMES and WHO. */
+  isVisibleTo(user: User): boolean {
+    return !this.flags.has('s') || this.members.has(user);
+  }
+
+  /** `+ntk key` style mode string; the key and limit are shown to members only. */
+  modeString(showParams: boolean): { modes: string; params: string[] } {
+    let modes = '+';
+    const params: string[] = [];
+    for (const m of FLAG_MODES) if (this.flags.has(m)) modes += m;
+    if (this.key !== null) {
+      modes += 'k';
+      if (showParams) params.push(this.key);
+    }
+    if (this.limit !== null) {
+      modes += 'l';
+      if (showParams) params.push(String(this.limit));
+    }
+    return { modes, params };
+  }
+}

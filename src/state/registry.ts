@@ -1,0 +1,140 @@
+/**
+ * The server's view of who is here: users by casefolded nick, channels by
+ * casefolded name, and the counters LUSERS reports. Every method is
+ * synchronous, so each command sees and leaves a consistent state.
+ *
+ * In a single-node setup this is also the NameDirectory: the authority on
+ * which nick and channel names are taken.
+ */
+import { makeFolder, type Casemapping, type Folder } from '../protocol/casemap.js';
+import { Channel } from './channel.js';
+import type { User } from './user.js';
+
+export class Registry {
+  readonly fold: Folder;
+  /** Every claimed nick, including those of users still registering. */
+  private readonly nicks = new Map<string, User>();
+  readonly channels = new Map<string, Channel>();
+  /** Registered users, in registration order. */
+  readonly users = new Set<User>();
+  private invisible = 0;
+  private opers = 0;
+  /** Highest number of registered users seen at once. */
+  maxUsers = 0;
+
+  constructor(readonly casemapping: Casemapping) {
+    this.fold = makeFolder(casemapping);
+  }
+
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  get invisibleCount(): number {
+    return this.invisible;
+  }
+
+  get operCount(): number {
+    return this.opers;
+  }
+
+  /** A registered user by nick. */
+  findUser(nick: string): User | undefined {
+    const user = this.nicks.get(this.fold(nick));
+    return user?.registered ? user : undefined;
+  }
+
+  findChannel(name: string): Channel | undefined {
+    return this.channels.get(this.fold(name));
+  }
+
+  /**
+   * Take `nick` for `user` (registered or not), releasing their old one.
+   * Returns false when somebody else holds it. A change of case only is allowed.
+   */
+  claimNick(user: User, nick: string): boolean {
+    const folded = this.fold(nick);
+    const holder = this.nicks.get(folded);
+    if (holder !== undefined && holder !== user) return false;
+    if (this.nicks.get(user.folded) === user) this.nicks.delete(user.folded);
+    this.nicks.set(folded, user);
+    user.setNick(nick, folded);
+    return true;
+  }
+
+  /** The user finished registration: count them. */
+  register(user: User, now: number): void {
+    user.registered = true;
+    user.signonAt = now;
+    user.lastSpokeAt = now;
+    this.users.add(user);
+    if (user.isInvisible) this.invisible++;
+    if (user.isOper) this.opers++;
+    if (this.users.size > this.maxUsers) this.maxUsers = this.users.size;
+  }
+
+  /** Forget a user entirely: their channels (removing those left empty), invites, nick, the counters. */
+  remove(user: User): void {
+    for (const channel of user.channels) this.leave(user, channel);
+    for (const channel of user.invitedTo) channel.invited.delete(user);
+    user.invitedTo.clear();
+    if (this.nicks.get(user.folded) === user) this.nicks.delete(user.folded);
+    if (this.users.delete(user)) {
+      if (user.isInvisible) this.invisible--;
+      if (user.isOper) this.opers--;
+    }
+  }
+
+  /** Set or clear a user mode, keeping the invisible and oper counters right. Returns whether it changed. */
+  setUserMode(user: User, mode: string, on: boolean): boolean {
+    if (user.modes.has(mode) === on) return false;
+    if (on) user.modes.add(mode);
+    else user.modes.delete(mode);
+    if (user.registered) {
+      const delta = on ? 1 : -1;
+      if (mode === 'i') this.invisible += delta;
+      if (mode === 'o') this.opers += delta;
+    }
+    return true;
+  }
+
+  /** The channel called `name`, created (empty) if it does not exist yet. */
+  channelFor(name: string, now: number): { channel: Channel; created: boolean } {
+    const folded = this.fold(name);
+    const existing = this.channels.get(folded);
+    if (existing) return { channel: existing, created: false };
+    const channel = new Channel(name, folded, now);
+    this.channels.set(folded, channel);
+    return { channel, created: true };
+  }
+
+  join(user: User, channel: Channel, status: number): void {
+    channel.members.set(user, status);
+    channel.invited.delete(user);
+    user.invitedTo.delete(channel);
+    user.channels.add(channel);
+  }
+
+  invite(user: User, channel: Channel): void {
+    channel.invited.add(user);
+    user.invitedTo.add(channel);
+  }
+
+  /** Remove `user` from `channel`; an empty channel ceases to exist, with its pending invites. */
+  leave(user: User, channel: Channel): void {
+    channel.members.delete(user);
+    user.channels.delete(channel);
+    if (channel.members.size > 0) return;
+    this.channels.delete(channel.folded);
+    for (const invitee of channel.invited) invitee.invitedTo.delete(channel);
+    channel.invited.clear();
+  }
+
+  /** Everyone sharing at least one channel with `user`, each once, without `user`. */
+  peersOf(user: User): Set<User> {
+    const peers = new Set<User>();
+    for (const channel of user.channels) for (const member of channel.members.keys()) peers.add(member);
+    peers.delete(user);
+    return peers;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * A user as the rest of the network sees it. Local users have an endpoint
+ * (their session); users of other nodes (later, over the bus) have none and an
+ * origin naming their node.
+ */
+import type { Outgoing } from '../protocol/outgoing.js';
+import type { Channel } from './channel.js';
+
+/** Where messages for a user go. The server's session implements it; tests use a recorder. */
+export interface Endpoint {
+  send(out: Outgoing): void;
+}
+
+/** User modes Obrol knows: invisible, operator, wallops. */
+export const USER_MODES = 'iow';
+
+export class User {
+  nick = '*';
+  /** The casefolded nick: the key of the registry's nick map. */
+  folded = '*';
+  username = '';
+  realname = '';
+  /** Shown to other users. */
+  host: string;
+  /** The real address, shown only to opers and the user themself. */
+  readonly ip: string;
+  readonly modes = new Set<string>();
+  away: string | null = null;
+  readonly channels = new Set<Channel>();
+  /** Channels holding an unused invite for this user (so it can be dropped when they leave). */
+  readonly invitedTo = new Set<Channel>();
+  registered = false;
+  /** Unix seconds. */
+  signonAt = 0;
+  /** Unix seconds of the last message sent (for WHOIS idle). */
+  lastSpokeAt = 0;
+  /** The oper block name after a successful OPER. */
+  operName: string | null = null;
+  private cachedMask: string | null = null;
+
+  constructor(
+    readonly id: string,
+    ip: string,
+    host: string,
+    readonly origin: string,
+    public endpoint: Endpoint | null,
+  ) {
+    this.ip = ip;
+    this.host = host;
+  }
+
+  /** nick!user@host, the source of everything this user sends. */
+  get mask(): string {
+    if (this.cachedMask === null) this.cachedMask = `${this.nick}!${this.username}@${this.host}`;
+    return this.cachedMask;
+  }
+
+  setNick(nick: string, folded: string): void {
+    this.nick = nick;
+    this.folded = folded;
+    this.cachedMask = null;
+  }
+
+  setUsername(username: string): void {
+    this.username = username;
+    this.cachedMask = null;
+  }
+
+  get isOper(): boolean {
+    return this.modes.has('o');
+  }
+
+  get isInvisible(): boolean {
+    return this.modes.has('i');
+  }
+
+  /** `+iw` style, sorted in USER_MODES order; `+` alone when none. */
+  modeString(): string {
+    let out = '+';
+    for (const m of USER_MODES) if (this.modes.has(m)) out += m;
+    return out;
+  }
+}
