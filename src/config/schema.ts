@@ -1,0 +1,109 @@
+/**
+ * The configuration schema: every key, its type, its bounds and its default.
+ * The defaults are what `npm start` runs with when there is no file at all;
+ * conf/obrol.yaml documents each key.
+ *
+ * zod validates and fills defaults in one pass and names the path of a bad
+ * key; unknown keys are errors, so a typo never silently does nothing.
+ */
+import { z } from 'zod';
+import { CASEMAPPINGS } from '../protocol/casemap.js';
+import { isPasswordHash } from './password.js';
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const seconds = (min: number, max: number) => z.number().min(min).max(max);
+
+const hostname = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, 'must be a host name: letters, digits, dots and dashes')
+  .refine((name) => name.includes('.'), 'must contain a dot, so clients can tell it from a nick');
+
+const passwordHash = z
+  .string()
+  .refine(isPasswordHash, 'must be a password hash made with `obrol hash-password`, never the password itself');
+
+const userModes = z.string().regex(/^\+?[iw]*$/, 'may only contain the user modes i and w, e.g. "+i"');
+
+const serverSchema = z.strictObject({
+  name: hostname.default('obrol.local'),
+  network: z.string().regex(/^[^\s]{1,32}$/, 'must be 1 to 32 characters without spaces').default('Obrol'),
+  description: z.string().max(120).default('Obrol IRC server'),
+  motd_file: z.string().nullable().default('motd.txt'),
+  password: passwordHash.nullable().default(null),
+  casemapping: z.enum(CASEMAPPINGS).default('rfc1459'),
+  default_user_modes: userModes.default(''),
+});
+
+const adminSchema = z.strictObject({
+  location: z.string().max(200).default('Somewhere on the internet'),
+  organisation: z.string().max(200).default('An Obrol network'),
+  email: z.string().max(200).default('admin@obrol.local'),
+});
+
+const channelsSchema = z.strictObject({
+  default_modes: z.string().regex(/^\+?[imnst]*$/, 'may only contain the channel modes i, m, n, s and t, e.g. "+nt"').default('+nt'),
+});
+
+const listenSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: int(0, 65535).default(6667),
+});
+
+const limitsSchema = z.strictObject({
+  nick_length: int(1, 64).default(32),
+  user_length: int(1, 64).default(16),
+  channel_length: int(2, 200).default(64),
+  topic_length: int(1, 400).default(390),
+  kick_length: int(1, 400).default(390),
+  away_length: int(1, 400).default(390),
+  key_length: int(1, 100).default(23),
+  channels_per_user: int(1, 10000).default(50),
+  targets: int(1, 100).default(4),
+  list_entries: int(1, 10000).default(100),
+  modes_per_command: int(1, 100).default(6),
+  whowas_entries: int(0, 1_000_000).default(1000),
+  send_queue_bytes: int(4096, 64 * 1024 * 1024).default(1024 * 1024),
+});
+
+const timeoutsSchema = z.strictObject({
+  registration: seconds(1, 3600).default(60),
+  ping_interval: seconds(1, 3600).default(120),
+  ping_timeout: seconds(1, 3600).default(60),
+});
+
+const operSchema = z.strictObject({
+  name: z.string().regex(/^[^\s]{1,64}$/, 'must be 1 to 64 characters without spaces'),
+  password: passwordHash,
+  hosts: z.array(z.string().min(1)).min(1).default(['*@*']),
+});
+
+const logSchema = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  message_text: z.boolean().default(false),
+});
+
+export const configSchema = z
+  .strictObject({
+    server: serverSchema.prefault({}),
+    admin: adminSchema.prefault({}),
+    listen: listenSchema.prefault({}),
+    channels: channelsSchema.prefault({}),
+    limits: limitsSchema.prefault({}),
+    timeouts: timeoutsSchema.prefault({}),
+    opers: z.array(operSchema).default([]),
+    log: logSchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.opers.forEach((oper, index) => {
+      if (seen.has(oper.name)) ctx.addIssue({ code: 'custom', path: ['opers', index, 'name'], message: `duplicate oper name "${oper.name}"` });
+      seen.add(oper.name);
+    });
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = Readonly<z.output<typeof configSchema>>;
+export type OperBlock = Config['opers'][number];
