@@ -1,0 +1,140 @@
+/**
+ * Bytes to lines. Accepts CRLF, bare LF (netcat) and bare CR as line ends,
+ * skips empty lines, strips telnet IAC negotiation and NUL bytes (so the real
+ * `telnet` program works), and enforces the size limits:
+ *
+ * - the message body (everything after the tags) may be 510 bytes plus CRLF;
+ * - the tag section a client sends may be 4096 bytes including '@' and the space
+ *   (https://ircv3.net/specs/extensions/message-tags#size-limit).
+ *
+ * An oversized line is reported as 'too-long' (the caller answers 417) and never
+ * split or half-processed. A partial line that grows past the largest legal line
+ * is cut off: its bytes are thrown away up to the next line end, so memory stays
+ * bounded whatever the peer sends.
+ */
+import { isUtf8 } from 'node:buffer';
+
+export const MAX_BODY_BYTES = 510;
+export const MAX_CLIENT_TAG_BYTES = 4096;
+/** The longest legal line without its terminator. */
+export const MAX_LINE_BYTES = MAX_CLIENT_TAG_BYTES + MAX_BODY_BYTES;
+
+const CR = 0x0d;
+const LF = 0x0a;
+const NUL = 0x00;
+const SPACE = 0x20;
+const AT = 0x40;
+
+// Telnet (RFC 854) bytes.
+const IAC = 0xff;
+const SB = 0xfa;
+const SE = 0xf0;
+const WILL = 0xfb;
+
+export type LineProblem = 'too-long' | null;
+export type LineHandler = (line: string, problem: LineProblem, validUtf8: boolean) => void;
+
+const enum Telnet {
+  Data,
+  Command,
+  Option,
+  Sub,
+  SubCommand,
+}
+
+export class LineFramer {
+  private partial: Buffer | null = null;
+  private discarding = false;
+  private telnet = Telnet.Data;
+
+  /** Feed a chunk; `onLine` is called synchronously for each complete line, in order. */
+  push(chunk: Buffer, onLine: LineHandler): void {
+    let data = chunk;
+    if (this.telnet !== Telnet.Data || data.indexOf(IAC) >= 0 || data.indexOf(NUL) >= 0) data = this.stripTelnet(data);
+    if (this.partial !== null) {
+      data = Buffer.concat([this.partial, data]);
+      this.partial = null;
+    }
+    const n = data.length;
+    let pos = 0;
+    let lf = data.indexOf(LF, pos);
+    let cr = data.indexOf(CR, pos);
+    while (pos < n) {
+      if (lf >= 0 && lf < pos) lf = data.indexOf(LF, pos);
+      if (cr >= 0 && cr < pos) cr = data.indexOf(CR, pos);
+      const end = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+      if (end < 0) break;
+      if (this.discarding) {
+        this.discarding = false;
+        onLine('', 'too-long', true);
+      } else if (end > pos) {
+        this.emit(data, pos, end, onLine);
+      }
+      pos = end + 1;
+    }
+    if (pos >= n) return;
+    if (this.discarding) return;
+    if (n - pos > MAX_LINE_BYTES) {
+      this.discarding = true;
+      return;
+    }
+    // Copy the tail so a small partial line does not pin the whole socket chunk.
+    this.partial = Buffer.from(data.subarray(pos));
+  }
+
+  /** Bytes held for an incomplete line. */
+  get pendingBytes(): number {
+    return this.partial?.length ?? 0;
+  }
+
+  private emit(data: Buffer, start: number, end: number, onLine: LineHandler): void {
+    let bodyStart = start;
+    if (data[start] === AT) {
+      let space = data.indexOf(SPACE, start);
+      if (space < 0 || space > end) space = end;
+      if (space + 1 - start > MAX_CLIENT_TAG_BYTES) {
+        onLine('', 'too-long', true);
+        return;
+      }
+      bodyStart = space;
+      while (bodyStart < end && data[bodyStart] === SPACE) bodyStart++;
+    }
+    if (end - bodyStart > MAX_BODY_BYTES) {
+      onLine('', 'too-long', true);
+      return;
+    }
+    const slice = data.subarray(start, end);
+    onLine(slice.toString('utf8'), null, isUtf8(slice));
+  }
+
+  /** Remove telnet command sequences and NUL bytes, remembering a sequence cut by the chunk end. */
+  private stripTelnet(data: Buffer): Buffer {
+    const out = Buffer.allocUnsafe(data.length);
+    let o = 0;
+    for (let k = 0; k < data.length; k++) {
+      const b = data[k] as number;
+      switch (this.telnet) {
+        case Telnet.Data:
+          if (b === IAC) this.telnet = Telnet.Command;
+          else if (b !== NUL) out[o++] = b;
+          break;
+        case Telnet.Command:
+          // IAC IAC is an escaped 0xFF: not text IRC can use, so it is dropped too.
+          if (b === SB) this.telnet = Telnet.Sub;
+          else if (b >= WILL && b < IAC) this.telnet = Telnet.Option;
+          else this.telnet = Telnet.Data;
+          break;
+        case Telnet.Option:
+          this.telnet = Telnet.Data;
+          break;
+        case Telnet.Sub:
+          if (b === IAC) this.telnet = Telnet.SubCommand;
+          break;
+        case Telnet.SubCommand:
+          this.telnet = b === SE ? Telnet.Data : Telnet.Sub;
+          break;
+      }
+    }
+    return out.subarray(0, o);
+  }
+}
