@@ -1,0 +1,355 @@
+/**
+ * Channel membership and channel information: JOIN, PART, TOPIC, NAMES, LIST,
+ * KICK, INVITE. https://modern.ircdocs.horse/#channel-operations
+ */
+import type { IrcMessage } from '../protocol/message.js';
+import { isValidChannelName } from '../protocol/names.js';
+import { Outgoing } from '../protocol/outgoing.js';
+import {
+  ERR_BADCHANNELKEY,
+  ERR_BANNEDFROMCHAN,
+  ERR_CHANNELISFULL,
+  ERR_CHANOPRIVSNEEDED,
+  ERR_INVITEONLYCHAN,
+  ERR_NEEDMOREPARAMS,
+  ERR_NOSUCHCHANNEL,
+  ERR_NOSUCHNICK,
+  ERR_NOTONCHANNEL,
+  ERR_TOOMANYCHANNELS,
+  ERR_TOOMANYTARGETS,
+  ERR_USERNOTINCHANNEL,
+  ERR_USERONCHANNEL,
+  RPL_AWAY,
+  RPL_ENDOFINVITELIST,
+  RPL_ENDOFNAMES,
+  RPL_INVITELIST,
+  RPL_INVITING,
+  RPL_LIST,
+  RPL_LISTEND,
+  RPL_LISTSTART,
+  RPL_NAMREPLY,
+  RPL_NOTOPIC,
+  RPL_TOPIC,
+  RPL_TOPICWHOTIME,
+  type Reply,
+} from '../protocol/replies.js';
+import { truncateUtf8 } from '../protocol/serialize.js';
+import { wildcardMatch } from '../protocol/wildcard.js';
+import { OP, type Channel, type JoinRefusal } from '../state/channel.js';
+import type { User } from '../state/user.js';
+import type { CommandContext } from './context.js';
+import type { CommandSpec } from './spec.js';
+
+export const CHANTYPES = '#';
+
+const JOIN_REFUSALS: Record<JoinRefusal, (channel: string) => Reply> = {
+  banned: ERR_BANNEDFROMCHAN,
+  'invite-only': ERR_INVITEONLYCHAN,
+  'bad-key': ERR_BADCHANNELKEY,
+  full: ERR_CHANNELISFULL,
+};
+
+/** Split a comma list, dropping empty items. */
+export function commaList(param: string | undefined): string[] {
+  return param ? param.split(',').filter((item) => item.length > 0) : [];
+}
+
+export function handleJoin(ctx: CommandContext, msg: IrcMessage): void {
+  const names = msg.params[0] as string;
+  if (names === '0') {
+    partAll(ctx);
+    return;
+  }
+  const keys = commaList(msg.params[1]);
+  commaList(names).forEach((name, index) => joinOne(ctx, name, keys[index]));
+}
+
+function joinOne(ctx: CommandContext, name: string, key: string | undefined): void {
+  const { user, registry, config } = ctx;
+  if (!isValidChannelName(name, CHANTYPES, config.limits.channel_length)) {
+    ctx.reply(ERR_NOSUCHCHANNEL(name));
+    return;
+  }
+  const existing = registry.findChannel(name);
+  if (existing?.has(user)) return;
+  if (user.channels.size >= config.limits.channels_per_user) {
+    ctx.reply(ERR_TOOMANYCHANNELS(name));
+    return;
+  }
+  if (existing) {
+    const refusal = existing.joinRefusal(user, key, registry.fold);
+    if (refusal) {
+      ctx.reply(JOIN_REFUSALS[refusal](existing.name));
+      return;
+    }
+  }
+  const now = ctx.nowSeconds();
+  const { channel, created } = existing ? { channel: existing, created: false } : registry.channelFor(name, now);
+  if (created) for (const mode of config.channels.default_modes.replace('+', '')) channel.flags.add(mode);
+  const status = created ? OP : 0;
+  registry.join(user, channel, status);
+
+  ctx.deliverToChannel(channel, ctx.fromUser('JOIN', [channel.name]));
+  if (channel.topic) {
+    ctx.reply(RPL_TOPIC(channel.name, channel.topic));
+    ctx.reply(RPL_TOPICWHOTIME(channel.name, channel.topicSetBy, channel.topicSetAt));
+  }
+  sendNames(ctx, channel);
+  ctx.server.bus.publish({ type: 'channel.join', origin: ctx.server.bus.nodeId, userId: user.id, channel: channel.name, status });
+}
+
+/** JOIN 0: leave every channel. */
+function partAll(ctx: CommandContext): void {
+  for (const channel of [...ctx.user.channels]) partOne(ctx, channel, null);
+}
+
+function partOne(ctx: CommandContext, channel: Channel, reason: string | null): void {
+  const params = reason ? [channel.name, reason] : [channel.name];
+  ctx.deliverToChannel(channel, ctx.fromUser('PART', params));
+  ctx.registry.leave(ctx.user, channel);
+  ctx.server.bus.publish({ type: 'channel.part', origin: ctx.server.bus.nodeId, userId: ctx.user.id, channel: channel.name, reason });
+}
+
+export function handlePart(ctx: CommandContext, msg: IrcMessage): void {
+  const reason = msg.params[1] ?? null;
+  for (const name of commaList(msg.params[0])) {
+    const channel = ctx.registry.findChannel(name);
+    if (!channel) ctx.reply(ERR_NOSUCHCHANNEL(name));
+    else if (!channel.has(ctx.user)) ctx.reply(ERR_NOTONCHANNEL(channel.name));
+    else partOne(ctx, channel, reason);
+  }
+}
+
+export function handleTopic(ctx: CommandContext, msg: IrcMessage): void {
+  const name = msg.params[0] as string;
+  const channel = ctx.registry.findChannel(name);
+  if (!channel || !channel.isVisibleTo(ctx.user)) {
+    ctx.reply(ERR_NOSUCHCHANNEL(name));
+    return;
+  }
+  const text = msg.params[1];
+  if (text === undefined) {
+    if (!channel.topic) ctx.reply(RPL_NOTOPIC(channel.name));
+    else {
+      ctx.reply(RPL_TOPIC(channel.name, channel.topic));
+      ctx.reply(RPL_TOPICWHOTIME(channel.name, channel.topicSetBy, channel.topicSetAt));
+    }
+    return;
+  }
+  if (!channel.has(ctx.user)) {
+    ctx.reply(ERR_NOTONCHANNEL(channel.name));
+    return;
+  }
+  if (channel.flags.has('t') && !channel.isOp(ctx.user)) {
+    ctx.reply(ERR_CHANOPRIVSNEEDED(channel.name));
+    return;
+  }
+  const topic = truncateUtf8(text, ctx.config.limits.topic_length);
+  channel.topic = topic;
+  channel.topicSetBy = ctx.user.mask;
+  channel.topicSetAt = ctx.nowSeconds();
+  ctx.deliverToChannel(channel, ctx.fromUser('TOPIC', [channel.name, topic]));
+  ctx.server.bus.publish({
+    type: 'channel.topic',
+    origin: ctx.server.bus.nodeId,
+    userId: ctx.user.id,
+    channel: channel.name,
+    topic,
+    setAt: channel.topicSetAt,
+  });
+}
+
+/** 353 lines (as many as the 512-byte limit needs) and 366 for one channel. */
+export function sendNames(ctx: CommandContext, channel: Channel): void {
+  const viewer = ctx.user;
+  const isMember = channel.has(viewer);
+  const symbol = channel.flags.has('s') ? '@' : '=';
+  // Room for ":server 353 nick = #channel :" plus CRLF.
+  const budget = 510 - (ctx.serverName.length + viewer.nick.length + channel.name.length + 12);
+  let line = '';
+  for (const member of channel.members.keys()) {
+    if (!isMember && member.isInvisible) continue;
+    const entry = channel.prefixOf(member) + member.nick;
+    if (line.length > 0 && line.length + 1 + entry.length > budget) {
+      ctx.reply(RPL_NAMREPLY(symbol, channel.name, line));
+      line = entry;
+    } else {
+      line = line.length > 0 ? `${line} ${entry}` : entry;
+    }
+  }
+  if (line.length > 0) ctx.reply(RPL_NAMREPLY(symbol, channel.name, line));
+  ctx.reply(RPL_ENDOFNAMES(channel.name));
+}
+
+export function handleNames(ctx: CommandContext, msg: IrcMessage): void {
+  const names = commaList(msg.params[0]);
+  if (names.length === 0) {
+    // Listing every channel on the network is what RFC 1459 did; like Ergo we
+    // answer only the end marker (https://modern.ircdocs.horse/#names-message).
+    ctx.reply(RPL_ENDOFNAMES('*'));
+    return;
+  }
+  for (const name of names) {
+    const channel = ctx.registry.findChannel(name);
+    if (channel && channel.isVisibleTo(ctx.user)) sendNames(ctx, channel);
+    else ctx.reply(RPL_ENDOFNAMES(name));
+  }
+}
+
+/**
+ * One ELIST term of LIST (ELIST=CMNTU): `>n` / `<n` users, `C>n` / `C<n` minutes
+ * since creation, `T>n` / `T<n` minutes since the topic was set, a mask, or
+ * `!mask`. Masks are alternatives; the other terms must all hold.
+ */
+interface ListTerm {
+  isMask: boolean;
+  test(channel: Channel, now: number): boolean;
+}
+
+function parseListTerm(token: string, fold: (s: string) => string): ListTerm | null {
+  const m = /^([CT]?)([<>])(\d+)$/.exec(token);
+  if (m) {
+    const [, field, op, raw] = m;
+    const n = Number(raw);
+    if (field === '') return { isMask: false, test: (c) => (op === '>' ? c.members.size > n : c.members.size < n) };
+    return {
+      isMask: false,
+      test: (c, now) => {
+        const at = field === 'C' ? c.createdAt : c.topicSetAt;
+        if (field === 'T' && at === 0) return false;
+        const minutes = (now - at) / 60;
+        return op === '>' ? minutes > n : minutes < n;
+      },
+    };
+  }
+  const negate = token.startsWith('!');
+  const mask = fold(negate ? token.slice(1) : token);
+  if (mask.length === 0) return null;
+  return { isMask: true, test: (c) => wildcardMatch(mask, c.folded) !== negate };
+}
+
+export function handleList(ctx: CommandContext, msg: IrcMessage): void {
+  const { registry, user } = ctx;
+  const terms = commaList(msg.params[0])
+    .map((token) => parseListTerm(token, registry.fold))
+    .filter((term): term is ListTerm => term !== null);
+  const masks = terms.filter((term) => term.isMask);
+  const conditions = terms.filter((term) => !term.isMask);
+  const now = ctx.nowSeconds();
+  ctx.reply(RPL_LISTSTART());
+  for (const channel of registry.channels.values()) {
+    if (!channel.isVisibleTo(user)) continue;
+    if (masks.length > 0 && !masks.some((term) => term.test(channel, now))) continue;
+    if (!conditions.every((term) => term.test(channel, now))) continue;
+    ctx.reply(RPL_LIST(channel.name, visibleCount(channel, user), channel.topic));
+  }
+  ctx.reply(RPL_LISTEND());
+}
+
+/** Members a viewer may count: invisible users are hidden from non-members. */
+function visibleCount(channel: Channel, viewer: User): number {
+  if (channel.has(viewer)) return channel.members.size;
+  let n = 0;
+  for (const member of channel.members.keys()) if (!member.isInvisible) n++;
+  return n;
+}
+
+export function handleKick(ctx: CommandContext, msg: IrcMessage): void {
+  const channels = commaList(msg.params[0]);
+  const targets = commaList(msg.params[1]);
+  const reason = truncateUtf8(msg.params[2] || ctx.user.nick, ctx.config.limits.kick_length);
+  // Either one channel and several nicks, or pairs of channel and nick.
+  if (channels.length !== 1 && channels.length !== targets.length) {
+    ctx.reply(ERR_NEEDMOREPARAMS('KICK'));
+    return;
+  }
+  const max = ctx.config.limits.targets;
+  targets.forEach((nick, index) => {
+    if (index >= max) {
+      ctx.reply(ERR_TOOMANYTARGETS(nick, max));
+      return;
+    }
+    kickOne(ctx, channels[channels.length === 1 ? 0 : index] as string, nick, reason);
+  });
+}
+
+function kickOne(ctx: CommandContext, name: string, nick: string, reason: string): void {
+  const channel = ctx.registry.findChannel(name);
+  if (!channel) {
+    ctx.reply(ERR_NOSUCHCHANNEL(name));
+    return;
+  }
+  if (!channel.has(ctx.user)) {
+    ctx.reply(ERR_NOTONCHANNEL(channel.name));
+    return;
+  }
+  if (!channel.isOp(ctx.user)) {
+    ctx.reply(ERR_CHANOPRIVSNEEDED(channel.name));
+    return;
+  }
+  const target = ctx.registry.findUser(nick);
+  if (!target || !channel.has(target)) {
+    ctx.reply(ERR_USERNOTINCHANNEL(nick, channel.name));
+    return;
+  }
+  ctx.deliverToChannel(channel, ctx.fromUser('KICK', [channel.name, target.nick, reason]));
+  ctx.registry.leave(target, channel);
+  ctx.server.bus.publish({
+    type: 'channel.kick',
+    origin: ctx.server.bus.nodeId,
+    userId: ctx.user.id,
+    channel: channel.name,
+    targetId: target.id,
+    reason,
+  });
+}
+
+export function handleInvite(ctx: CommandContext, msg: IrcMessage): void {
+  if (msg.params.length === 0) {
+    // No parameters: the channels the caller is invited to.
+    for (const channel of ctx.user.invitedTo) ctx.reply(RPL_INVITELIST(channel.name));
+    ctx.reply(RPL_ENDOFINVITELIST());
+    return;
+  }
+  if (msg.params.length < 2) {
+    ctx.reply(ERR_NEEDMOREPARAMS('INVITE'));
+    return;
+  }
+  const [nick, name] = msg.params as [string, string];
+  const target = ctx.registry.findUser(nick);
+  if (!target) {
+    ctx.reply(ERR_NOSUCHNICK(nick));
+    return;
+  }
+  const channel = ctx.registry.findChannel(name);
+  if (!channel) {
+    ctx.reply(ERR_NOSUCHCHANNEL(name));
+    return;
+  }
+  if (!channel.has(ctx.user)) {
+    ctx.reply(ERR_NOTONCHANNEL(channel.name));
+    return;
+  }
+  if (channel.flags.has('i') && !channel.isOp(ctx.user)) {
+    ctx.reply(ERR_CHANOPRIVSNEEDED(channel.name));
+    return;
+  }
+  if (channel.has(target)) {
+    ctx.reply(ERR_USERONCHANNEL(target.nick, channel.name));
+    return;
+  }
+  ctx.registry.invite(target, channel);
+  ctx.reply(RPL_INVITING(target.nick, channel.name));
+  if (target.away !== null) ctx.reply(RPL_AWAY(target.nick, target.away));
+  ctx.deliver(new Outgoing({ tags: null, source: ctx.user.mask, command: 'INVITE', params: [target.nick, channel.name] }), [target]);
+}
+
+export const channelCommands: CommandSpec[] = [
+  { verb: 'JOIN', minParams: 1, penalty: 2000, handle: handleJoin },
+  { verb: 'PART', minParams: 1, penalty: 1000, handle: handlePart },
+  { verb: 'TOPIC', minParams: 1, penalty: 1000, handle: handleTopic },
+  { verb: 'NAMES', minParams: 0, penalty: 1000, handle: handleNames },
+  { verb: 'LIST', minParams: 0, penalty: 2000, handle: handleList },
+  { verb: 'KICK', minParams: 2, penalty: 1000, handle: handleKick },
+  { verb: 'INVITE', minParams: 0, penalty: 2000, handle: handleInvite },
+];

@@ -1,0 +1,60 @@
+/**
+ * The text HELP shows: one short entry per command, enough for someone on
+ * plain telnet to learn the protocol from the server itself.
+ * The first line of each entry is the syntax.
+ */
+export const HELP_INDEX = [
+  'Obrol speaks IRC: one command per line, parameters separated by spaces,',
+  'and a last parameter starting with ":" may contain spaces.',
+  'To start:  NICK yournick  then  USER yourname 0 * :Your Name',
+  'Then:      JOIN #channel  and  PRIVMSG #channel :hello everyone',
+  'Commands (HELP <command> for details):',
+  'ADMIN AWAY CAP DIE HELP INFO INVITE ISON JOIN KICK KILL LIST LUSERS MODE',
+  'MOTD NAMES NICK NOTICE OPER PART PASS PING PONG PRIVMSG QUIT REHASH',
+  'RESTART TIME TOPIC USER USERHOST VERSION WALLOPS WHO WHOIS WHOWAS',
+];
+
+export const HELP_TOPICS: Record<string, string[]> = {
+  ADMIN: ['ADMIN [server]', 'Shows who runs this server and how to reach them.'],
+  AWAY: ['AWAY [:message]', 'With a message, marks you away: people who message you get it as a reply.', 'Without one, marks you back.'],
+  CAP: ['CAP LS [302] | CAP REQ :<caps> | CAP LIST | CAP END', 'IRCv3 capability negotiation, used by IRC clients before registering.'],
+  DIE: ['DIE', 'Operators only: shuts the server down.'],
+  HELP: ['HELP [command]', 'Shows the list of commands, or help on one of them.'],
+  INFO: ['INFO [server]', 'Shows information about this server software.'],
+  INVITE: ['INVITE <nick> <#channel>', 'Invites someone to a channel you are on; needed to enter an invite-only (+i) channel.', 'INVITE alone lists the channels you are invited to.'],
+  ISON: ['ISON <nick> [nick ...]', 'Tells which of the given nicks are online.'],
+  JOIN: ['JOIN <#channel>[,#channel...] [key[,key...]]', 'Joins channels, creating a channel that does not exist yet (you become its operator).', 'JOIN 0 leaves every channel.'],
+  KICK: ['KICK <#channel> <nick>[,nick...] [:reason]', 'Channel operators only: removes someone from the channel.'],
+  KILL: ['KILL <nick> :<reason>', 'Operators only: disconnects a user from the server.'],
+  LIST: ['LIST [#channel,...|mask|>n|<n|C>n|C<n|T>n|T<n]', 'Lists channels with their user counts and topics.', 'Filters: >n/<n users, C>n/C<n minutes since creation, T>n/T<n minutes since the topic changed, masks like *irc* and !*irc*.'],
+  LUSERS: ['LUSERS', 'Shows how many users, operators and channels there are.'],
+  MODE: [
+    'MODE <nick> [+|-modes]  or  MODE <#channel> [+|-modes [params]]',
+    'User modes: +i invisible, +w receive WALLOPS, +o operator (set by OPER; -o drops it).',
+    'Channel modes: +i invite only, +k key, +l limit, +m moderated, +n no outside messages,',
+    '+s secret, +t only operators set the topic, +o/+v give operator/voice,',
+    '+b ban, +e ban exception, +I invite exception (a mask like nick!user@host; no mask lists them).',
+  ],
+  MOTD: ['MOTD [server]', 'Shows the message of the day.'],
+  NAMES: ['NAMES <#channel>[,#channel...]', 'Lists who is on a channel: @ marks operators, + voiced users.'],
+  NICK: ['NICK <nickname>', 'Sets or changes your nick: a letter or one of []\\`_^{|} first, then also digits and -.'],
+  NOTICE: ['NOTICE <target>[,target...] :<text>', 'Like PRIVMSG, but never answered automatically, not even with errors.'],
+  OPER: ['OPER <name> <password>', 'Become an IRC operator with the credentials in the server configuration.'],
+  PART: ['PART <#channel>[,#channel...] [:reason]', 'Leaves channels.'],
+  PASS: ['PASS <password>', 'Gives the server password, before NICK and USER, if the server has one.'],
+  PING: ['PING <token>', 'The server answers PONG with the same token: a way to check the connection.'],
+  PONG: ['PONG <token>', 'The answer to a PING from the server; without it you are disconnected after a while.'],
+  PRIVMSG: ['PRIVMSG <target>[,target...] :<text>', 'Sends a message to a nick or a channel; @#channel reaches only its operators.'],
+  QUIT: ['QUIT [:reason]', 'Leaves the server; the reason is shown to the people in your channels.'],
+  REHASH: ['REHASH', 'Operators only: reloads the configuration file without dropping anyone.'],
+  RESTART: ['RESTART', 'Operators only: disconnects everyone and starts the server afresh.'],
+  TIME: ['TIME [server]', 'Shows the server time.'],
+  TOPIC: ['TOPIC <#channel> [:topic]', 'Shows the topic, or sets it (":" alone clears it).'],
+  USER: ['USER <username> 0 * :<real name>', 'Gives your user name and real name when registering.'],
+  USERHOST: ['USERHOST <nick> [nick ...]', 'Shows user@host for up to five nicks (* marks operators, - away users).'],
+  VERSION: ['VERSION [server]', 'Shows the server version and what it supports.'],
+  WALLOPS: ['WALLOPS :<text>', 'Operators only: a message to every user with mode +w.'],
+  WHO: ['WHO <#channel|mask> [o]', 'Lists users on a channel or matching a mask; "o" lists operators only.'],
+  WHOIS: ['WHOIS <nick>[,nick...]', 'Shows who someone is: user and host, channels, idle time.'],
+  WHOWAS: ['WHOWAS <nick> [count]', 'Shows who used a nick that is no longer online.'],
+};

@@ -1,0 +1,36 @@
+/**
+ * The command table: every verb Obrol understands, from the family files.
+ * To add a command, write its handler and spec row in the family it belongs
+ * to (or a new family file) and make sure the family's list is included here.
+ */
+import { capCommands } from './cap.js';
+import { channelCommands } from './channel.js';
+import { infoCommands } from './info.js';
+import { messagingCommands } from './messaging.js';
+import { modeCommands } from './mode.js';
+import { operCommands } from './oper.js';
+import { registrationCommands } from './registration.js';
+import type { CommandSpec } from './spec.js';
+import { userCommands } from './users.js';
+
+const families: CommandSpec[][] = [
+  registrationCommands,
+  capCommands,
+  channelCommands,
+  messagingCommands,
+  modeCommands,
+  userCommands,
+  infoCommands,
+  operCommands,
+];
+
+function buildTable(): ReadonlyMap<string, CommandSpec> {
+  const table = new Map<string, CommandSpec>();
+  for (const spec of families.flat()) {
+    if (table.has(spec.verb)) throw new Error(`command ${spec.verb} is defined twice`);
+    table.set(spec.verb, Object.freeze(spec));
+  }
+  return table;
+}
+
+export const COMMANDS: ReadonlyMap<string, CommandSpec> = buildTable();

@@ -1,0 +1,144 @@
+/**
+ * Server information: MOTD, LUSERS, VERSION, TIME, ADMIN, INFO, HELP.
+ * https://modern.ircdocs.horse/#server-queries-and-commands
+ */
+import type { IrcMessage } from '../protocol/message.js';
+import {
+  ERR_HELPNOTFOUND,
+  ERR_NOMOTD,
+  ERR_NOSUCHSERVER,
+  RPL_ADMINEMAIL,
+  RPL_ADMINLOC1,
+  RPL_ADMINLOC2,
+  RPL_ADMINME,
+  RPL_ENDOFHELP,
+  RPL_ENDOFINFO,
+  RPL_ENDOFMOTD,
+  RPL_GLOBALUSERS,
+  RPL_HELPSTART,
+  RPL_HELPTXT,
+  RPL_INFO,
+  RPL_ISUPPORT,
+  RPL_LOCALUSERS,
+  RPL_LUSERCHANNELS,
+  RPL_LUSERCLIENT,
+  RPL_LUSERME,
+  RPL_LUSEROP,
+  RPL_LUSERUNKNOWN,
+  RPL_MOTD,
+  RPL_MOTDSTART,
+  RPL_STATSCONN,
+  RPL_TIME,
+  RPL_VERSION,
+} from '../protocol/replies.js';
+import { wildcardMatch } from '../protocol/wildcard.js';
+import type { CommandContext } from './context.js';
+import { HELP_INDEX, HELP_TOPICS } from './helptext.js';
+import type { CommandSpec } from './spec.js';
+
+/** A `[server]` parameter must name this server (a mask may match it); false after replying 402. */
+function isThisServer(ctx: CommandContext, target: string | undefined): boolean {
+  if (target === undefined || target === '') return true;
+  const fold = ctx.registry.fold;
+  if (wildcardMatch(fold(target), fold(ctx.serverName))) return true;
+  ctx.reply(ERR_NOSUCHSERVER(target));
+  return false;
+}
+
+export function sendMotd(ctx: CommandContext): void {
+  const lines = ctx.server.motd();
+  if (lines === null) {
+    ctx.reply(ERR_NOMOTD());
+    return;
+  }
+  ctx.reply(RPL_MOTDSTART(ctx.serverName));
+  for (const line of lines) ctx.reply(RPL_MOTD(line));
+  ctx.reply(RPL_ENDOFMOTD());
+}
+
+export function sendLusers(ctx: CommandContext): void {
+  const { registry, server } = ctx;
+  const users = registry.userCount;
+  const invisible = registry.invisibleCount;
+  ctx.reply(RPL_LUSERCLIENT(users - invisible, invisible, 1));
+  ctx.reply(RPL_LUSEROP(registry.operCount));
+  ctx.reply(RPL_LUSERUNKNOWN(Math.max(0, server.connectionCount - users)));
+  ctx.reply(RPL_LUSERCHANNELS(registry.channels.size));
+  ctx.reply(RPL_LUSERME(users, 0));
+  ctx.reply(RPL_LOCALUSERS(users, registry.maxUsers));
+  ctx.reply(RPL_GLOBALUSERS(users, registry.maxUsers));
+  ctx.reply(RPL_STATSCONN(server.maxConnections, users));
+}
+
+export function sendIsupport(ctx: CommandContext): void {
+  for (const tokens of ctx.server.isupportLines()) ctx.reply(RPL_ISUPPORT([...tokens]));
+}
+
+export function handleMotd(ctx: CommandContext, msg: IrcMessage): void {
+  if (isThisServer(ctx, msg.params[0])) sendMotd(ctx);
+}
+
+export function handleLusers(ctx: CommandContext, msg: IrcMessage): void {
+  // LUSERS [mask [server]]: the mask is ignored on a single server.
+  if (isThisServer(ctx, msg.params[1])) sendLusers(ctx);
+}
+
+export function handleVersion(ctx: CommandContext, msg: IrcMessage): void {
+  if (!isThisServer(ctx, msg.params[0])) return;
+  const { info } = ctx.server;
+  ctx.reply(RPL_VERSION(info.version, ctx.serverName, `Obrol IRC server on Node.js ${process.version}`));
+  sendIsupport(ctx);
+}
+
+export function handleTime(ctx: CommandContext, msg: IrcMessage): void {
+  if (!isThisServer(ctx, msg.params[0])) return;
+  const now = new Date();
+  ctx.reply(RPL_TIME(ctx.serverName, Math.floor(now.getTime() / 1000), now.toUTCString()));
+}
+
+export function handleAdmin(ctx: CommandContext, msg: IrcMessage): void {
+  if (!isThisServer(ctx, msg.params[0])) return;
+  const admin = ctx.config.admin;
+  ctx.reply(RPL_ADMINME(ctx.serverName));
+  ctx.reply(RPL_ADMINLOC1(admin.location));
+  ctx.reply(RPL_ADMINLOC2(admin.organisation));
+  ctx.reply(RPL_ADMINEMAIL(admin.email));
+}
+
+export function handleInfo(ctx: CommandContext, msg: IrcMessage): void {
+  if (!isThisServer(ctx, msg.params[0])) return;
+  const { info } = ctx.server;
+  const lines = [
+    `${info.version}: Obrol, an IRC server for Node.js`,
+    'Obrol is from the Indonesian "ngobrol", to chat.',
+    `Running on Node.js ${process.version}`,
+    `Up since ${info.createdAt.toUTCString()}`,
+  ];
+  for (const line of lines) ctx.reply(RPL_INFO(line));
+  ctx.reply(RPL_ENDOFINFO());
+}
+
+export function handleHelp(ctx: CommandContext, msg: IrcMessage): void {
+  const subject = (msg.params[0] ?? '').toUpperCase();
+  const lines = subject === '' ? HELP_INDEX : HELP_TOPICS[subject];
+  const shownSubject = subject === '' ? '*' : subject;
+  if (!lines) {
+    ctx.reply(ERR_HELPNOTFOUND(msg.params[0] as string));
+    return;
+  }
+  lines.forEach((line, index) => {
+    if (index === 0) ctx.reply(RPL_HELPSTART(shownSubject, line));
+    else ctx.reply(RPL_HELPTXT(shownSubject, line));
+  });
+  ctx.reply(RPL_ENDOFHELP(shownSubject, 'End of /HELP'));
+}
+
+export const infoCommands: CommandSpec[] = [
+  { verb: 'MOTD', minParams: 0, penalty: 2000, handle: handleMotd },
+  { verb: 'LUSERS', minParams: 0, penalty: 2000, handle: handleLusers },
+  { verb: 'VERSION', minParams: 0, penalty: 2000, handle: handleVersion },
+  { verb: 'TIME', minParams: 0, penalty: 1000, handle: handleTime },
+  { verb: 'ADMIN', minParams: 0, penalty: 2000, handle: handleAdmin },
+  { verb: 'INFO', minParams: 0, penalty: 2000, handle: handleInfo },
+  { verb: 'HELP', minParams: 0, beforeRegistration: true, penalty: 1000, handle: handleHelp },
+];

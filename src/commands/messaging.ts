@@ -1,0 +1,111 @@
+/**
+ * PRIVMSG and NOTICE, one implementation: to nicks, to channels, to the ops or
+ * voiced of a channel (`@#chan`, `+#chan`), to several targets at once.
+ * https://modern.ircdocs.horse/#privmsg-message
+ *
+ * NOTICE never triggers automatic replies (RFC 2812 3.3.2): no error numerics
+ * and no RPL_AWAY, so two bots can never loop.
+ */
+import type { IrcMessage } from '../protocol/message.js';
+import { isChannelName } from '../protocol/names.js';
+import { Outgoing } from '../protocol/outgoing.js';
+import {
+  ERR_CANNOTSENDTOCHAN,
+  ERR_NORECIPIENT,
+  ERR_NOSUCHCHANNEL,
+  ERR_NOSUCHNICK,
+  ERR_NOTEXTTOSEND,
+  ERR_TOOMANYTARGETS,
+  RPL_AWAY,
+  type Reply,
+} from '../protocol/replies.js';
+import { OP, VOICE, type SpeakRefusal } from '../state/channel.js';
+import { CHANTYPES, commaList } from './channel.js';
+import type { CommandContext } from './context.js';
+import type { CommandSpec } from './spec.js';
+
+/** STATUSMSG prefixes and the member bits that receive them: @ reaches ops, + reaches voiced and ops. */
+export const STATUSMSG = '@+';
+const STATUS_BITS: Record<string, number> = { '@': OP, '+': OP | VOICE };
+
+const SPEAK_REASONS: Record<SpeakRefusal, string> = {
+  'no-external': 'no external messages, +n',
+  moderated: 'moderated, +m',
+  banned: 'you are banned, +b',
+};
+
+function relay(ctx: CommandContext, msg: IrcMessage): void {
+  const command = msg.command as 'PRIVMSG' | 'NOTICE';
+  const isNotice = command === 'NOTICE';
+  const error = (reply: Reply) => {
+    if (!isNotice) ctx.reply(reply);
+  };
+  const targets = commaList(msg.params[0]);
+  if (targets.length === 0) {
+    error(ERR_NORECIPIENT(command));
+    return;
+  }
+  const text = msg.params[1];
+  if (text === undefined || text === '') {
+    error(ERR_NOTEXTTOSEND());
+    return;
+  }
+  const { registry, user } = ctx;
+  const max = ctx.config.limits.targets;
+  const seen = new Set<string>();
+  user.lastSpokeAt = ctx.nowSeconds();
+
+  for (const target of targets) {
+    const folded = registry.fold(target);
+    if (seen.has(folded)) continue;
+    seen.add(folded);
+    if (seen.size > max) {
+      error(ERR_TOOMANYTARGETS(target, max));
+      continue;
+    }
+
+    // A STATUSMSG target (`@#chan`): strip the prefixes, remember whom they address.
+    let statusMask = 0;
+    let name = target;
+    let skip = 0;
+    while (skip < target.length - 1 && STATUSMSG.includes(target[skip] as string)) skip++;
+    if (skip > 0 && isChannelName(target.slice(skip), CHANTYPES)) {
+      for (let k = 0; k < skip; k++) statusMask |= STATUS_BITS[target[k] as string] as number;
+      name = target.slice(skip);
+    }
+
+    if (isChannelName(name, CHANTYPES)) {
+      const channel = registry.findChannel(name);
+      if (!channel) {
+        error(ERR_NOSUCHCHANNEL(name));
+        continue;
+      }
+      const refusal = channel.speakRefusal(user, registry.fold);
+      if (refusal) {
+        error(ERR_CANNOTSENDTOCHAN(channel.name, SPEAK_REASONS[refusal]));
+        continue;
+      }
+      const out = new Outgoing({ tags: null, source: user.mask, command, params: [target, text] });
+      ctx.deliverToChannel(channel, out, { skipCaller: true, statusMask });
+      ctx.server.bus.publish({ type: 'message', origin: ctx.server.bus.nodeId, userId: user.id, command, target, text });
+      continue;
+    }
+
+    const recipient = registry.findUser(target);
+    if (!recipient) {
+      error(ERR_NOSUCHNICK(target));
+      continue;
+    }
+    ctx.deliver(new Outgoing({ tags: null, source: user.mask, command, params: [recipient.nick, text] }), [recipient]);
+    if (!isNotice && recipient.away !== null) ctx.reply(RPL_AWAY(recipient.nick, recipient.away));
+    ctx.server.bus.publish({ type: 'message', origin: ctx.server.bus.nodeId, userId: user.id, command, target: recipient.nick, text });
+  }
+}
+
+export const handlePrivmsg = relay;
+export const handleNotice = relay;
+
+export const messagingCommands: CommandSpec[] = [
+  { verb: 'PRIVMSG', minParams: 0, penalty: 1000, handle: handlePrivmsg },
+  { verb: 'NOTICE', minParams: 0, penalty: 1000, handle: handleNotice },
+];

@@ -1,0 +1,110 @@
+/**
+ * Connection registration and liveness: PASS, NICK, USER, QUIT, PING, PONG.
+ * https://modern.ircdocs.horse/#connection-registration
+ * Registration completes in server/registration.ts once NICK and USER are in
+ * (and CAP negotiation, if any, has ended).
+ */
+import { isValidNick, sanitizeUsername } from '../protocol/names.js';
+import {
+  ERR_ALREADYREGISTERED,
+  ERR_ERRONEUSNICKNAME,
+  ERR_NEEDMOREPARAMS,
+  ERR_NICKNAMEINUSE,
+  ERR_NONICKNAMEGIVEN,
+} from '../protocol/replies.js';
+import type { IrcMessage } from '../protocol/message.js';
+import { Outgoing } from '../protocol/outgoing.js';
+import type { CommandContext } from './context.js';
+import type { CommandSpec } from './spec.js';
+
+export function handlePass(ctx: CommandContext, msg: IrcMessage): void {
+  if (ctx.user.registered) {
+    ctx.reply(ERR_ALREADYREGISTERED());
+    return;
+  }
+  ctx.session.password = msg.params[0] as string;
+}
+
+export function handleNick(ctx: CommandContext, msg: IrcMessage): void {
+  const nick = msg.params[0] ?? '';
+  if (nick === '') {
+    ctx.reply(ERR_NONICKNAMEGIVEN());
+    return;
+  }
+  if (!isValidNick(nick, ctx.config.limits.nick_length)) {
+    ctx.reply(ERR_ERRONEUSNICKNAME(nick));
+    return;
+  }
+  const user = ctx.user;
+  if (nick === user.nick) return;
+  const oldMask = user.mask;
+  const oldNick = user.nick;
+  const oldFolded = user.folded;
+  if (!ctx.registry.claimNick(user, nick)) {
+    ctx.reply(ERR_NICKNAMEINUSE(nick));
+    return;
+  }
+  if (!user.registered) return;
+
+  ctx.server.whowas.record(oldFolded, {
+    nick: oldNick,
+    username: user.username,
+    host: user.host,
+    realname: user.realname,
+    server: ctx.serverName,
+    at: ctx.nowSeconds(),
+  });
+  // The user and everyone sharing a channel with them see the change once.
+  const out = new Outgoing({ tags: null, source: oldMask, command: 'NICK', params: [nick] });
+  const recipients = ctx.registry.peersOf(user);
+  recipients.add(user);
+  ctx.deliver(out, recipients);
+  ctx.session.log.info({ event: 'nick', from: oldNick, to: nick }, 'nick changed');
+  ctx.server.bus.publish({ type: 'user.nick', origin: ctx.server.bus.nodeId, userId: user.id, nick });
+}
+
+export function handleUser(ctx: CommandContext, msg: IrcMessage): void {
+  if (ctx.user.registered || ctx.session.userGiven) {
+    ctx.reply(ERR_ALREADYREGISTERED());
+    return;
+  }
+  const [rawUsername, mode, , realname] = msg.params as [string, string, string, string];
+  if (rawUsername === '' || realname === '') {
+    ctx.reply(ERR_NEEDMOREPARAMS('USER'));
+    return;
+  }
+  const limits = ctx.config.limits;
+  ctx.user.setUsername(sanitizeUsername(rawUsername, limits.user_length) ?? 'user');
+  ctx.user.realname = realname;
+  // RFC 2812: a numeric mode asks for +w (bit 2) and +i (bit 3).
+  const bits = /^\d+$/.test(mode) ? Number(mode) : 0;
+  if (bits & 4) ctx.user.modes.add('w');
+  if (bits & 8) ctx.user.modes.add('i');
+  ctx.session.userGiven = true;
+}
+
+export function handleQuit(ctx: CommandContext, msg: IrcMessage): void {
+  const reason = msg.params[0];
+  ctx.server.disconnect(ctx.user, reason ? `Quit: ${reason}` : 'Client Quit');
+}
+
+export function handlePing(ctx: CommandContext, msg: IrcMessage): void {
+  const token = msg.params[0];
+  if (token === undefined) {
+    ctx.reply(ERR_NEEDMOREPARAMS('PING'));
+    return;
+  }
+  ctx.send(ctx.fromServer('PONG', [ctx.serverName, token]));
+}
+
+/** Any line counts as a sign of life (the session notes it), so PONG itself has nothing to do. */
+export function handlePong(): void {}
+
+export const registrationCommands: CommandSpec[] = [
+  { verb: 'PASS', minParams: 1, beforeRegistration: true, penalty: 0, handle: handlePass },
+  { verb: 'NICK', minParams: 0, beforeRegistration: true, penalty: 3000, handle: handleNick },
+  { verb: 'USER', minParams: 4, beforeRegistration: true, penalty: 0, handle: handleUser },
+  { verb: 'QUIT', minParams: 0, beforeRegistration: true, penalty: 0, handle: handleQuit },
+  { verb: 'PING', minParams: 0, beforeRegistration: true, penalty: 500, handle: handlePing },
+  { verb: 'PONG', minParams: 0, beforeRegistration: true, penalty: 0, handle: handlePong },
+];

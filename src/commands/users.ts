@@ -1,0 +1,213 @@
+/**
+ * Finding out about users, and presence: WHO, WHOIS, WHOWAS, AWAY, ISON, USERHOST.
+ * https://modern.ircdocs.horse/#user-based-queries
+ */
+import type { IrcMessage } from '../protocol/message.js';
+import { isChannelName } from '../protocol/names.js';
+import {
+  ERR_NONICKNAMEGIVEN,
+  ERR_NOSUCHNICK,
+  ERR_NOSUCHSERVER,
+  ERR_WASNOSUCHNICK,
+  RPL_AWAY,
+  RPL_ENDOFWHO,
+  RPL_ENDOFWHOIS,
+  RPL_ENDOFWHOWAS,
+  RPL_ISON,
+  RPL_NOWAWAY,
+  RPL_UNAWAY,
+  RPL_USERHOST,
+  RPL_WHOISCHANNELS,
+  RPL_WHOISHOST,
+  RPL_WHOISIDLE,
+  RPL_WHOISMODES,
+  RPL_WHOISOPERATOR,
+  RPL_WHOISSERVER,
+  RPL_WHOISUSER,
+  RPL_WHOREPLY,
+  RPL_WHOWASUSER,
+} from '../protocol/replies.js';
+import { truncateUtf8 } from '../protocol/serialize.js';
+import { wildcardMatch } from '../protocol/wildcard.js';
+import type { Channel } from '../state/channel.js';
+import type { User } from '../state/user.js';
+import { CHANTYPES, commaList } from './channel.js';
+import type { CommandContext } from './context.js';
+import type { CommandSpec } from './spec.js';
+
+/** May `viewer` see `target` in WHO results? Invisible users only to those sharing a channel. */
+function isVisible(viewer: User, target: User): boolean {
+  if (viewer === target || !target.isInvisible || viewer.isOper) return true;
+  for (const channel of target.channels) if (channel.has(viewer)) return true;
+  return false;
+}
+
+/** 352 for one user: H/G (here/gone), * for opers, the channel prefix when listing a channel. */
+function whoReply(ctx: CommandContext, target: User, channel: Channel | null) {
+  let flags = target.away !== null ? 'G' : 'H';
+  if (target.isOper) flags += '*';
+  if (channel) flags += channel.prefixOf(target);
+  let shown = channel;
+  if (!shown) {
+    // Like most servers, name a channel the viewer may see, or '*'.
+    for (const c of target.channels) {
+      if (c.isVisibleTo(ctx.user)) {
+        shown = c;
+        break;
+      }
+    }
+  }
+  return RPL_WHOREPLY(shown?.name ?? '*', target.username, target.host, ctx.serverName, target.nick, flags, target.realname);
+}
+
+export function handleWho(ctx: CommandContext, msg: IrcMessage): void {
+  const viewer = ctx.user;
+  const rawMask = msg.params[0] ?? '*';
+  const opersOnly = (msg.params[1] ?? '').includes('o');
+  const mask = rawMask === '' || rawMask === '0' ? '*' : rawMask;
+  const { registry } = ctx;
+
+  if (isChannelName(mask, CHANTYPES)) {
+    const channel = registry.findChannel(mask);
+    if (channel && channel.isVisibleTo(viewer)) {
+      const member = channel.has(viewer);
+      for (const target of channel.members.keys()) {
+        if (!member && target.isInvisible && !viewer.isOper) continue;
+        if (opersOnly && !target.isOper) continue;
+        ctx.reply(whoReply(ctx, target, channel));
+      }
+    }
+    ctx.reply(RPL_ENDOFWHO(mask));
+    return;
+  }
+
+  const folded = registry.fold(mask);
+  const exact = registry.findUser(mask);
+  if (exact && !/[*?]/.test(mask)) {
+    if (!opersOnly || exact.isOper) ctx.reply(whoReply(ctx, exact, null));
+  } else {
+    for (const target of registry.users) {
+      if (opersOnly && !target.isOper) continue;
+      if (!isVisible(viewer, target)) continue;
+      const matches =
+        wildcardMatch(folded, target.folded) ||
+        wildcardMatch(folded, registry.fold(target.username)) ||
+        wildcardMatch(folded, registry.fold(target.host)) ||
+        wildcardMatch(folded, registry.fold(target.realname)) ||
+        wildcardMatch(folded, registry.fold(ctx.serverName)) ||
+        ((viewer.isOper || viewer === target) && wildcardMatch(folded, target.ip));
+      if (matches) ctx.reply(whoReply(ctx, target, null));
+    }
+  }
+  ctx.reply(RPL_ENDOFWHO(mask));
+}
+
+export function handleWhois(ctx: CommandContext, msg: IrcMessage): void {
+  // WHOIS [server] nick: with two parameters the first names a server.
+  const [first, second] = msg.params as [string, string | undefined];
+  if (second !== undefined && ctx.registry.findUser(first) === undefined && ctx.registry.fold(first) !== ctx.registry.fold(ctx.serverName)) {
+    ctx.reply(ERR_NOSUCHSERVER(first));
+    return;
+  }
+  const nicks = second ?? first;
+  if (nicks === '') {
+    ctx.reply(ERR_NONICKNAMEGIVEN());
+    return;
+  }
+  const max = ctx.config.limits.targets;
+  commaList(nicks)
+    .slice(0, max)
+    .forEach((nick) => whoisOne(ctx, nick));
+}
+
+function whoisOne(ctx: CommandContext, nick: string): void {
+  const viewer = ctx.user;
+  const target = ctx.registry.findUser(nick);
+  if (!target) {
+    ctx.reply(ERR_NOSUCHNICK(nick));
+    ctx.reply(RPL_ENDOFWHOIS(nick));
+    return;
+  }
+  const privileged = viewer === target || viewer.isOper;
+  ctx.reply(RPL_WHOISUSER(target.nick, target.username, target.host, target.realname));
+  const channels: string[] = [];
+  for (const channel of target.channels) {
+    if (!channel.isVisibleTo(viewer) && !viewer.isOper) continue;
+    if (target.isInvisible && !channel.has(viewer) && !privileged) continue;
+    channels.push(channel.prefixOf(target) + channel.name);
+  }
+  if (channels.length > 0) ctx.reply(RPL_WHOISCHANNELS(target.nick, channels.join(' ')));
+  ctx.reply(RPL_WHOISSERVER(target.nick, ctx.serverName, ctx.config.server.description));
+  if (target.away !== null) ctx.reply(RPL_AWAY(target.nick, target.away));
+  if (target.isOper) ctx.reply(RPL_WHOISOPERATOR(target.nick));
+  if (privileged) {
+    ctx.reply(RPL_WHOISHOST(target.nick, target.username, target.host, target.ip));
+    ctx.reply(RPL_WHOISMODES(target.nick, target.modeString()));
+  }
+  if (target.endpoint) ctx.reply(RPL_WHOISIDLE(target.nick, Math.max(0, ctx.nowSeconds() - target.lastSpokeAt), target.signonAt));
+  ctx.reply(RPL_ENDOFWHOIS(target.nick));
+}
+
+export function handleWhowas(ctx: CommandContext, msg: IrcMessage): void {
+  const nicks = commaList(msg.params[0]);
+  if (nicks.length === 0) {
+    ctx.reply(ERR_NONICKNAMEGIVEN());
+    return;
+  }
+  const count = Number(msg.params[1] ?? 0);
+  const limit = Number.isInteger(count) && count > 0 ? count : 0;
+  for (const nick of nicks.slice(0, ctx.config.limits.targets)) {
+    const entries = ctx.server.whowas.lookup(ctx.registry.fold(nick), limit);
+    if (entries.length === 0) ctx.reply(ERR_WASNOSUCHNICK(nick));
+    for (const entry of entries) {
+      ctx.reply(RPL_WHOWASUSER(entry.nick, entry.username, entry.host, entry.realname));
+      ctx.reply(RPL_WHOISSERVER(entry.nick, entry.server, new Date(entry.at * 1000).toUTCString()));
+    }
+    ctx.reply(RPL_ENDOFWHOWAS(nick));
+  }
+}
+
+export function handleAway(ctx: CommandContext, msg: IrcMessage): void {
+  const text = msg.params[0];
+  const user = ctx.user;
+  if (text === undefined || text === '') {
+    user.away = null;
+    ctx.reply(RPL_UNAWAY());
+  } else {
+    user.away = truncateUtf8(text, ctx.config.limits.away_length);
+    ctx.reply(RPL_NOWAWAY());
+  }
+  ctx.server.bus.publish({ type: 'user.away', origin: ctx.server.bus.nodeId, userId: user.id, message: user.away });
+}
+
+export function handleIson(ctx: CommandContext, msg: IrcMessage): void {
+  // Nicks may come as separate parameters or space-separated in one.
+  const online: string[] = [];
+  for (const param of msg.params) {
+    for (const nick of param.split(' ')) {
+      const user = nick ? ctx.registry.findUser(nick) : undefined;
+      if (user) online.push(user.nick);
+    }
+  }
+  ctx.reply(RPL_ISON(online));
+}
+
+export function handleUserhost(ctx: CommandContext, msg: IrcMessage): void {
+  const entries: string[] = [];
+  for (const nick of msg.params.slice(0, 5)) {
+    const user = ctx.registry.findUser(nick);
+    if (!user) continue;
+    const host = user === ctx.user || ctx.user.isOper ? user.ip : user.host;
+    entries.push(`${user.nick}${user.isOper ? '*' : ''}=${user.away !== null ? '-' : '+'}${user.username}@${host}`);
+  }
+  ctx.reply(RPL_USERHOST(entries));
+}
+
+export const userCommands: CommandSpec[] = [
+  { verb: 'WHO', minParams: 0, penalty: 2000, handle: handleWho },
+  { verb: 'WHOIS', minParams: 1, penalty: 1000, handle: handleWhois },
+  { verb: 'WHOWAS', minParams: 1, penalty: 1000, handle: handleWhowas },
+  { verb: 'AWAY', minParams: 0, penalty: 1000, handle: handleAway },
+  { verb: 'ISON', minParams: 1, penalty: 500, handle: handleIson },
+  { verb: 'USERHOST', minParams: 1, penalty: 500, handle: handleUserhost },
+];
