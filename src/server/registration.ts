@@ -1,0 +1,72 @@
+/**
+ * Completing registration: once NICK and USER are in and CAP negotiation (if
+ * any) has ended, check the server password, then welcome the user with
+ * 001-005, LUSERS and the MOTD.
+ */
+import { CommandContext } from '../commands/context.js';
+import { sendIsupport, sendLusers, sendMotd } from '../commands/info.js';
+import { verifyPassword } from '../config/password.js';
+import { Outgoing } from '../protocol/outgoing.js';
+import { ERR_PASSWDMISMATCH, RPL_CREATED, RPL_MYINFO, RPL_WELCOME, RPL_YOURHOST } from '../protocol/replies.js';
+import { FLAG_MODES, LIST_MODES, STATUS_MODES } from '../state/channel.js';
+import { USER_MODES } from '../state/user.js';
+import { ReplyBuffer } from './replybuffer.js';
+import type { ObrolServer } from './server.js';
+import type { Session } from './session.js';
+
+const CHANNEL_MODES = [...LIST_MODES, ...FLAG_MODES, 'k', 'l', ...STATUS_MODES.map((s) => s.mode)].sort().join('');
+const CHANNEL_MODES_WITH_PARAM = [...LIST_MODES, 'k', 'l', ...STATUS_MODES.map((s) => s.mode)].sort().join('');
+
+/** Register the session's user if everything is in. Returns a promise while a password is checked. */
+export function completeRegistration(server: ObrolServer, session: Session): Promise<void> | undefined {
+  const user = session.user;
+  if (user.registered || session.closed) return undefined;
+  if (user.nick === '*' || !session.userGiven || session.capNegotiating) return undefined;
+  const hash = server.config.server.password;
+  if (hash === null) {
+    welcome(server, session);
+    return undefined;
+  }
+  const given = session.password ?? '';
+  return verifyPassword(given, hash).then((ok) => {
+    if (session.closed || user.registered) return;
+    if (ok) {
+      welcome(server, session);
+      return;
+    }
+    session.log.info({ event: 'bad-password' }, 'registration refused: wrong server password');
+    const replies = new ReplyBuffer(server.info.name, session);
+    replies.numeric(ERR_PASSWDMISMATCH());
+    replies.flush();
+    server.disconnect(user, 'Bad password');
+  });
+}
+
+function welcome(server: ObrolServer, session: Session): void {
+  const user = session.user;
+  const { registry, config, info } = server;
+  for (const mode of config.server.default_user_modes.replace('+', '')) user.modes.add(mode);
+  registry.register(user, Math.floor(Date.now() / 1000));
+  session.password = null;
+
+  const replies = new ReplyBuffer(info.name, session);
+  const ctx = new CommandContext(server, session, user, replies);
+  ctx.reply(RPL_WELCOME(config.server.network, user.mask));
+  ctx.reply(RPL_YOURHOST(info.name, info.version));
+  ctx.reply(RPL_CREATED(info.createdAt.toUTCString()));
+  ctx.reply(RPL_MYINFO(info.name, info.version, USER_MODES, CHANNEL_MODES, CHANNEL_MODES_WITH_PARAM));
+  sendIsupport(ctx);
+  sendLusers(ctx);
+  sendMotd(ctx);
+  if (user.modes.size > 0) {
+    ctx.send(new Outgoing({ tags: null, source: user.mask, command: 'MODE', params: [user.nick, user.modeString()] }));
+  }
+  replies.flush();
+
+  session.log.info({ event: 'registered', nick: user.nick, username: user.username }, 'client registered');
+  server.bus.publish({
+    type: 'user.register',
+    origin: server.bus.nodeId,
+    user: { id: user.id, nick: user.nick, username: user.username, host: user.host, realname: user.realname, modes: user.modeString() },
+  });
+}

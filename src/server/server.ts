@@ -1,0 +1,353 @@
+/**
+ * The composition root: config, state, listeners, sessions and timers wired
+ * together. The only module that knows all the others.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Bus } from '../bus/bus.js';
+import { InProcessBus } from '../bus/inprocess.js';
+import { CHANTYPES } from '../commands/channel.js';
+import type { RehashResult, ServerApi, ServerInfo } from '../commands/context.js';
+import { STATUSMSG } from '../commands/messaging.js';
+import { ConfigError, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { Connection } from '../net/connection.js';
+import { chunkIsupport, formatIsupportToken, type IsupportValue } from '../protocol/isupport.js';
+import { Outgoing } from '../protocol/outgoing.js';
+import { FLAG_MODES, LIST_MODES, STATUS_MODES } from '../state/channel.js';
+import { Registry } from '../state/registry.js';
+import { User } from '../state/user.js';
+import { WhowasHistory } from '../state/whowas.js';
+import { receiveLine } from './dispatcher.js';
+import { Session } from './session.js';
+
+export const VERSION = readPackageVersion();
+
+/** How often idle and unregistered connections are checked. */
+const SWEEP_INTERVAL_MS = 1000;
+/** How long stop() waits for clients to take their ERROR line and close. */
+const STOP_GRACE_MS = 5000;
+
+export interface ServerOptions {
+  loaded: LoadedConfig;
+  /** Kept to rebuild the config the same way on REHASH (file, environment, flags). */
+  loadOptions?: LoadOptions;
+  logger: Logger;
+  bus?: Bus;
+  /** Called when an operator asks the server to DIE, after it has stopped. */
+  onDie?: () => void;
+}
+
+export class ObrolServer implements ServerApi {
+  config: Config;
+  registry: Registry;
+  whowas: WhowasHistory;
+  readonly bus: Bus;
+  readonly log: Logger;
+  readonly info: ServerInfo;
+  maxConnections = 0;
+
+  private loaded: LoadedConfig;
+  private readonly loadOptions: LoadOptions;
+  private readonly sessions = new Set<Session>();
+  private listener: NetServer | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private motdLines: string[] | null = null;
+  private isupport: string[][] = [];
+  private nextId = 0;
+  private stopping: Promise<void> | null = null;
+  private readonly onDie: (() => void) | undefined;
+
+  constructor(options: ServerOptions) {
+    this.loaded = options.loaded;
+    this.config = options.loaded.config;
+    this.loadOptions = options.loadOptions ?? { path: options.loaded.path };
+    this.log = options.logger;
+    this.bus = options.bus ?? new InProcessBus(randomBytes(4).toString('hex'));
+    this.onDie = options.onDie;
+    this.info = { name: this.config.server.name, version: `obrol-${VERSION}`, createdAt: new Date() };
+    this.registry = new Registry(this.config.server.casemapping);
+    this.whowas = new WhowasHistory(this.config.limits.whowas_entries);
+    this.applyConfig();
+  }
+
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** The address the listener is bound to (useful with port 0). */
+  get address(): AddressInfo {
+    const address = this.listener?.address();
+    if (!address || typeof address === 'string') throw new Error('server is not listening');
+    return address;
+  }
+
+  motd(): readonly string[] | null {
+    return this.motdLines;
+  }
+
+  isupportLines(): readonly string[][] {
+    return this.isupport;
+  }
+
+  async start(): Promise<void> {
+    this.stopping = null;
+    this.listener = await this.listen(this.config.listen.host, this.config.listen.port);
+    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
+
+  private listen(host: string, port: number): Promise<NetServer> {
+    return new Promise((resolve, reject) => {
+      const listener = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+      listener.once('error', (err: NodeJS.ErrnoException) => {
+        const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
+        reject(new Error(`cannot listen on ${host}:${port}: ${why}`));
+      });
+      listener.listen(port, host, () => {
+        listener.removeAllListeners('error');
+        listener.on('error', (err) => this.log.error({ err }, 'listener error'));
+        const address = listener.address() as AddressInfo;
+        this.log.info({ event: 'listening', host: address.address, port: address.port }, `listening on ${address.address}:${address.port}`);
+        resolve(listener);
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    const id = (++this.nextId).toString(36);
+    const conn = new Connection(socket, this.config.limits.send_queue_bytes);
+    const host = displayHost(conn.remoteAddress);
+    const user = new User(`${this.bus.nodeId}/${id}`, conn.remoteAddress, host, this.bus.nodeId, null);
+    const log = this.log.child({ conn: id });
+    const session = new Session(id, conn, user, log, Date.now());
+    user.endpoint = session;
+    this.sessions.add(session);
+    if (this.sessions.size > this.maxConnections) this.maxConnections = this.sessions.size;
+    log.info({ event: 'connect', ip: conn.remoteAddress, port: conn.remotePort }, 'client connected');
+    conn.start({
+      onLine: (line, problem) => receiveLine(this, session, line, problem),
+      onSendQueueExceeded: () => this.disconnect(user, 'SendQ exceeded', undefined, true),
+      onClose: (reason) => this.disconnect(user, reason),
+    });
+    session.send(
+      new Outgoing({
+        tags: null,
+        source: this.info.name,
+        command: 'NOTICE',
+        params: ['*', '*** Welcome to Obrol. Register with NICK <nick> and USER <user> 0 * :<real name>; HELP lists the commands.'],
+      }),
+    );
+  }
+
+  /**
+   * End a user's connection: QUIT (once) to everyone sharing a channel with
+   * them, a WHOWAS entry, and `ERROR :Closing link` to the user before the socket closes.
+   */
+  disconnect(user: User, quitReason: string, errorReason?: string, dropQueued = false): void {
+    const session = user.endpoint instanceof Session ? user.endpoint : null;
+    if (!session || session.closed) return;
+    session.closed = true;
+    session.backlog.length = 0;
+    if (user.registered) {
+      const quit = new Outgoing({ tags: null, source: user.mask, command: 'QUIT', params: [quitReason] });
+      for (const peer of this.registry.peersOf(user)) peer.endpoint?.send(quit);
+      this.whowas.record(user.folded, {
+        nick: user.nick,
+        username: user.username,
+        host: user.host,
+        realname: user.realname,
+        server: this.info.name,
+        at: Math.floor(Date.now() / 1000),
+      });
+      this.bus.publish({ type: 'user.quit', origin: this.bus.nodeId, userId: user.id, reason: quitReason });
+    }
+    this.registry.remove(user);
+    user.endpoint = null;
+    this.sessions.delete(session);
+    const who = `${user.username || '*'}@${user.host}`;
+    session.conn.close(Buffer.from(`ERROR :Closing link: (${who}) [${errorReason ?? quitReason}]\r\n`), dropQueued);
+    session.log.info({ event: 'disconnect', nick: user.nick, reason: quitReason }, 'client disconnected');
+  }
+
+  /** Keepalive PINGs, ping timeouts and registration timeouts, for every connection once a second. */
+  private sweep(): void {
+    const now = Date.now();
+    const { registration, ping_interval, ping_timeout } = this.config.timeouts;
+    for (const session of this.sessions) {
+      const user = session.user;
+      if (!user.registered) {
+        if (now - session.connectedAt > registration * 1000) this.disconnect(user, 'Registration timed out');
+        continue;
+      }
+      if (session.pingSentAt !== 0) {
+        if (now - session.pingSentAt > ping_timeout * 1000) {
+          this.disconnect(user, `Ping timeout: ${Math.round((now - session.lastReadAt) / 1000)} seconds`);
+        }
+      } else if (now - session.lastReadAt > ping_interval * 1000) {
+        session.pingSentAt = now;
+        session.send(new Outgoing({ tags: null, source: null, command: 'PING', params: [this.info.name] }));
+      }
+    }
+  }
+
+  /** Stop accepting, tell every client, wait (briefly) for them to go. */
+  stop(reason = 'Server shutting down'): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = (async () => {
+      this.log.info({ event: 'stopping', reason }, 'stopping');
+      if (this.sweepTimer) clearInterval(this.sweepTimer);
+      this.sweepTimer = null;
+      const listener = this.listener;
+      this.listener = null;
+      const closed = listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : Promise.resolve();
+      for (const session of [...this.sessions]) this.disconnect(session.user, reason);
+      // listener.close() resolves once every accepted socket has closed too.
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
+      this.log.info({ event: 'stopped' }, 'stopped');
+    })();
+    return this.stopping;
+  }
+
+  shutdown(reason: string): void {
+    void this.stop(reason).then(() => this.onDie?.());
+  }
+
+  /** Drop everyone, reload the config, and start listening afresh, in the same process. */
+  restart(reason: string): void {
+    void (async () => {
+      await this.stop(reason);
+      const result = this.reloadConfig();
+      if (!result.ok) this.log.error({ problems: result.problems }, 'restart: new config refused, keeping the old one');
+      this.registry = new Registry(this.config.server.casemapping);
+      this.whowas = new WhowasHistory(this.config.limits.whowas_entries);
+      await this.start();
+      this.log.info({ event: 'restarted' }, 'restarted');
+    })().catch((err: unknown) => {
+      this.log.fatal({ err }, 'restart failed');
+      this.onDie?.();
+    });
+  }
+
+  /**
+   * REHASH and SIGHUP: build the new config whole and swap it in, or keep the
+   * old one and say why. Nobody is disconnected.
+   */
+  rehash(): RehashResult {
+    const previous = this.config;
+    const result = this.reloadConfig();
+    if (!result.ok) {
+      this.log.error({ event: 'rehash-failed', problems: result.problems }, 'REHASH refused: the previous configuration stays in force');
+      return result;
+    }
+    const { listen } = this.config;
+    if (this.listener && (listen.host !== previous.listen.host || listen.port !== previous.listen.port)) {
+      const old = this.listener;
+      this.listen(listen.host, listen.port).then(
+        (listener) => {
+          this.listener = listener;
+          old.close();
+        },
+        (err: Error) => this.log.error({ err: err.message }, 'REHASH: kept the old listener'),
+      );
+    }
+    for (const session of this.sessions) session.conn.setSendQueueLimit(this.config.limits.send_queue_bytes);
+    this.log.info({ event: 'rehash', file: result.file }, 'configuration reloaded');
+    return result;
+  }
+
+  private reloadConfig(): RehashResult {
+    const file = this.loadOptions.path ?? '(defaults)';
+    let loaded: LoadedConfig;
+    try {
+      loaded = loadConfig(this.loadOptions);
+    } catch (err) {
+      const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
+      return { ok: false, file, problems };
+    }
+    const problems: string[] = [];
+    let config = loaded.config;
+    if (config.server.casemapping !== this.registry.casemapping) {
+      problems.push(`server.casemapping cannot change while users are connected; still ${this.registry.casemapping} until RESTART`);
+      config = Object.freeze({ ...config, server: Object.freeze({ ...config.server, casemapping: this.registry.casemapping }) });
+    }
+    this.loaded = { ...loaded, config };
+    this.config = config;
+    this.applyConfig();
+    return { ok: true, file, problems };
+  }
+
+  /** Derived state that follows the config: MOTD text, ISUPPORT, WHOWAS size. */
+  private applyConfig(): void {
+    const config = this.config;
+    this.info.name = config.server.name;
+    this.whowas.capacity = config.limits.whowas_entries;
+    this.motdLines = readMotd(this.loaded.motdPath, this.log);
+    this.isupport = chunkIsupport(buildIsupport(config, this.registry.casemapping));
+  }
+}
+
+function buildIsupport(config: Config, casemapping: string): string[] {
+  const limits = config.limits;
+  const targets = limits.targets;
+  const listModes = [...LIST_MODES].join('');
+  const tokens: Record<string, IsupportValue> = {
+    AWAYLEN: limits.away_length,
+    CASEMAPPING: casemapping,
+    CHANLIMIT: `${CHANTYPES}:${limits.channels_per_user}`,
+    CHANMODES: `${listModes},k,l,${FLAG_MODES}`,
+    CHANNELLEN: limits.channel_length,
+    CHANTYPES,
+    ELIST: 'CMNTU',
+    EXCEPTS: 'e',
+    HOSTLEN: 64,
+    INVEX: 'I',
+    KEYLEN: limits.key_length,
+    KICKLEN: limits.kick_length,
+    MAXLIST: `${listModes}:${limits.list_entries}`,
+    MAXTARGETS: targets,
+    MODES: limits.modes_per_command,
+    NETWORK: config.server.network,
+    NICKLEN: limits.nick_length,
+    PREFIX: `(${STATUS_MODES.map((s) => s.mode).join('')})${STATUS_MODES.map((s) => s.prefix).join('')}`,
+    SAFELIST: true,
+    STATUSMSG,
+    TARGMAX: `JOIN:,KICK:${targets},NAMES:,NOTICE:${targets},PART:,PRIVMSG:${targets},WHOIS:${targets},WHOWAS:${targets}`,
+    TOPICLEN: limits.topic_length,
+    USERLEN: limits.user_length,
+  };
+  return Object.entries(tokens).map(([key, value]) => formatIsupportToken(key, value));
+}
+
+function readMotd(path: string | null, log: Logger): string[] | null {
+  if (path === null) return null;
+  try {
+    const text = readFileSync(path, 'utf8');
+    const lines = text.replace(/\r/g, '').split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    return lines;
+  } catch (err) {
+    log.warn({ event: 'motd-missing', path, reason: (err as NodeJS.ErrnoException).code ?? String(err) }, 'MOTD file cannot be read; clients get 422');
+    return null;
+  }
+}
+
+/** IPv6 addresses starting with ':' would read as a trailing parameter: prefix them with 0. */
+function displayHost(address: string): string {
+  return address.startsWith(':') ? `0${address}` : address;
+}
+
+function readPackageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}

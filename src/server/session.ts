@@ -1,0 +1,59 @@
+/**
+ * A local client connection: the bridge between a Connection (bytes and
+ * lines) and a User (state). Implements the user's endpoint, so deliveries to
+ * the user land in its send queue.
+ *
+ * Lines are handled one at a time, in order. A command that must wait (OPER
+ * hashing a password) pauses the session: lines arriving meanwhile are queued
+ * and handled, in order, when it is done.
+ */
+import type { Logger } from 'pino';
+import type { SessionState } from '../commands/context.js';
+import type { LineProblem } from '../net/framer.js';
+import type { Connection } from '../net/connection.js';
+import type { Outgoing } from '../protocol/outgoing.js';
+import type { Endpoint, User } from '../state/user.js';
+
+export interface QueuedLine {
+  line: string;
+  problem: LineProblem;
+}
+
+export class Session implements Endpoint, SessionState {
+  password: string | null = null;
+  userGiven = false;
+  capNegotiating = false;
+  capVersion = 0;
+  readonly caps = new Set<string>();
+  /** Bits of the capabilities that change how lines are rendered for this client. */
+  capKey = 0;
+  /** Milliseconds. */
+  readonly connectedAt: number;
+  lastReadAt: number;
+  /** When we sent a keepalive PING still unanswered, or 0. */
+  pingSentAt = 0;
+  /** Set once the session is being torn down: no more lines are handled. */
+  closed = false;
+  /** A command is still running (it returned a promise). */
+  busy = false;
+  readonly backlog: QueuedLine[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly conn: Connection,
+    readonly user: User,
+    readonly log: Logger,
+    now: number,
+  ) {
+    this.connectedAt = now;
+    this.lastReadAt = now;
+  }
+
+  get remoteAddress(): string {
+    return this.conn.remoteAddress;
+  }
+
+  send(out: Outgoing): void {
+    this.conn.write(out.bytes(this.capKey));
+  }
+}
