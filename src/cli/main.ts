@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+/**
+ * The `obrol` command. Parses arguments and calls the server; nothing else.
+ *
+ *   obrol [--config FILE] [--host H] [--port P] [--log-level L]   run the server
+ *   obrol check-config [--config FILE]                            validate, start nothing
+ *   obrol print-config [--config FILE]                            the effective config as YAML
+ *   obrol hash-password [PASSWORD]                                a hash for oper blocks
+ */
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { stringify } from 'yaml';
+import { ConfigError, loadConfig, type LoadOptions } from '../config/load.js';
+import { hashPassword } from '../config/password.js';
+import { createLogger } from './logger.js';
+import { ObrolServer, VERSION } from '../server/server.js';
+
+/** Exit status for an unusable configuration (sysexits EX_CONFIG). */
+const EXIT_CONFIG = 78;
+
+interface ConfigArgs {
+  config?: string;
+  host?: string;
+  port?: number;
+  'log-level'?: string;
+}
+
+function loadOptions(args: ConfigArgs): LoadOptions {
+  return {
+    path: args.config ?? process.env.OBROL_CONFIG ?? null,
+    env: process.env,
+    overrides: { 'listen.host': args.host, 'listen.port': args.port, 'log.level': args['log-level'] },
+  };
+}
+
+function loadOrExit(options: LoadOptions) {
+  try {
+    return loadConfig(options);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`obrol: invalid configuration\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+}
+
+async function run(args: ConfigArgs): Promise<void> {
+  const options = loadOptions(args);
+  const loaded = loadOrExit(options);
+  const logger = createLogger(loaded.config.log);
+  const server = new ObrolServer({ loaded, loadOptions: options, logger, onDie: () => process.exit(0) });
+  logger.info({ event: 'config', file: loaded.path ?? '(embedded defaults)' }, `obrol ${VERSION} starting`);
+  try {
+    await server.start();
+  } catch (err) {
+    logger.fatal({ event: 'start-failed' }, (err as Error).message);
+    process.stderr.write(`obrol: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+
+  const stop = (signal: string) => {
+    logger.info({ event: 'signal', signal }, `${signal}: shutting down`);
+    server.stop('Server shutting down').then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    logger.info({ event: 'signal', signal: 'SIGHUP' }, 'SIGHUP: reloading the configuration');
+    server.rehash();
+  });
+}
+
+const configOption = {
+  config: { alias: 'c', type: 'string', description: 'YAML config file (default: $OBROL_CONFIG, else the embedded defaults)' },
+} as const;
+
+await yargs(hideBin(process.argv))
+  .scriptName('obrol')
+  .usage('$0 [command] [options]\n\nObrol, an IRC server. With no command, runs the server.')
+  .command(
+    '$0',
+    'run the server',
+    (y) =>
+      y.options({
+        ...configOption,
+        host: { type: 'string', description: 'listen address (overrides listen.host)' },
+        port: { alias: 'p', type: 'number', description: 'listen port (overrides listen.port)' },
+        'log-level': {
+          type: 'string',
+          choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+          description: 'log level (overrides log.level)',
+        },
+      }),
+    (args) => run(args),
+  )
+  .command(
+    'check-config',
+    'validate the configuration and exit',
+    (y) => y.options(configOption),
+    (args) => {
+      const loaded = loadOrExit(loadOptions(args));
+      process.stdout.write(`configuration ok: ${loaded.path ?? '(embedded defaults)'}\n`);
+    },
+  )
+  .command(
+    'print-config',
+    'print the effective configuration (file, environment and defaults) as YAML',
+    (y) => y.options(configOption),
+    (args) => {
+      process.stdout.write(stringify(loadOrExit(loadOptions(args)).config));
+    },
+  )
+  .command(
+    'hash-password [password]',
+    'print a password hash for an oper block or server.password (reads stdin if no argument)',
+    (y) => y.positional('password', { type: 'string', description: 'the password; prefer stdin to keep it out of shell history' }),
+    async (args) => {
+      const password = args.password ?? readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+      if (password.length === 0) {
+        process.stderr.write('obrol: empty password\n');
+        process.exit(2);
+      }
+      process.stdout.write(`${await hashPassword(password)}\n`);
+    },
+  )
+  .strict()
+  .version(VERSION)
+  .help()
+  .alias('h', 'help')
+  .alias('v', 'version')
+  .parseAsync();
