@@ -159,17 +159,28 @@ export function handleTopic(ctx: CommandContext, msg: IrcMessage): void {
   });
 }
 
-/** 353 lines (as many as the 512-byte limit needs) and 366 for one channel. */
+/** 353 lines and 366 for one channel, as after a JOIN. */
 export function sendNames(ctx: CommandContext, channel: Channel): void {
+  sendNamReplies(ctx, channel);
+  ctx.reply(RPL_ENDOFNAMES(channel.name));
+}
+
+/**
+ * The 353 lines for one channel, as many as the 512-byte limit needs.
+ * multi-prefix shows every prefix of a member, userhost-in-names their full mask.
+ */
+function sendNamReplies(ctx: CommandContext, channel: Channel): void {
   const viewer = ctx.user;
   const isMember = channel.has(viewer);
   const symbol = channel.flags.has('s') ? '@' : '=';
+  const allPrefixes = ctx.session.caps.has('multi-prefix');
+  const fullMask = ctx.session.caps.has('userhost-in-names');
   // Room for ":server 353 nick = #channel :" plus CRLF.
   const budget = 510 - (ctx.serverName.length + viewer.nick.length + channel.name.length + 12);
   let line = '';
   for (const member of channel.members.keys()) {
     if (!isMember && member.isInvisible) continue;
-    const entry = channel.prefixOf(member) + member.nick;
+    const entry = channel.prefixOf(member, allPrefixes) + (fullMask ? member.mask : member.nick);
     if (line.length > 0 && line.length + 1 + entry.length > budget) {
       ctx.reply(RPL_NAMREPLY(symbol, channel.name, line));
       line = entry;
@@ -178,7 +189,6 @@ export function sendNames(ctx: CommandContext, channel: Channel): void {
     }
   }
   if (line.length > 0) ctx.reply(RPL_NAMREPLY(symbol, channel.name, line));
-  ctx.reply(RPL_ENDOFNAMES(channel.name));
 }
 
 export function handleNames(ctx: CommandContext, msg: IrcMessage): void {
@@ -189,11 +199,12 @@ export function handleNames(ctx: CommandContext, msg: IrcMessage): void {
     ctx.reply(RPL_ENDOFNAMES('*'));
     return;
   }
+  // The 353s of every channel asked for, then one 366 naming the request (RFC 2812 3.2.5).
   for (const name of names) {
     const channel = ctx.registry.findChannel(name);
-    if (channel && channel.isVisibleTo(ctx.user)) sendNames(ctx, channel);
-    else ctx.reply(RPL_ENDOFNAMES(name));
+    if (channel && channel.isVisibleTo(ctx.user)) sendNamReplies(ctx, channel);
   }
+  ctx.reply(RPL_ENDOFNAMES(names.length === 1 ? (names[0] as string) : names.join(',')));
 }
 
 /**

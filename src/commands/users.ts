@@ -42,14 +42,13 @@ function isVisible(viewer: User, target: User): boolean {
   return false;
 }
 
-/** 352 for one user: H/G (here/gone), * for opers, the channel prefix when listing a channel. */
+/**
+ * 352 for one user: H/G (here/gone), * for opers, then the user's prefix in
+ * the channel shown: the one listed, else the first the viewer may see, else '*'.
+ */
 function whoReply(ctx: CommandContext, target: User, channel: Channel | null) {
-  let flags = target.away !== null ? 'G' : 'H';
-  if (target.isOper) flags += '*';
-  if (channel) flags += channel.prefixOf(target);
   let shown = channel;
   if (!shown) {
-    // Like most servers, name a channel the viewer may see, or '*'.
     for (const c of target.channels) {
       if (c.isVisibleTo(ctx.user)) {
         shown = c;
@@ -57,6 +56,9 @@ function whoReply(ctx: CommandContext, target: User, channel: Channel | null) {
       }
     }
   }
+  let flags = target.away !== null ? 'G' : 'H';
+  if (target.isOper) flags += '*';
+  if (shown) flags += shown.prefixOf(target, ctx.session.caps.has('multi-prefix'));
   return RPL_WHOREPLY(shown?.name ?? '*', target.username, target.host, ctx.serverName, target.nick, flags, target.realname);
 }
 
@@ -134,7 +136,7 @@ function whoisOne(ctx: CommandContext, nick: string): void {
   for (const channel of target.channels) {
     if (!channel.isVisibleTo(viewer) && !viewer.isOper) continue;
     if (target.isInvisible && !channel.has(viewer) && !privileged) continue;
-    channels.push(channel.prefixOf(target) + channel.name);
+    channels.push(channel.prefixOf(target, ctx.session.caps.has('multi-prefix')) + channel.name);
   }
   if (channels.length > 0) ctx.reply(RPL_WHOISCHANNELS(target.nick, channels.join(' ')));
   ctx.reply(RPL_WHOISSERVER(target.nick, ctx.serverName, ctx.config.server.description));
@@ -142,7 +144,7 @@ function whoisOne(ctx: CommandContext, nick: string): void {
   if (target.isOper) ctx.reply(RPL_WHOISOPERATOR(target.nick));
   if (privileged) {
     ctx.reply(RPL_WHOISHOST(target.nick, target.username, target.host, target.ip));
-    ctx.reply(RPL_WHOISMODES(target.nick, target.modeString()));
+    if (target.modes.size > 0) ctx.reply(RPL_WHOISMODES(target.nick, target.modeString()));
   }
   if (target.endpoint) ctx.reply(RPL_WHOISIDLE(target.nick, Math.max(0, ctx.nowSeconds() - target.lastSpokeAt), target.signonAt));
   ctx.reply(RPL_ENDOFWHOIS(target.nick));

@@ -2,9 +2,8 @@
  * The IRCv3 capabilities this server offers, each with a bit for the
  * session's capability mask. https://ircv3.net/specs/extensions/capability-negotiation
  *
- * The list is empty in the core server: CAP negotiation works (clients that
- * send CAP LS/REQ/END are served and never blocked), and capabilities are
- * added here as they are implemented.
+ * Capabilities are added here as they are implemented; the handlers that
+ * honour one check the session's capability set.
  */
 export interface Capability {
   name: string;
@@ -14,7 +13,12 @@ export interface Capability {
   bit: number;
 }
 
-export const CAPABILITIES: readonly Capability[] = [];
+export const CAPABILITIES: readonly Capability[] = [
+  // All of a member's prefixes (@+nick) in NAMES, WHO and WHOIS, not only the highest.
+  { name: 'multi-prefix', bit: 1 << 0 },
+  // nick!user@host instead of nick in NAMES replies.
+  { name: 'userhost-in-names', bit: 1 << 1 },
+];
 
 const byName = new Map(CAPABILITIES.map((cap) => [cap.name, cap]));
 

@@ -32,10 +32,10 @@ export const RPL_LUSEROP = (count: number) => r(N.RPL_LUSEROP, s(count), 'operat
 export const RPL_LUSERUNKNOWN = (count: number) => r(N.RPL_LUSERUNKNOWN, s(count), 'unknown connection(s)');
 export const RPL_LUSERCHANNELS = (count: number) => r(N.RPL_LUSERCHANNELS, s(count), 'channels formed');
 export const RPL_LUSERME = (clients: number, servers: number) => r(N.RPL_LUSERME, `I have ${clients} clients and ${servers} servers`);
-export const RPL_LOCALUSERS = (current: number, max: number) =>
-  r(N.RPL_LOCALUSERS, s(current), s(max), `Current local users ${current}, max ${max}`);
-export const RPL_GLOBALUSERS = (current: number, max: number) =>
-  r(N.RPL_GLOBALUSERS, s(current), s(max), `Current global users ${current}, max ${max}`);
+// The two numeric parameters of 265/266 are optional (Modern); like InspIRCd
+// we give the figures in the text only.
+export const RPL_LOCALUSERS = (current: number, max: number) => r(N.RPL_LOCALUSERS, `Current local users ${current}, max ${max}`);
+export const RPL_GLOBALUSERS = (current: number, max: number) => r(N.RPL_GLOBALUSERS, `Current global users ${current}, max ${max}`);
 
 // ADMIN, VERSION, TIME, INFO, MOTD, HELP
 export const RPL_ADMINME = (server: string) => r(N.RPL_ADMINME, server, 'Administrative info');
@@ -146,4 +146,4 @@ export const ERR_UMODEUNKNOWNFLAG = () => r(N.ERR_UMODEUNKNOWNFLAG, 'Unknown MOD
 export const ERR_USERSDONTMATCH = () => r(N.ERR_USERSDONTMATCH, "Can't change mode for other users");
 export const ERR_INVALIDKEY = (channel: string) => r(N.ERR_INVALIDKEY, channel, 'Key is not well-formed');
 export const ERR_INVALIDMODEPARAM = (target: string, mode: string, param: string, description: string) =>
-  r(N.ERR_INVALIDMODEPARAM, target, mode, param, description);
+  r(N.ERR_INVALIDMODEPARAM, target, mode, param === '' ? '*' : param, description);

@@ -22,7 +22,7 @@ export function serializeBody(source: string | null, command: string, params: re
   let head = source ? `:${source} ${command}` : command;
   const n = params.length;
   if (n === 0) return head;
-  for (let k = 0; k < n - 1; k++) head += ' ' + params[k];
+  for (let k = 0; k < n - 1; k++) head += ' ' + middle(params[k] as string);
   head += ' :';
   const last = params[n - 1] as string;
   // A UTF-16 code unit is at most 3 UTF-8 bytes: short lines skip the byte count.
@@ -31,6 +31,16 @@ export function serializeBody(source: string | null, command: string, params: re
   const room = MAX_BODY_BYTES - headBytes;
   if (room <= 0) return head;
   return head + truncateUtf8(last, room);
+}
+
+/**
+ * A middle parameter cannot be empty, contain a space or start with ':'
+ * without changing how the line parses. Obrol never builds one, and this
+ * guard keeps a future mistake from corrupting a line: such a parameter is
+ * sent as '*' rather than shifting every parameter after it.
+ */
+function middle(param: string): string {
+  return param === '' || param.includes(' ') || param.charCodeAt(0) === 0x3a ? '*' : param;
 }
 
 /** The longest prefix of `text` whose UTF-8 encoding fits in `maxBytes`, never splitting a character. */

@@ -1,0 +1,55 @@
+/**
+ * Start a real Obrol server in-process on 127.0.0.1, port 0, with a silent
+ * logger (or one that records lines, to assert on what is logged).
+ */
+import { pino, type Logger } from 'pino';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config/load.js';
+import type { ConfigInput } from '../../src/config/schema.js';
+import { ObrolServer } from '../../src/server/server.js';
+
+export interface TestServer {
+  server: ObrolServer;
+  port: number;
+  /** Log records written so far (JSON objects), when started with captureLogs. */
+  logs: Array<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** Extra configuration, as it would appear in the YAML file. */
+  config?: ConfigInput;
+  captureLogs?: boolean;
+  /** Environment for OBROL_* overrides. */
+  env?: Record<string, string>;
+  configPath?: string;
+}
+
+export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const overrides: Record<string, unknown> = { 'listen.host': '127.0.0.1', 'listen.port': 0 };
+  const base = options.config ?? {};
+  for (const [section, values] of Object.entries(base)) {
+    if (values && typeof values === 'object' && !Array.isArray(values)) {
+      for (const [key, value] of Object.entries(values)) overrides[`${section}.${key}`] = value;
+    } else {
+      overrides[section] = values;
+    }
+  }
+  const loadOptions = { path: options.configPath ?? null, env: options.env ?? {}, overrides };
+  const loaded = loadConfig(loadOptions);
+  const logs: Array<Record<string, unknown>> = [];
+  const logger: Logger = options.captureLogs
+    ? pino(
+        { level: 'debug' },
+        new Writable({
+          write(chunk: Buffer, _enc, done) {
+            for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+            done();
+          },
+        }),
+      )
+    : pino({ level: 'silent' });
+  const server = new ObrolServer({ loaded, loadOptions, logger });
+  await server.start();
+  return { server, port: server.address.port, logs, stop: () => server.stop() };
+}
