@@ -13,12 +13,14 @@ import {
   RPL_ADMINME,
   RPL_ENDOFHELP,
   RPL_ENDOFINFO,
+  RPL_ENDOFLINKS,
   RPL_ENDOFMOTD,
   RPL_GLOBALUSERS,
   RPL_HELPSTART,
   RPL_HELPTXT,
   RPL_INFO,
   RPL_ISUPPORT,
+  RPL_LINKS,
   RPL_LOCALUSERS,
   RPL_LUSERCHANNELS,
   RPL_LUSERCLIENT,
@@ -118,6 +120,16 @@ export function handleInfo(ctx: CommandContext, msg: IrcMessage): void {
   ctx.reply(RPL_ENDOFINFO());
 }
 
+/** LINKS [[server] mask]: a single server links only to itself. */
+export function handleLinks(ctx: CommandContext, msg: IrcMessage): void {
+  const mask = msg.params.at(-1) ?? '*';
+  const fold = ctx.registry.fold;
+  if (wildcardMatch(fold(mask), fold(ctx.serverName))) {
+    ctx.reply(RPL_LINKS(ctx.serverName, ctx.serverName, 0, ctx.config.server.description));
+  }
+  ctx.reply(RPL_ENDOFLINKS(mask));
+}
+
 export function handleHelp(ctx: CommandContext, msg: IrcMessage): void {
   const subject = (msg.params[0] ?? '').toUpperCase();
   const lines = subject === '' ? HELP_INDEX : HELP_TOPICS[subject];
@@ -140,5 +152,8 @@ export const infoCommands: CommandSpec[] = [
   { verb: 'TIME', minParams: 0, penalty: 1000, handle: handleTime },
   { verb: 'ADMIN', minParams: 0, penalty: 2000, handle: handleAdmin },
   { verb: 'INFO', minParams: 0, penalty: 2000, handle: handleInfo },
+  { verb: 'LINKS', minParams: 0, penalty: 2000, handle: handleLinks },
   { verb: 'HELP', minParams: 0, beforeRegistration: true, penalty: 1000, handle: handleHelp },
+  // InspIRCd's and UnrealIRCd's name for HELP; clients send either.
+  { verb: 'HELPOP', minParams: 0, beforeRegistration: true, penalty: 1000, handle: handleHelp },
 ];

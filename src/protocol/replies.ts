@@ -43,6 +43,8 @@ export const RPL_ADMINLOC1 = (text: string) => r(N.RPL_ADMINLOC1, text);
 export const RPL_ADMINLOC2 = (text: string) => r(N.RPL_ADMINLOC2, text);
 export const RPL_ADMINEMAIL = (text: string) => r(N.RPL_ADMINEMAIL, text);
 export const RPL_VERSION = (version: string, server: string, comments: string) => r(N.RPL_VERSION, version, server, comments);
+export const RPL_LINKS = (mask: string, server: string, hopcount: number, info: string) => r(N.RPL_LINKS, mask, server, `${hopcount} ${info}`);
+export const RPL_ENDOFLINKS = (mask: string) => r(N.RPL_ENDOFLINKS, mask, 'End of /LINKS list');
 export const RPL_TIME = (server: string, unixSeconds: number, text: string) => r(N.RPL_TIME, server, s(unixSeconds), '0', text);
 export const RPL_INFO = (text: string) => r(N.RPL_INFO, text);
 export const RPL_ENDOFINFO = () => r(N.RPL_ENDOFINFO, 'End of INFO list');
