@@ -32,6 +32,7 @@ const SPEAK_REASONS: Record<SpeakRefusal, string> = {
   'no-external': 'no external messages, +n',
   moderated: 'moderated, +m',
   banned: 'you are banned, +b',
+  'no-ctcp': 'CTCP requests are not allowed here, +C',
 };
 
 function relay(ctx: CommandContext, msg: IrcMessage): void {
@@ -80,7 +81,7 @@ function relay(ctx: CommandContext, msg: IrcMessage): void {
         error(ERR_NOSUCHCHANNEL(name));
         continue;
       }
-      const refusal = channel.speakRefusal(user, registry.fold);
+      const refusal = channel.speakRefusal(user, text, registry.fold);
       if (refusal) {
         error(ERR_CANNOTSENDTOCHAN(channel.name, SPEAK_REASONS[refusal]));
         continue;

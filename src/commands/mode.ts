@@ -1,5 +1,5 @@
 /**
- * MODE for users (+i +w, -o) and channels (+imnst, +k, +l, +o/+v, and the
+ * MODE for users (+i +w, -o) and channels (+Cimnst, +k, +l, +o/+v, and the
  * lists +b, +e, +I). https://modern.ircdocs.horse/#mode-message
  */
 import type { IrcMessage } from '../protocol/message.js';

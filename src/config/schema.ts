@@ -43,7 +43,7 @@ const adminSchema = z.strictObject({
 });
 
 const channelsSchema = z.strictObject({
-  default_modes: z.string().regex(/^\+?[imnst]*$/, 'may only contain the channel modes i, m, n, s and t, e.g. "+nt"').default('+nt'),
+  default_modes: z.string().regex(/^\+?[Cimnst]*$/, 'may only contain the channel modes C, i, m, n, s and t, e.g. "+nt"').default('+nt'),
 });
 
 const listenSchema = z.strictObject({

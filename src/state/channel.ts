@@ -16,8 +16,11 @@ export const STATUS_MODES = [
   { mode: 'v', bit: VOICE, prefix: '+' },
 ] as const;
 
-/** Channel modes without a parameter (CHANMODES type D). */
-export const FLAG_MODES = 'imnst';
+/**
+ * Channel modes without a parameter (CHANMODES type D): C no CTCP but ACTION,
+ * i invite only, m moderated, n no external messages, s secret, t topic by ops.
+ */
+export const FLAG_MODES = 'Cimnst';
 /** List modes (type A): bans, ban exceptions, invite exceptions. */
 export const LIST_MODES = 'beI';
 export type ListMode = 'b' | 'e' | 'I';
@@ -29,7 +32,12 @@ export interface ListEntry {
 }
 
 export type JoinRefusal = 'banned' | 'invite-only' | 'bad-key' | 'full';
-export type SpeakRefusal = 'no-external' | 'moderated' | 'banned';
+export type SpeakRefusal = 'no-external' | 'moderated' | 'banned' | 'no-ctcp';
+
+/** A CTCP request is a message wrapped in \x01 (https://modern.ircdocs.horse/ctcp.html). */
+function isCtcp(text: string): boolean {
+  return text.charCodeAt(0) === 1;
+}
 
 export class Channel {
   topic = '';
@@ -106,13 +114,14 @@ export class Channel {
     return null;
   }
 
-  /** Why `user` may not send to the channel, or null if they may. */
-  speakRefusal(user: User, fold: Folder): SpeakRefusal | null {
+  /** Why `user` may not send `text` to the channel, or null if they may. Ops and voiced users pass +m, bans and +C. */
+  speakRefusal(user: User, text: string, fold: Folder): SpeakRefusal | null {
     const bits = this.members.get(user);
     if (bits === undefined && this.flags.has('n')) return 'no-external';
     if (bits !== undefined && (bits & (OP | VOICE)) !== 0) return null;
     if (this.flags.has('m')) return 'moderated';
     if (this.isBanned(user, fold)) return 'banned';
+    if (this.flags.has('C') && isCtcp(text) && !text.startsWith('\x01ACTION ')) return 'no-ctcp';
     return null;
   }
 
