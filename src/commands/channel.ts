@@ -299,8 +299,12 @@ function kickOne(ctx: CommandContext, name: string, nick: string, reason: string
     return;
   }
   const target = ctx.registry.findUser(nick);
-  if (!target || !channel.has(target)) {
-    ctx.reply(ERR_USERNOTINCHANNEL(nick, channel.name));
+  if (!target) {
+    ctx.reply(ERR_NOSUCHNICK(nick));
+    return;
+  }
+  if (!channel.has(target)) {
+    ctx.reply(ERR_USERNOTINCHANNEL(target.nick, channel.name));
     return;
   }
   ctx.deliverToChannel(channel, ctx.fromUser('KICK', [channel.name, target.nick, reason]));

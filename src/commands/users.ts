@@ -133,9 +133,10 @@ function whoisOne(ctx: CommandContext, nick: string): void {
   const privileged = viewer === target || viewer.isOper;
   ctx.reply(RPL_WHOISUSER(target.nick, target.username, target.host, target.realname));
   const channels: string[] = [];
+  // +i hides a user from WHO and NAMES, not their public channels from WHOIS
+  // (as in Ergo, InspIRCd and charybdis); secret channels only show to members and opers.
   for (const channel of target.channels) {
     if (!channel.isVisibleTo(viewer) && !viewer.isOper) continue;
-    if (target.isInvisible && !channel.has(viewer) && !privileged) continue;
     channels.push(channel.prefixOf(target, ctx.session.caps.has('multi-prefix')) + channel.name);
   }
   if (channels.length > 0) ctx.reply(RPL_WHOISCHANNELS(target.nick, channels.join(' ')));
