@@ -67,10 +67,8 @@ export class Connection {
     });
     // allowHalfOpen is set on the listener: when the peer stops sending (`nc -q1`,
     // a pipe into telnet) we still flush the replies to what it sent, then close.
-    socket.on('end', () => {
-      this.notifyClose('Connection closed');
-      this.close();
-    });
+    // The owner closes once it has answered (it may have a command still running).
+    socket.on('end', () => this.notifyClose('Connection closed'));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.closed = true;
       this.notifyClose(socketErrorReason(err));

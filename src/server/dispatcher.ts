@@ -56,6 +56,7 @@ function run(server: ObrolServer, session: Session, line: string, problem: LineP
       const next = session.backlog.shift() as { line: string; problem: LineProblem };
       run(server, session, next.line, next.problem);
     }
+    if (!session.closed && !session.busy && session.closeWhenIdle !== null) server.disconnect(session.user, session.closeWhenIdle);
   });
 }
 

@@ -134,7 +134,8 @@ export class ObrolServer implements ServerApi {
     conn.start({
       onLine: (line, problem) => receiveLine(this, session, line, problem),
       onSendQueueExceeded: () => this.disconnect(user, 'SendQ exceeded', undefined, true),
-      onClose: (reason) => this.disconnect(user, reason),
+      // A command still running (a password check) answers first; the dispatcher disconnects after it.
+      onClose: (reason) => (session.busy ? (session.closeWhenIdle = reason) : this.disconnect(user, reason)),
     });
     session.send(
       new Outgoing({

@@ -36,6 +36,8 @@ export class Session implements Endpoint, SessionState {
   closed = false;
   /** A command is still running (it returned a promise). */
   busy = false;
+  /** The peer went away while a command was running: disconnect with this reason once it is done. */
+  closeWhenIdle: string | null = null;
   readonly backlog: QueuedLine[] = [];
 
   constructor(
