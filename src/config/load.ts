@@ -47,7 +47,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   let raw: Record<string, unknown> = {};
   if (path) raw = readYamlFile(path);
   const problems: string[] = [];
-  for (const [key, value] of Object.entries(envOverrides(options.env ?? {}, problems))) setPath(raw, key, value, problems);
+  for (const [key, value] of Object.entries(envOverrides(options.env ?? {}))) setPath(raw, key, value, problems);
   for (const [key, value] of Object.entries(options.overrides ?? {})) if (value !== undefined) setPath(raw, key, value, problems);
   if (problems.length > 0) throw new ConfigError('CONFIG_INVALID', problems);
 
@@ -90,20 +90,30 @@ function readYamlFile(path: string): Record<string, unknown> {
 /**
  * OBROL_LISTEN__PORT=7000 -> { 'listen.port': 7000 }. Segments are lower-cased;
  * numeric segments index arrays (OBROL_OPERS__0__NAME). Values are read as YAML
- * scalars, so numbers and booleans arrive typed.
+ * scalars, so numbers, booleans and null arrive typed; anything else (text that
+ * is not YAML, such as the host mask *@*, or that YAML reads as a list, a
+ * mapping or a comment, such as "a: b" or "#1") is taken as the string it is.
  */
-export function envOverrides(env: Record<string, string | undefined>, problems: string[] = []): Record<string, unknown> {
+export function envOverrides(env: Record<string, string | undefined>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || !name.includes('__') || value === undefined) continue;
     const key = name.slice(ENV_PREFIX.length).toLowerCase().split('__').join('.');
-    try {
-      out[key] = value === '' ? '' : parseYaml(value);
-    } catch {
-      problems.push(`${name}: cannot read the value ${JSON.stringify(value)}`);
-    }
+    out[key] = readScalar(value);
   }
   return out;
+}
+
+function readScalar(text: string): unknown {
+  if (text === '') return '';
+  try {
+    const value: unknown = parseYaml(text);
+    // A lone comment ("#1 server") also reads as null: only null itself is null.
+    if (value === null) return /^(null|Null|NULL|~)$/.test(text) ? null : text;
+    return typeof value === 'object' ? text : value;
+  } catch {
+    return text;
+  }
 }
 
 function setPath(target: Record<string, unknown>, dotted: string, value: unknown, problems: string[]): void {
