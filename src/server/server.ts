@@ -317,7 +317,6 @@ function buildIsupport(config: Config, casemapping: string): string[] {
     NETWORK: config.server.network,
     NICKLEN: limits.nick_length,
     PREFIX: `(${STATUS_MODES.map((s) => s.mode).join('')})${STATUS_MODES.map((s) => s.prefix).join('')}`,
-    SAFELIST: true,
     STATUSMSG,
     TARGMAX: `JOIN:,KICK:${targets},NAMES:,NOTICE:${targets},PART:,PRIVMSG:${targets},WHOIS:${targets},WHOWAS:${targets}`,
     TOPICLEN: limits.topic_length,
