@@ -1,0 +1,59 @@
+# Obrol, an IRC server, as a container image.
+#
+#   docker build -t obrol .
+#   docker run -d --name obrol -p 6667:6667 obrol
+#   docker run -d --name obrol -p 6667:6667 \
+#     -v "$PWD/my-obrol.yaml:/etc/obrol/obrol.yaml:ro" obrol
+#
+# Configuration: the server reads /etc/obrol/obrol.yaml (OBROL_CONFIG points
+# at it). The image ships a default one there, a copy of the documented
+# conf/obrol.yaml with conf/motd.txt next to it, so the server starts with
+# nothing mounted. Mount your own file over it (or a whole folder over
+# /etc/obrol, with the MOTD file the config names). A relative motd_file is
+# read from the config file's folder. Environment variables override the
+# file: OBROL_SECTION__KEY, e.g. -e OBROL_SERVER__NAME=irc.example.org.
+# OBROL_LISTEN__HOST=0.0.0.0 is set here so the server listens on every
+# interface of the container; the HEALTHCHECK follows OBROL_LISTEN__PORT if
+# you change the port that way.
+#
+# Check a config before mounting it:
+#   docker run --rm -v "$PWD/my-obrol.yaml:/etc/obrol/obrol.yaml:ro" obrol \
+#     node dist/cli/main.js check-config
+# Make an oper password hash:
+#   echo 'secret' | docker run --rm -i obrol node dist/cli/main.js hash-password
+#
+# Reload the config without dropping anyone: docker kill -s HUP obrol
+# Stop gracefully (clients get "Server shutting down"): docker stop -t 10 obrol
+
+# ---- build: all dependencies, compile TypeScript to dist/ -------------------
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+# (tsc's incremental build info is not needed at run time)
+RUN npm run build && rm -f dist/.tsbuildinfo
+
+# ---- runtime: production dependencies, dist/ and conf/, as user node --------
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    OBROL_CONFIG=/etc/obrol/obrol.yaml \
+    OBROL_LISTEN__HOST=0.0.0.0
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /src/dist ./dist
+COPY conf ./conf
+# The default config at the documented mount path (root-owned, read-only to node).
+COPY conf/obrol.yaml conf/motd.txt /etc/obrol/
+
+USER node
+EXPOSE 6667
+# Healthy when the IRC port accepts a TCP connection: it sends QUIT and exits 0;
+# 1 on a refused connection or after 3 s.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "const s=require('net').connect(+(process.env.OBROL_LISTEN__PORT||6667),'127.0.0.1');s.setTimeout(3000);s.on('connect',()=>s.end('QUIT :healthcheck\\r\\n',()=>process.exit(0)));s.on('error',()=>process.exit(1));s.on('timeout',()=>process.exit(1))"]
+# node handles SIGTERM: every client gets "ERROR :Closing link: ... [Server shutting down]", then exit 0.
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/cli/main.js"]
