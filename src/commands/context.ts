@@ -48,7 +48,8 @@ export interface ServerApi {
   disconnect(user: User, quitReason: string, errorReason?: string): void;
   rehash(): RehashResult;
   shutdown(reason: string): void;
-  restart(reason: string): void;
+  /** Resolves once the server listens again. */
+  restart(reason: string): Promise<void>;
 }
 
 /** The caller's connection state that registration and CAP handlers read and change. */

@@ -82,7 +82,7 @@ export function handleRehash(ctx: CommandContext): void {
 
 export function handleRestart(ctx: CommandContext): void {
   ctx.session.log.warn({ event: 'restart', by: ctx.user.nick }, 'restart requested');
-  ctx.server.restart(`Server restarting (requested by ${ctx.user.nick})`);
+  void ctx.server.restart(`Server restarting (requested by ${ctx.user.nick})`);
 }
 
 export function handleDie(ctx: CommandContext): void {

@@ -221,8 +221,8 @@ export class ObrolServer implements ServerApi {
   }
 
   /** Drop everyone, reload the config, and start listening afresh, in the same process. */
-  restart(reason: string): void {
-    void (async () => {
+  restart(reason: string): Promise<void> {
+    return (async () => {
       await this.stop(reason);
       const result = this.reloadConfig();
       if (!result.ok) this.log.error({ problems: result.problems }, 'restart: new config refused, keeping the old one');

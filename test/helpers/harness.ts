@@ -275,8 +275,9 @@ export class World implements ServerApi {
     this.shutdowns.push({ kind: 'shutdown', reason });
   }
 
-  restart(reason: string): void {
+  restart(reason: string): Promise<void> {
     this.shutdowns.push({ kind: 'restart', reason });
+    return Promise.resolve();
   }
 }
 

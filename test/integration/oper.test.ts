@@ -354,6 +354,36 @@ describe('DIE and RESTART', () => {
   });
 });
 
+describe('RESTART by an oper', () => {
+  it('disconnects everyone with ERROR, clears the state, and listens again', async () => {
+    const srv = await server();
+    // Observe the restart the command starts, to know when the listener is back.
+    let restarted!: Promise<void>;
+    const original = srv.server.restart.bind(srv.server);
+    srv.server.restart = (reason: string) => (restarted = original(reason));
+    const alice = await register(srv, 'alice');
+    const bob = await register(srv, 'bob');
+    await oper(alice);
+    bob.send('JOIN #kept');
+    await bob.sync();
+    alice.send('RESTART');
+    expect(await alice.expect(/^ERROR/)).toBe('ERROR :Closing link: (alice@127.0.0.1) [Server restarting (requested by alice)]');
+    expect(await bob.expect(/^ERROR/)).toBe('ERROR :Closing link: (bob@127.0.0.1) [Server restarting (requested by alice)]');
+    await alice.waitClosed();
+    await bob.waitClosed();
+    await restarted;
+    // Port 0 in the test config: the new listener has a port of its own.
+    const carol = await TestClient.register(srv.server.address.port, 'carol');
+    carol.send('LIST');
+    carol.send('LUSERS');
+    const lines = await carol.sync();
+    expect(lines.filter((l) => / 322 /.test(l))).toEqual([]);
+    expect(lines).toContain(`${S} 251 carol :There are 1 users and 0 invisible on 1 servers`);
+    expect(lines).toContain(`${S} 252 carol 0 :operator(s) online`);
+    carol.close();
+  });
+});
+
 describe('MODE -o', () => {
   it('drops operator status: LUSERS 252 goes back to 0 and oper commands get 481', async () => {
     const srv = await server();
