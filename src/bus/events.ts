@@ -21,6 +21,8 @@ export type ClusterEvent =
   | { type: 'user.nick'; origin: string; userId: string; nick: string }
   | { type: 'user.mode'; origin: string; userId: string; modes: string }
   | { type: 'user.away'; origin: string; userId: string; message: string | null }
+  | { type: 'user.realname'; origin: string; userId: string; realname: string }
+  | { type: 'user.host'; origin: string; userId: string; username: string; host: string }
   | { type: 'user.quit'; origin: string; userId: string; reason: string }
   | { type: 'channel.join'; origin: string; userId: string; channel: string; status: number }
   | { type: 'channel.part'; origin: string; userId: string; channel: string; reason: string | null }

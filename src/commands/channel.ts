@@ -4,6 +4,7 @@
  */
 import type { IrcMessage } from '../protocol/message.js';
 import { isValidChannelName } from '../protocol/names.js';
+import { CAP } from '../protocol/caps.js';
 import { Outgoing } from '../protocol/outgoing.js';
 import {
   ERR_BADCHANNELKEY,
@@ -89,7 +90,15 @@ function joinOne(ctx: CommandContext, name: string, key: string | undefined): vo
   const status = created ? OP : 0;
   registry.join(user, channel, status);
 
-  ctx.deliverToChannel(channel, ctx.fromUser('JOIN', [channel.name]));
+  // extended-join clients also learn the account and realname; both share one msgid.
+  const join = ctx.fromUser('JOIN', [channel.name]);
+  const extended = new Outgoing({ ...join.message, params: [channel.name, user.account ?? '*', user.realname] }, join.meta, join.at);
+  ctx.deliverToChannel(channel, (mask) => ((mask & CAP.EXTENDED_JOIN) !== 0 ? extended : join));
+  if (user.away !== null) {
+    // away-notify: members learn that the newcomer is away.
+    const away = ctx.fromUser('AWAY', [user.away]);
+    ctx.deliverToChannel(channel, (mask) => ((mask & CAP.AWAY_NOTIFY) !== 0 ? away : null), { skipCaller: true });
+  }
   if (channel.topic) {
     ctx.reply(RPL_TOPIC(channel.name, channel.topic));
     ctx.reply(RPL_TOPICWHOTIME(channel.name, channel.topicSetBy, channel.topicSetAt));
@@ -173,8 +182,8 @@ function sendNamReplies(ctx: CommandContext, channel: Channel): void {
   const viewer = ctx.user;
   const isMember = channel.has(viewer);
   const symbol = channel.flags.has('s') ? '@' : '=';
-  const allPrefixes = ctx.session.caps.has('multi-prefix');
-  const fullMask = ctx.session.caps.has('userhost-in-names');
+  const allPrefixes = ctx.session.hasCap(CAP.MULTI_PREFIX);
+  const fullMask = ctx.session.hasCap(CAP.USERHOST_IN_NAMES);
   // Room for ":server 353 nick = #channel :" plus CRLF.
   const budget = 510 - (ctx.serverName.length + viewer.nick.length + channel.name.length + 12);
   let line = '';
@@ -356,7 +365,14 @@ export function handleInvite(ctx: CommandContext, msg: IrcMessage): void {
   ctx.registry.invite(target, channel);
   ctx.reply(RPL_INVITING(target.nick, channel.name));
   if (target.away !== null) ctx.reply(RPL_AWAY(target.nick, target.away));
-  ctx.deliver(new Outgoing({ tags: null, source: ctx.user.mask, command: 'INVITE', params: [target.nick, channel.name] }), [target]);
+  const invite = ctx.fromUser('INVITE', [target.nick, channel.name]);
+  ctx.deliver(invite, [target]);
+  // invite-notify, as InspIRCd's "dynamic": to the ops of an invite-only
+  // channel, to every member of an open one.
+  ctx.deliverToChannel(channel, (mask) => ((mask & CAP.INVITE_NOTIFY) !== 0 ? invite : null), {
+    skipCaller: true,
+    statusMask: channel.flags.has('i') ? OP : 0,
+  });
 }
 
 export const channelCommands: CommandSpec[] = [

@@ -8,7 +8,9 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { Config } from '../config/schema.js';
 import type { IrcMessage } from '../protocol/message.js';
+import type { Tags } from '../protocol/message.js';
 import { Outgoing } from '../protocol/outgoing.js';
+import { CAP } from '../protocol/caps.js';
 import type { Reply } from '../protocol/replies.js';
 import type { Channel } from '../state/channel.js';
 import type { Registry } from '../state/registry.js';
@@ -44,12 +46,25 @@ export interface ServerApi {
   readonly maxConnections: number;
   motd(): readonly string[] | null;
   isupportLines(): readonly string[][];
+  /** A new network-unique message id (msgid tag). */
+  nextMsgId(): string;
+  /** The capabilities offered to a connection (plain or secure), with their CAP LS 302 values. */
+  offeredCaps(secure: boolean): readonly OfferedCap[];
   /** End a user's connection: QUIT to their peers, ERROR to them. */
   disconnect(user: User, quitReason: string, errorReason?: string): void;
-  rehash(): RehashResult;
+  rehash(): Promise<RehashResult>;
   shutdown(reason: string): void;
   /** Resolves once the server listens again. */
   restart(reason: string): Promise<void>;
+}
+
+export interface OfferedCap {
+  name: string;
+  bit: number;
+  /** The CAP LS 302 value, if any. */
+  value?: string;
+  /** Advertised but not requestable (sts). */
+  advertiseOnly?: boolean;
 }
 
 /** The caller's connection state that registration and CAP handlers read and change. */
@@ -57,6 +72,10 @@ export interface SessionState {
   readonly id: string;
   readonly log: Logger;
   readonly remoteAddress: string;
+  /** Connected over TLS (directly or WebSocket over TLS). */
+  readonly secure: boolean;
+  /** The client certificate's SHA-256 fingerprint, or null. */
+  readonly certfp: string | null;
   /** Password given with PASS before registration. */
   password: string | null;
   /** USER was accepted. */
@@ -65,13 +84,27 @@ export interface SessionState {
   capNegotiating: boolean;
   /** Highest CAP LS version the client asked for (0 if none). */
   capVersion: number;
-  readonly caps: Set<string>;
+  /** Negotiated capabilities: bits of CAP (protocol/caps.ts). */
+  readonly capMask: number;
+  hasCap(bit: number): boolean;
+  setCaps(mask: number): void;
 }
 
 /** Lines for the caller, sent in order when the command is done. */
 export interface Replies {
   numeric(reply: Reply): void;
   message(out: Outgoing): void;
+}
+
+/** Choose the message a recipient gets from its capabilities; null: nothing. */
+export type Pick = (capMask: number) => Outgoing | null;
+
+/** A message from `user`, stamped with a new msgid, their bot flag and account. */
+export function fromUser(server: ServerApi, user: User, command: string, params: string[], clientTags: Tags | null = null): Outgoing {
+  return new Outgoing(
+    { tags: null, source: user.mask, command, params },
+    { msgid: server.nextMsgId(), bot: user.isBot, account: user.account, clientTags },
+  );
 }
 
 export class CommandContext {
@@ -109,13 +142,18 @@ export class CommandContext {
   }
 
   /**
-   * Deliver to `recipients`. The caller, if among them, gets it through the reply
-   * buffer so it stays in order with the numerics that follow.
+   * Deliver to `recipients`: one message for all, or a choice per recipient by
+   * its capabilities (null: that recipient gets nothing). The caller, if among
+   * them, gets it through the reply buffer, in order with the numerics.
    */
-  deliver(out: Outgoing, recipients: Iterable<User>): void {
+  deliver(what: Outgoing | Pick, recipients: Iterable<User>): void {
     for (const user of recipients) {
+      const endpoint = user.endpoint;
+      if (endpoint === null) continue;
+      const out = what instanceof Outgoing ? what : what(endpoint.capMask);
+      if (out === null) continue;
       if (user === this.user) this.replies.message(out);
-      else user.endpoint?.send(out);
+      else endpoint.send(out);
     }
   }
 
@@ -123,26 +161,52 @@ export class CommandContext {
    * Deliver to the members of `channel` whose status has any of `statusMask`
    * bits (0 = everyone), optionally without the caller.
    */
-  deliverToChannel(channel: Channel, out: Outgoing, options: { skipCaller?: boolean; statusMask?: number } = {}): void {
+  deliverToChannel(channel: Channel, what: Outgoing | Pick, options: { skipCaller?: boolean; statusMask?: number } = {}): void {
     const { skipCaller = false, statusMask = 0 } = options;
+    const single = what instanceof Outgoing ? what : null;
     for (const [member, status] of channel.members) {
       if (statusMask !== 0 && (status & statusMask) === 0) continue;
+      const endpoint = member.endpoint;
+      if (endpoint === null) continue;
+      const out = single ?? (what as Pick)(endpoint.capMask);
+      if (out === null) continue;
       if (member === this.user) {
         if (!skipCaller) this.replies.message(out);
       } else {
-        member.endpoint?.send(out);
+        endpoint.send(out);
       }
     }
   }
 
-  /** A message from the caller (nick!user@host as source). */
-  fromUser(command: string, params: string[]): Outgoing {
-    return new Outgoing({ tags: null, source: this.user.mask, command, params });
+  /**
+   * Everyone who should hear about a change to `user` that needs capability
+   * `bit` (away-notify, chghost, setname, account-notify): those sharing a
+   * channel, and those monitoring the user with extended-monitor, each once.
+   */
+  audienceFor(user: User, bit: number, includeSelf: boolean): Set<User> {
+    const audience = new Set<User>();
+    for (const peer of this.registry.peersOf(user)) if (peer.endpoint && (peer.endpoint.capMask & bit) !== 0) audience.add(peer);
+    for (const watcher of this.registry.watchersOf(user.folded)) {
+      const mask = watcher.endpoint?.capMask ?? 0;
+      if ((mask & bit) !== 0 && (mask & CAP.EXTENDED_MONITOR) !== 0 && watcher !== user) audience.add(watcher);
+    }
+    if (includeSelf && user.endpoint && (user.endpoint.capMask & bit) !== 0) audience.add(user);
+    return audience;
+  }
+
+  /** A message from the caller (nick!user@host as source), with a new msgid and the caller's tags. */
+  fromUser(command: string, params: string[], clientTags: Tags | null = null): Outgoing {
+    return fromUser(this.server, this.user, command, params, clientTags);
   }
 
   /** A message from the server (its name as source). */
   fromServer(command: string, params: string[]): Outgoing {
     return new Outgoing({ tags: null, source: this.serverName, command, params });
+  }
+
+  /** A standard reply (https://ircv3.net/specs/extensions/standard-replies). */
+  standardReply(type: 'FAIL' | 'WARN' | 'NOTE', command: string, code: string, description: string, context: string[] = []): void {
+    this.send(this.fromServer(type, [command, code, ...context, description]));
   }
 
   nowSeconds(): number {

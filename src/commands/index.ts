@@ -8,6 +8,7 @@ import { channelCommands } from './channel.js';
 import { infoCommands } from './info.js';
 import { messagingCommands } from './messaging.js';
 import { modeCommands } from './mode.js';
+import { monitorCommands } from './monitor.js';
 import { operCommands } from './oper.js';
 import { registrationCommands } from './registration.js';
 import type { CommandSpec } from './spec.js';
@@ -19,6 +20,7 @@ const families: CommandSpec[][] = [
   channelCommands,
   messagingCommands,
   modeCommands,
+  monitorCommands,
   userCommands,
   infoCommands,
   operCommands,

@@ -1,14 +1,16 @@
 /**
- * PRIVMSG and NOTICE, one implementation: to nicks, to channels, to the ops or
- * voiced of a channel (`@#chan`, `+#chan`), to several targets at once.
- * https://modern.ircdocs.horse/#privmsg-message
+ * PRIVMSG, NOTICE and TAGMSG, one implementation: to nicks, to channels, to
+ * the ops or voiced of a channel (`@#chan`, `+#chan`), to several targets.
+ * https://modern.ircdocs.horse/#privmsg-message,
+ * https://ircv3.net/specs/extensions/message-tags (TAGMSG, client-only tags),
+ * https://ircv3.net/specs/extensions/echo-message
  *
  * NOTICE never triggers automatic replies (RFC 2812 3.3.2): no error numerics
  * and no RPL_AWAY, so two bots can never loop.
  */
-import type { IrcMessage } from '../protocol/message.js';
+import { CAP } from '../protocol/caps.js';
+import type { IrcMessage, Tags } from '../protocol/message.js';
 import { isChannelName } from '../protocol/names.js';
-import { Outgoing } from '../protocol/outgoing.js';
 import {
   ERR_CANNOTSENDTOCHAN,
   ERR_NORECIPIENT,
@@ -21,7 +23,7 @@ import {
 } from '../protocol/replies.js';
 import { OP, VOICE, type SpeakRefusal } from '../state/channel.js';
 import { CHANTYPES, commaList } from './channel.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, Pick } from './context.js';
 import type { CommandSpec } from './spec.js';
 
 /** STATUSMSG prefixes and the member bits that receive them: @ reaches ops, + reaches voiced and ops. */
@@ -35,9 +37,25 @@ const SPEAK_REASONS: Record<SpeakRefusal, string> = {
   'no-ctcp': 'CTCP requests are not allowed here, +C',
 };
 
+/** The client-only (+) tags of a message: the only ones relayed (others are dropped). */
+function clientOnlyTags(tags: Tags | null): Tags | null {
+  if (tags === null) return null;
+  let out: Tags | null = null;
+  for (const [key, value] of tags) {
+    if (key.charCodeAt(0) !== 0x2b) continue;
+    if (out === null) out = new Map();
+    out.set(key, value);
+  }
+  return out;
+}
+
+/** TAGMSG only reaches clients that negotiated message-tags. */
+const ONLY_TAG_CAPABLE = (out: ReturnType<CommandContext['fromUser']>): Pick => (mask) => ((mask & CAP.MESSAGE_TAGS) !== 0 ? out : null);
+
 function relay(ctx: CommandContext, msg: IrcMessage): void {
-  const command = msg.command as 'PRIVMSG' | 'NOTICE';
+  const command = msg.command as 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
   const isNotice = command === 'NOTICE';
+  const isTagmsg = command === 'TAGMSG';
   const error = (reply: Reply) => {
     if (!isNotice) ctx.reply(reply);
   };
@@ -47,11 +65,13 @@ function relay(ctx: CommandContext, msg: IrcMessage): void {
     return;
   }
   const text = msg.params[1];
-  if (text === undefined || text === '') {
+  if (!isTagmsg && (text === undefined || text === '')) {
     error(ERR_NOTEXTTOSEND());
     return;
   }
-  const { registry, user } = ctx;
+  const { registry, user, session } = ctx;
+  const tags = clientOnlyTags(msg.tags);
+  const echo = session.hasCap(CAP.ECHO_MESSAGE);
   const max = ctx.config.limits.targets;
   const seen = new Set<string>();
   user.lastSpokeAt = ctx.nowSeconds();
@@ -81,14 +101,15 @@ function relay(ctx: CommandContext, msg: IrcMessage): void {
         error(ERR_NOSUCHCHANNEL(name));
         continue;
       }
-      const refusal = channel.speakRefusal(user, text, registry.fold);
+      const refusal = channel.speakRefusal(user, text ?? '', registry.fold);
       if (refusal) {
         error(ERR_CANNOTSENDTOCHAN(channel.name, SPEAK_REASONS[refusal]));
         continue;
       }
-      const out = new Outgoing({ tags: null, source: user.mask, command, params: [target, text] });
-      ctx.deliverToChannel(channel, out, { skipCaller: true, statusMask });
-      ctx.server.bus.publish({ type: 'message', origin: ctx.server.bus.nodeId, userId: user.id, command, target, text });
+      const out = ctx.fromUser(command, isTagmsg ? [target] : [target, text as string], tags);
+      ctx.deliverToChannel(channel, isTagmsg ? ONLY_TAG_CAPABLE(out) : out, { skipCaller: true, statusMask });
+      if (echo) ctx.send(out);
+      publish(ctx, command, target, text ?? '');
       continue;
     }
 
@@ -97,16 +118,28 @@ function relay(ctx: CommandContext, msg: IrcMessage): void {
       error(ERR_NOSUCHNICK(target));
       continue;
     }
-    ctx.deliver(new Outgoing({ tags: null, source: user.mask, command, params: [recipient.nick, text] }), [recipient]);
-    if (!isNotice && recipient.away !== null) ctx.reply(RPL_AWAY(recipient.nick, recipient.away));
-    ctx.server.bus.publish({ type: 'message', origin: ctx.server.bus.nodeId, userId: user.id, command, target: recipient.nick, text });
+    const out = ctx.fromUser(command, isTagmsg ? [recipient.nick] : [recipient.nick, text as string], tags);
+    const endpoint = recipient.endpoint;
+    // Straight to the recipient (not through the caller's reply buffer, even
+    // when messaging oneself): only the echo carries a label.
+    if (endpoint && (!isTagmsg || (endpoint.capMask & CAP.MESSAGE_TAGS) !== 0)) endpoint.send(out);
+    if (echo) ctx.send(out);
+    if (command === 'PRIVMSG' && recipient.away !== null) ctx.reply(RPL_AWAY(recipient.nick, recipient.away));
+    publish(ctx, command, recipient.nick, text ?? '');
   }
+}
+
+function publish(ctx: CommandContext, command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG', target: string, text: string): void {
+  if (command === 'TAGMSG') return;
+  ctx.server.bus.publish({ type: 'message', origin: ctx.server.bus.nodeId, userId: ctx.user.id, command, target, text });
 }
 
 export const handlePrivmsg = relay;
 export const handleNotice = relay;
+export const handleTagmsg = relay;
 
 export const messagingCommands: CommandSpec[] = [
   { verb: 'PRIVMSG', minParams: 0, penalty: 1000, handle: handlePrivmsg },
   { verb: 'NOTICE', minParams: 0, penalty: 1000, handle: handleNotice },
+  { verb: 'TAGMSG', minParams: 0, penalty: 1000, handle: handleTagmsg },
 ];

@@ -5,7 +5,6 @@
 import type { IrcMessage } from '../protocol/message.js';
 import { formatModeChanges, parseModeString, type ModeChange, type ModeKind } from '../protocol/modes.js';
 import { isChannelName, isValidChannelKey } from '../protocol/names.js';
-import { Outgoing } from '../protocol/outgoing.js';
 import {
   ERR_BANLISTFULL,
   ERR_CHANOPRIVSNEEDED,
@@ -28,6 +27,7 @@ import {
   type Reply,
 } from '../protocol/replies.js';
 import { FLAG_MODES, LIST_MODES, STATUS_MODES, type Channel, type ListMode } from '../state/channel.js';
+import { USER_MODES } from '../state/user.js';
 import { CHANTYPES } from './channel.js';
 import type { CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
@@ -97,7 +97,7 @@ function userMode(ctx: CommandContext, nick: string, modeString: string | undefi
     ctx.reply(RPL_UMODEIS(user.modeString()));
     return;
   }
-  const { changes, unknown } = parseModeString(modeString, [], (m) => ('iwo'.includes(m) ? 'flag' : undefined));
+  const { changes, unknown } = parseModeString(modeString, [], (m) => (USER_MODES.includes(m) ? 'flag' : undefined));
   const applied: ModeChange[] = [];
   for (const change of changes) {
     // +o comes only from OPER; anyone may drop it.
@@ -110,7 +110,7 @@ function userMode(ctx: CommandContext, nick: string, modeString: string | undefi
   if (unknown.length > 0) ctx.reply(ERR_UMODEUNKNOWNFLAG());
   if (applied.length === 0) return;
   const { modes } = formatModeChanges(applied);
-  ctx.send(new Outgoing({ tags: null, source: user.mask, command: 'MODE', params: [user.nick, modes] }));
+  ctx.send(ctx.fromUser('MODE', [user.nick, modes]));
   ctx.server.bus.publish({ type: 'user.mode', origin: ctx.server.bus.nodeId, userId: user.id, modes });
 }
 

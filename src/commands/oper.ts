@@ -15,7 +15,9 @@ import {
   RPL_YOUREOPER,
 } from '../protocol/replies.js';
 import { wildcardMatch } from '../protocol/wildcard.js';
-import type { CommandContext } from './context.js';
+import { CAP } from '../protocol/caps.js';
+import { STATUS_MODES } from '../state/channel.js';
+import { fromUser, type CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
 
 export async function handleOper(ctx: CommandContext, msg: IrcMessage): Promise<void> {
@@ -44,7 +46,7 @@ export async function handleOper(ctx: CommandContext, msg: IrcMessage): Promise<
   }
   user.operName = block.name;
   if (ctx.registry.setUserMode(user, 'o', true)) {
-    ctx.send(new Outgoing({ tags: null, source: user.mask, command: 'MODE', params: [user.nick, '+o'] }));
+    ctx.send(ctx.fromUser('MODE', [user.nick, '+o']));
   }
   ctx.reply(RPL_YOUREOPER());
   session.log.info({ event: 'oper', name: block.name, nick: user.nick }, 'user is now an operator');
@@ -62,7 +64,7 @@ export function handleKill(ctx: CommandContext, msg: IrcMessage): void {
   const killer = ctx.user;
   ctx.session.log.info({ event: 'kill', target: target.nick, by: killer.nick, reason }, 'user killed');
   // The victim is told who killed them and why, then gets ERROR and is gone.
-  ctx.deliver(new Outgoing({ tags: null, source: killer.mask, command: 'KILL', params: [target.nick, reason] }), [target]);
+  ctx.deliver(ctx.fromUser('KILL', [target.nick, reason]), [target]);
   ctx.server.disconnect(target, `Killed (${killer.nick} (${reason}))`, `Killed by ${killer.nick}: ${reason}`);
 }
 
@@ -72,12 +74,74 @@ export function handleWallops(ctx: CommandContext, msg: IrcMessage): void {
   ctx.deliver(out, recipients);
 }
 
-export function handleRehash(ctx: CommandContext): void {
-  const result = ctx.server.rehash();
+/**
+ * REHASH: 382, then each problem: as standard replies (WARN for what could
+ * not be applied, FAIL when the new config is refused) to clients that
+ * support them, as server notices to others.
+ */
+export async function handleRehash(ctx: CommandContext): Promise<void> {
+  const result = await ctx.server.rehash();
   ctx.reply(RPL_REHASHING(result.file));
-  for (const problem of result.problems) ctx.notice(`*** REHASH: ${problem}`);
-  if (!result.ok) ctx.notice('*** REHASH failed: the previous configuration stays in force');
+  const standard = ctx.session.hasCap(CAP.STANDARD_REPLIES);
+  for (const problem of result.problems) {
+    if (!standard) ctx.notice(`*** REHASH: ${problem}`);
+    else if (result.ok) ctx.standardReply('WARN', 'REHASH', 'CONFIG_PROBLEM', problem);
+    else ctx.standardReply('FAIL', 'REHASH', 'CONFIG_BAD', problem);
+  }
+  if (!result.ok) {
+    if (standard) ctx.standardReply('FAIL', 'REHASH', 'CONFIG_BAD', 'The previous configuration stays in force');
+    else ctx.notice('*** REHASH failed: the previous configuration stays in force');
+  }
   ctx.session.log.info({ event: 'rehash', by: ctx.user.nick, ok: result.ok }, 'rehash requested');
+}
+
+/** A host name an oper may give a user: letters, digits, dots, dashes, colons and slashes, not starting with ':'. */
+const HOST_RE = /^[A-Za-z0-9.\-/][A-Za-z0-9.\-/:]{0,62}$/;
+
+/**
+ * CHGHOST <nick> <host>: an oper changes a user's visible host (as InspIRCd's
+ * command). Clients with chghost see CHGHOST (https://ircv3.net/specs/extensions/chghost);
+ * the others see the user quit and rejoin their shared channels, with their status.
+ */
+export function handleChghost(ctx: CommandContext, msg: IrcMessage): void {
+  const [nick, host] = msg.params as [string, string];
+  const target = ctx.registry.findUser(nick);
+  if (!target) {
+    ctx.reply(ERR_NOSUCHNICK(nick));
+    return;
+  }
+  if (!HOST_RE.test(host)) {
+    ctx.standardReply('FAIL', 'CHGHOST', 'INVALID_HOSTNAME', `${host} is not a valid host name`, [target.nick]);
+    return;
+  }
+  if (host === target.host) return;
+  const change = fromUser(ctx.server, target, 'CHGHOST', [target.username, host]);
+  const quit = fromUser(ctx.server, target, 'QUIT', ['Changing hostname']);
+  const peers = ctx.registry.peersOf(target);
+  target.setHost(host);
+  for (const peer of peers) {
+    const endpoint = peer.endpoint;
+    if (!endpoint) continue;
+    if ((endpoint.capMask & CAP.CHGHOST) !== 0) {
+      endpoint.send(change);
+      continue;
+    }
+    endpoint.send(quit);
+    for (const channel of target.channels) {
+      if (!channel.has(peer)) continue;
+      endpoint.send(fromUser(ctx.server, target, 'JOIN', [channel.name]));
+      const prefixes = STATUS_MODES.filter((s) => (channel.status(target) & s.bit) !== 0);
+      if (prefixes.length > 0) {
+        const modes = `+${prefixes.map((s) => s.mode).join('')}`;
+        endpoint.send(ctx.fromServer('MODE', [channel.name, modes, ...prefixes.map(() => target.nick)]));
+      }
+    }
+  }
+  // extended-monitor watchers with chghost, and the user themself with chghost.
+  for (const watcher of ctx.audienceFor(target, CAP.CHGHOST, true)) if (!peers.has(watcher)) ctx.deliver(change, [watcher]);
+  ctx.deliver(ctx.fromServer('396', [target.nick, host, 'is now your displayed host']), [target]);
+  ctx.session.log.info({ event: 'chghost', target: target.nick, host, by: ctx.user.nick }, 'host changed');
+  ctx.server.bus.publish({ type: 'user.host', origin: ctx.server.bus.nodeId, userId: target.id, username: target.username, host });
 }
 
 export function handleRestart(ctx: CommandContext): void {
@@ -94,6 +158,7 @@ export const operCommands: CommandSpec[] = [
   { verb: 'OPER', minParams: 2, penalty: 3000, handle: handleOper },
   { verb: 'KILL', minParams: 1, operOnly: true, penalty: 500, handle: handleKill },
   { verb: 'WALLOPS', minParams: 1, operOnly: true, penalty: 1000, handle: handleWallops },
+  { verb: 'CHGHOST', minParams: 2, operOnly: true, penalty: 1000, handle: handleChghost },
   { verb: 'REHASH', minParams: 0, operOnly: true, penalty: 2000, handle: handleRehash },
   { verb: 'RESTART', minParams: 0, operOnly: true, penalty: 0, handle: handleRestart },
   { verb: 'DIE', minParams: 0, operOnly: true, penalty: 0, handle: handleDie },

@@ -5,6 +5,7 @@
  * (and CAP negotiation, if any, has ended).
  */
 import { isValidNick, sanitizeUsername } from '../protocol/names.js';
+import { truncateUtf8 } from '../protocol/serialize.js';
 import {
   ERR_ALREADYREGISTERED,
   ERR_ERRONEUSNICKNAME,
@@ -13,8 +14,8 @@ import {
   ERR_NONICKNAMEGIVEN,
 } from '../protocol/replies.js';
 import type { IrcMessage } from '../protocol/message.js';
-import { Outgoing } from '../protocol/outgoing.js';
 import type { CommandContext } from './context.js';
+import { announcePresence } from './monitor.js';
 import type { CommandSpec } from './spec.js';
 
 export function handlePass(ctx: CommandContext, msg: IrcMessage): void {
@@ -37,9 +38,10 @@ export function handleNick(ctx: CommandContext, msg: IrcMessage): void {
   }
   const user = ctx.user;
   if (nick === user.nick) return;
-  const oldMask = user.mask;
   const oldNick = user.nick;
   const oldFolded = user.folded;
+  // Made before the change, so its source is the old mask.
+  const out = ctx.fromUser('NICK', [nick]);
   if (!ctx.registry.claimNick(user, nick)) {
     ctx.reply(ERR_NICKNAMEINUSE(nick));
     return;
@@ -55,10 +57,14 @@ export function handleNick(ctx: CommandContext, msg: IrcMessage): void {
     at: ctx.nowSeconds(),
   });
   // The user and everyone sharing a channel with them see the change once.
-  const out = new Outgoing({ tags: null, source: oldMask, command: 'NICK', params: [nick] });
   const recipients = ctx.registry.peersOf(user);
   recipients.add(user);
   ctx.deliver(out, recipients);
+  // MONITOR: the old nick went offline, the new one came online (unless only its case changed).
+  if (oldFolded !== user.folded) {
+    announcePresence(ctx.server, user, false, oldNick);
+    announcePresence(ctx.server, user, true);
+  }
   ctx.session.log.info({ event: 'nick', from: oldNick, to: nick }, 'nick changed');
   ctx.server.bus.publish({ type: 'user.nick', origin: ctx.server.bus.nodeId, userId: user.id, nick });
 }
@@ -75,7 +81,7 @@ export function handleUser(ctx: CommandContext, msg: IrcMessage): void {
   }
   const limits = ctx.config.limits;
   ctx.user.setUsername(sanitizeUsername(rawUsername, limits.user_length) ?? 'user');
-  ctx.user.realname = realname;
+  ctx.user.realname = truncateUtf8(realname, limits.realname_length);
   // RFC 2812: a numeric mode asks for +w (bit 2) and +i (bit 3).
   const bits = /^\d+$/.test(mode) ? Number(mode) : 0;
   if (bits & 4) ctx.user.modes.add('w');

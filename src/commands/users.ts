@@ -17,16 +17,21 @@ import {
   RPL_NOWAWAY,
   RPL_UNAWAY,
   RPL_USERHOST,
+  RPL_WHOISBOT,
+  RPL_WHOISCERTFP,
   RPL_WHOISCHANNELS,
   RPL_WHOISHOST,
   RPL_WHOISIDLE,
   RPL_WHOISMODES,
   RPL_WHOISOPERATOR,
+  RPL_WHOISSECURE,
   RPL_WHOISSERVER,
   RPL_WHOISUSER,
   RPL_WHOREPLY,
+  RPL_WHOSPCRPL,
   RPL_WHOWASUSER,
 } from '../protocol/replies.js';
+import { CAP } from '../protocol/caps.js';
 import { truncateUtf8 } from '../protocol/serialize.js';
 import { wildcardMatch } from '../protocol/wildcard.js';
 import type { Channel } from '../state/channel.js';
@@ -42,30 +47,78 @@ function isVisible(viewer: User, target: User): boolean {
   return false;
 }
 
-/**
- * 352 for one user: H/G (here/gone), * for opers, then the user's prefix in
- * the channel shown: the one listed, else the first the viewer may see, else '*'.
- */
-function whoReply(ctx: CommandContext, target: User, channel: Channel | null) {
-  let shown = channel;
-  if (!shown) {
-    for (const c of target.channels) {
-      if (c.isVisibleTo(ctx.user)) {
-        shown = c;
-        break;
-      }
-    }
-  }
+/** The channel a WHO reply names: the one listed, else the first the viewer may see, else none. */
+function shownChannel(ctx: CommandContext, target: User, channel: Channel | null): Channel | null {
+  if (channel) return channel;
+  for (const c of target.channels) if (c.isVisibleTo(ctx.user)) return c;
+  return null;
+}
+
+/** WHO flags: H/G (here/gone), * for opers, B for bots, then the prefix in the channel shown. */
+function whoFlags(ctx: CommandContext, target: User, shown: Channel | null): string {
   let flags = target.away !== null ? 'G' : 'H';
   if (target.isOper) flags += '*';
-  if (shown) flags += shown.prefixOf(target, ctx.session.caps.has('multi-prefix'));
-  return RPL_WHOREPLY(shown?.name ?? '*', target.username, target.host, ctx.serverName, target.nick, flags, target.realname);
+  if (target.isBot) flags += 'B';
+  if (shown) flags += shown.prefixOf(target, ctx.session.hasCap(CAP.MULTI_PREFIX));
+  return flags;
+}
+
+/** A WHOX request (`%fields[,token]`): the field letters in the standard order, and the token. */
+interface Whox {
+  fields: string;
+  token: string;
+}
+
+const WHOX_ORDER = 'tcuihsnfdlaor';
+
+function parseWhox(param: string | undefined): Whox | null {
+  if (param === undefined) return null;
+  const percent = param.indexOf('%');
+  if (percent < 0) return null;
+  const [letters = '', token = ''] = param.slice(percent + 1).split(',', 2);
+  const fields = [...WHOX_ORDER].filter((field) => letters.includes(field)).join('');
+  return { fields, token };
+}
+
+/** One reply for `target`: 352, or 354 with exactly the WHOX fields asked for. */
+function whoReply(ctx: CommandContext, target: User, channel: Channel | null, whox: Whox | null) {
+  const shown = shownChannel(ctx, target, channel);
+  const flags = whoFlags(ctx, target, shown);
+  if (whox === null) return RPL_WHOREPLY(shown?.name ?? '*', target.username, target.host, ctx.serverName, target.nick, flags, target.realname);
+  const viewer = ctx.user;
+  const fields: string[] = [];
+  for (const field of whox.fields) {
+    switch (field) {
+      case 't': fields.push(whox.token || '0'); break;
+      case 'c': fields.push(shown?.name ?? '*'); break;
+      case 'u': fields.push(target.username); break;
+      case 'i': fields.push(viewer === target || viewer.isOper ? displayAddress(target.ip) : '255.255.255.255'); break;
+      case 'h': fields.push(target.host); break;
+      case 's': fields.push(ctx.serverName); break;
+      case 'n': fields.push(target.nick); break;
+      case 'f': fields.push(flags); break;
+      case 'd': fields.push('0'); break;
+      case 'l': fields.push(String(Math.max(0, ctx.nowSeconds() - target.lastSpokeAt))); break;
+      case 'a': fields.push(target.account ?? '0'); break;
+      case 'o': fields.push('n/a'); break;
+      case 'r': fields.push(target.realname); break;
+    }
+  }
+  return RPL_WHOSPCRPL(fields);
+}
+
+/** An IPv6 address starting with ':' would read as a trailing parameter. */
+function displayAddress(ip: string): string {
+  return ip.startsWith(':') ? `0${ip}` : ip;
 }
 
 export function handleWho(ctx: CommandContext, msg: IrcMessage): void {
   const viewer = ctx.user;
   const rawMask = msg.params[0] ?? '*';
-  const opersOnly = (msg.params[1] ?? '').includes('o');
+  const whox = parseWhox(msg.params[1]);
+  // Flags before the '%' (or the whole second parameter): 'o' lists operators only.
+  const flagsParam = msg.params[1] ?? '';
+  const opersOnly = (whox ? flagsParam.slice(0, flagsParam.indexOf('%')) : flagsParam).includes('o');
   const mask = rawMask === '' || rawMask === '0' ? '*' : rawMask;
   const { registry } = ctx;
 
@@ -76,7 +129,7 @@ export function handleWho(ctx: CommandContext, msg: IrcMessage): void {
       for (const target of channel.members.keys()) {
         if (!member && target.isInvisible && !viewer.isOper) continue;
         if (opersOnly && !target.isOper) continue;
-        ctx.reply(whoReply(ctx, target, channel));
+        ctx.reply(whoReply(ctx, target, channel, whox));
       }
     }
     ctx.reply(RPL_ENDOFWHO(mask));
@@ -86,7 +139,7 @@ export function handleWho(ctx: CommandContext, msg: IrcMessage): void {
   const folded = registry.fold(mask);
   const exact = registry.findUser(mask);
   if (exact && !/[*?]/.test(mask)) {
-    if (!opersOnly || exact.isOper) ctx.reply(whoReply(ctx, exact, null));
+    if (!opersOnly || exact.isOper) ctx.reply(whoReply(ctx, exact, null, whox));
   } else {
     for (const target of registry.users) {
       if (opersOnly && !target.isOper) continue;
@@ -98,7 +151,7 @@ export function handleWho(ctx: CommandContext, msg: IrcMessage): void {
         wildcardMatch(folded, registry.fold(target.realname)) ||
         wildcardMatch(folded, registry.fold(ctx.serverName)) ||
         ((viewer.isOper || viewer === target) && wildcardMatch(folded, target.ip));
-      if (matches) ctx.reply(whoReply(ctx, target, null));
+      if (matches) ctx.reply(whoReply(ctx, target, null, whox));
     }
   }
   ctx.reply(RPL_ENDOFWHO(mask));
@@ -137,12 +190,15 @@ function whoisOne(ctx: CommandContext, nick: string): void {
   // (as in Ergo, InspIRCd and charybdis); secret channels only show to members and opers.
   for (const channel of target.channels) {
     if (!channel.isVisibleTo(viewer) && !viewer.isOper) continue;
-    channels.push(channel.prefixOf(target, ctx.session.caps.has('multi-prefix')) + channel.name);
+    channels.push(channel.prefixOf(target, ctx.session.hasCap(CAP.MULTI_PREFIX)) + channel.name);
   }
   if (channels.length > 0) ctx.reply(RPL_WHOISCHANNELS(target.nick, channels.join(' ')));
   ctx.reply(RPL_WHOISSERVER(target.nick, ctx.serverName, ctx.config.server.description));
   if (target.away !== null) ctx.reply(RPL_AWAY(target.nick, target.away));
   if (target.isOper) ctx.reply(RPL_WHOISOPERATOR(target.nick));
+  if (target.isBot) ctx.reply(RPL_WHOISBOT(target.nick, ctx.config.server.network));
+  if (target.secure) ctx.reply(RPL_WHOISSECURE(target.nick));
+  if (target.certfp !== null && privileged) ctx.reply(RPL_WHOISCERTFP(target.nick, target.certfp));
   if (privileged) {
     ctx.reply(RPL_WHOISHOST(target.nick, target.username, target.host, target.ip));
     if (target.modes.size > 0) ctx.reply(RPL_WHOISMODES(target.nick, target.modeString()));
@@ -180,7 +236,24 @@ export function handleAway(ctx: CommandContext, msg: IrcMessage): void {
     user.away = truncateUtf8(text, ctx.config.limits.away_length);
     ctx.reply(RPL_NOWAWAY());
   }
+  // away-notify: peers (and extended-monitor watchers), never the user themself.
+  const notice = ctx.fromUser('AWAY', user.away === null ? [] : [user.away]);
+  ctx.deliver(notice, ctx.audienceFor(user, CAP.AWAY_NOTIFY, false));
   ctx.server.bus.publish({ type: 'user.away', origin: ctx.server.bus.nodeId, userId: user.id, message: user.away });
+}
+
+/** SETNAME: change the realname (https://ircv3.net/specs/extensions/setname). */
+export function handleSetname(ctx: CommandContext, msg: IrcMessage): void {
+  const realname = msg.params[0] ?? '';
+  if (realname === '' || Buffer.byteLength(realname) > ctx.config.limits.realname_length) {
+    ctx.standardReply('FAIL', 'SETNAME', 'INVALID_REALNAME', `Realname is not valid: 1 to ${ctx.config.limits.realname_length} bytes`);
+    return;
+  }
+  const user = ctx.user;
+  user.realname = realname;
+  // Only clients with the setname capability hear of it; the sender's confirmation too.
+  ctx.deliver(ctx.fromUser('SETNAME', [realname]), ctx.audienceFor(user, CAP.SETNAME, true));
+  ctx.server.bus.publish({ type: 'user.realname', origin: ctx.server.bus.nodeId, userId: user.id, realname });
 }
 
 export function handleIson(ctx: CommandContext, msg: IrcMessage): void {
@@ -211,6 +284,7 @@ export const userCommands: CommandSpec[] = [
   { verb: 'WHOIS', minParams: 1, penalty: 1000, handle: handleWhois },
   { verb: 'WHOWAS', minParams: 1, penalty: 1000, handle: handleWhowas },
   { verb: 'AWAY', minParams: 0, penalty: 1000, handle: handleAway },
+  { verb: 'SETNAME', minParams: 1, penalty: 2000, handle: handleSetname },
   { verb: 'ISON', minParams: 1, penalty: 500, handle: handleIson },
   { verb: 'USERHOST', minParams: 1, penalty: 500, handle: handleUserhost },
 ];

@@ -30,6 +30,8 @@ export interface LoadedConfig {
   path: string | null;
   /** Absolute path of the MOTD file, or null when none is configured. */
   motdPath: string | null;
+  /** Absolute paths of the TLS certificate and key, or null without a tls section. */
+  tlsPaths: { cert: string; key: string } | null;
 }
 
 export interface LoadOptions {
@@ -60,9 +62,11 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   }
   const config = deepFreeze(result.data);
   const baseDir = path ? dirname(path) : PACKAGE_CONF_DIR;
+  const fromBase = (file: string) => (isAbsolute(file) ? file : resolve(baseDir, file));
   const motd = config.server.motd_file;
-  const motdPath = motd === null || motd === '' ? null : isAbsolute(motd) ? motd : resolve(baseDir, motd);
-  return { config, path, motdPath };
+  const motdPath = motd === null || motd === '' ? null : fromBase(motd);
+  const tlsPaths = config.tls ? { cert: fromBase(config.tls.cert), key: fromBase(config.tls.key) } : null;
+  return { config, path, motdPath, tlsPaths };
 }
 
 function readYamlFile(path: string): Record<string, unknown> {

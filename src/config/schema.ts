@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { CASEMAPPINGS } from '../protocol/casemap.js';
+import { isIP } from 'node:net';
 import { isPasswordHash } from './password.js';
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -24,7 +25,7 @@ const passwordHash = z
   .string()
   .refine(isPasswordHash, 'must be a password hash made with `obrol hash-password`, never the password itself');
 
-const userModes = z.string().regex(/^\+?[iw]*$/, 'may only contain the user modes i and w, e.g. "+i"');
+const userModes = z.string().regex(/^\+?[iwB]*$/, 'may only contain the user modes i, w and B, e.g. "+i"');
 
 const serverSchema = z.strictObject({
   name: hostname.default('obrol.local'),
@@ -34,12 +35,30 @@ const serverSchema = z.strictObject({
   password: passwordHash.nullable().default(null),
   casemapping: z.enum(CASEMAPPINGS).default('rfc1459'),
   default_user_modes: userModes.default(''),
+  utf8_only: z.boolean().default(true),
 });
 
 const adminSchema = z.strictObject({
   location: z.string().max(200).default('Somewhere on the internet'),
   organisation: z.string().max(200).default('An Obrol network'),
   email: z.string().max(200).default('admin@obrol.local'),
+});
+
+const tlsSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: int(0, 65535).default(6697),
+  cert: z.string().min(1),
+  key: z.string().min(1),
+  sts_duration: z.number().int().min(0).max(10 * 365 * 24 * 3600).nullable().default(null),
+  sts_preload: z.boolean().default(false),
+});
+
+const websocketSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: int(0, 65535).default(8097),
+  tls: z.boolean().default(false),
+  origins: z.array(z.string().min(1)).default(['*']),
+  trusted_proxies: z.array(z.string().min(1)).default([]),
 });
 
 const channelsSchema = z.strictObject({
@@ -58,12 +77,14 @@ const limitsSchema = z.strictObject({
   topic_length: int(1, 400).default(390),
   kick_length: int(1, 400).default(390),
   away_length: int(1, 400).default(390),
+  realname_length: int(1, 400).default(150),
   key_length: int(1, 100).default(23),
   channels_per_user: int(1, 10000).default(50),
   targets: int(1, 100).default(4),
   list_entries: int(1, 10000).default(100),
   modes_per_command: int(1, 100).default(6),
   whowas_entries: int(0, 1_000_000).default(1000),
+  monitor_entries: int(0, 10000).default(100),
   send_queue_bytes: int(4096, 64 * 1024 * 1024).default(1024 * 1024),
 });
 
@@ -90,6 +111,8 @@ export const configSchema = z
     server: serverSchema.prefault({}),
     admin: adminSchema.prefault({}),
     listen: listenSchema.prefault({}),
+    tls: tlsSchema.nullable().default(null),
+    websocket: websocketSchema.nullable().default(null),
     channels: channelsSchema.prefault({}),
     limits: limitsSchema.prefault({}),
     timeouts: timeoutsSchema.prefault({}),
@@ -97,12 +120,25 @@ export const configSchema = z
     log: logSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
+    if (config.websocket?.tls && !config.tls) {
+      ctx.addIssue({ code: 'custom', path: ['websocket', 'tls'], message: 'needs the tls section (its cert and key are used)' });
+    }
+    for (const [index, entry] of (config.websocket?.trusted_proxies ?? []).entries()) {
+      if (!isAddressOrCidr(entry)) ctx.addIssue({ code: 'custom', path: ['websocket', 'trusted_proxies', index], message: `"${entry}" is not an IP address or CIDR block` });
+    }
     const seen = new Set<string>();
     config.opers.forEach((oper, index) => {
       if (seen.has(oper.name)) ctx.addIssue({ code: 'custom', path: ['opers', index, 'name'], message: `duplicate oper name "${oper.name}"` });
       seen.add(oper.name);
     });
   });
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address, prefix] = entry.split('/') as [string, string | undefined];
+  const family = isIP(address);
+  if (family === 0) return false;
+  return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
+}
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = Readonly<z.output<typeof configSchema>>;

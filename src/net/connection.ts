@@ -1,6 +1,7 @@
 /**
- * One client socket: lines in (through the framer), bytes out (through a send
- * queue). Knows nothing of IRC commands.
+ * One client connection: lines in (through the framer), bytes out (through a
+ * send queue), over any Link (TCP, TLS or WebSocket). Knows nothing of IRC
+ * commands.
  *
  * Output is queued and written once per turn of the event loop for all
  * connections that have something to send: a burst of deliveries to one client
@@ -8,9 +9,8 @@
  * connection is declared overflowing and the owner closes it ("SendQ exceeded")
  * without slowing anyone else.
  */
-import type { Socket } from 'node:net';
 import { LineFramer, type LineHandler } from './framer.js';
-
+import type { Link } from './link.js';
 export interface ConnectionHandlers {
   onLine: LineHandler;
   /** The queued output passed the send-queue limit. */
@@ -36,9 +36,6 @@ function flushAll(): void {
 }
 
 export class Connection {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localPort: number;
   private readonly framer = new LineFramer();
   private queue: Buffer[] = [];
   private queuedBytes = 0;
@@ -49,33 +46,48 @@ export class Connection {
   private handlers: ConnectionHandlers | null = null;
 
   constructor(
-    private readonly socket: Socket,
+    readonly link: Link,
     private sendQueueLimit: number,
-  ) {
-    this.remoteAddress = normalizeAddress(socket.remoteAddress ?? '0.0.0.0');
-    this.remotePort = socket.remotePort ?? 0;
-    this.localPort = socket.localPort ?? 0;
-    socket.setNoDelay(true);
+  ) {}
+
+  get remoteAddress(): string {
+    return this.link.remoteAddress;
+  }
+
+  get remotePort(): number {
+    return this.link.remotePort;
+  }
+
+  get secure(): boolean {
+    return this.link.secure;
+  }
+
+  get certfp(): string | null {
+    return this.link.certfp;
   }
 
   /** Start reading; before this, nothing is read. */
   start(handlers: ConnectionHandlers): void {
     this.handlers = handlers;
-    const socket = this.socket;
-    socket.on('data', (chunk: Buffer) => {
-      if (!this.closing) this.framer.push(chunk, handlers.onLine);
-    });
-    // allowHalfOpen is set on the listener: when the peer stops sending (`nc -q1`,
-    // a pipe into telnet) we still flush the replies to what it sent, then close.
-    // The owner closes once it has answered (it may have a command still running).
-    socket.on('end', () => this.notifyClose('Connection closed'));
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      this.closed = true;
-      this.notifyClose(socketErrorReason(err));
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.notifyClose('Connection closed');
+    this.link.start({
+      chunk: (data) => {
+        if (!this.closing) this.framer.push(data, handlers.onLine);
+      },
+      message: (data) => {
+        if (!this.closing) this.framer.pushMessage(data, handlers.onLine);
+      },
+      // Stream listeners allow half-open sockets: when the peer stops sending
+      // (`nc -q1`, a pipe into telnet) the owner still answers what it sent,
+      // then closes (it may have a command still running).
+      end: () => this.notifyClose('Connection closed'),
+      error: (reason) => {
+        this.closed = true;
+        this.notifyClose(reason);
+      },
+      close: () => {
+        this.closed = true;
+        this.notifyClose('Connection closed');
+      },
     });
   }
 
@@ -83,9 +95,9 @@ export class Connection {
     return !this.closing && !this.closed;
   }
 
-  /** Bytes waiting: our queue plus what the socket has not handed to the kernel yet. */
+  /** Bytes waiting: our queue plus what the transport has not handed to the kernel yet. */
   get pendingOutputBytes(): number {
-    return this.queuedBytes + this.socket.writableLength;
+    return this.queuedBytes + this.link.pendingBytes;
   }
 
   setSendQueueLimit(bytes: number): void {
@@ -96,7 +108,7 @@ export class Connection {
     if (this.closing || this.closed) return;
     this.queue.push(data);
     this.queuedBytes += data.length;
-    if (this.queuedBytes + this.socket.writableLength > this.sendQueueLimit) {
+    if (this.queuedBytes + this.link.pendingBytes > this.sendQueueLimit) {
       this.handlers?.onSendQueueExceeded();
       return;
     }
@@ -113,10 +125,11 @@ export class Connection {
   flush(): void {
     this.scheduled = false;
     if (this.queue.length === 0 || this.closed) return;
-    const data = this.queue.length === 1 ? (this.queue[0] as Buffer) : Buffer.concat(this.queue, this.queuedBytes);
+    const lines = this.queue;
+    const bytes = this.queuedBytes;
     this.queue = [];
     this.queuedBytes = 0;
-    this.socket.write(data);
+    this.link.write(lines, bytes);
   }
 
   /**
@@ -136,8 +149,8 @@ export class Connection {
     this.flush();
     this.closing = true;
     if (this.closed) return;
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+    this.link.end();
+    setTimeout(() => this.link.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   /** Tell the owner once that the peer is gone (or going), while replies can still be flushed on a half-close. */
@@ -145,24 +158,5 @@ export class Connection {
     if (this.notified) return;
     this.notified = true;
     this.handlers?.onClose(reason);
-  }
-
-}
-
-/** IPv4 clients on a dual-stack socket appear as ::ffff:1.2.3.4; show them as 1.2.3.4. */
-function normalizeAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
-function socketErrorReason(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'ECONNRESET':
-      return 'Connection reset by peer';
-    case 'EPIPE':
-      return 'Broken pipe';
-    case 'ETIMEDOUT':
-      return 'Connection timed out';
-    default:
-      return `Read error: ${err.code ?? err.message}`;
   }
 }

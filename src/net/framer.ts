@@ -19,6 +19,7 @@ export const MAX_CLIENT_TAG_BYTES = 4096;
 /** The longest legal line without its terminator. */
 export const MAX_LINE_BYTES = MAX_CLIENT_TAG_BYTES + MAX_BODY_BYTES;
 
+const LINE_END = Buffer.from('\n');
 const CR = 0x0d;
 const LF = 0x0a;
 const NUL = 0x00;
@@ -80,6 +81,15 @@ export class LineFramer {
     }
     // Copy the tail so a small partial line does not pin the whole socket chunk.
     this.partial = Buffer.from(data.subarray(pos));
+  }
+
+  /**
+   * Feed one whole message of a message-based transport (WebSocket): it is one
+   * line, with or without a trailing line end.
+   */
+  pushMessage(message: Buffer, onLine: LineHandler): void {
+    this.push(message, onLine);
+    this.push(LINE_END, onLine);
   }
 
   /** Bytes held for an incomplete line. */

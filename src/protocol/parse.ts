@@ -18,7 +18,8 @@ export type ParseErrorCode =
 
 export type ParseResult =
   | { ok: true; message: IrcMessage }
-  | { ok: false; code: ParseErrorCode; command?: string };
+  /** `tags` are kept for a bad verb, so the error can still carry the client's label. */
+  | { ok: false; code: ParseErrorCode; command?: string; tags?: Tags | null };
 
 const SPACE = 0x20;
 const COLON = 0x3a;
@@ -52,7 +53,7 @@ export function parseLine(line: string): ParseResult {
   if (end < 0) end = len;
   const command = line.slice(i, end).toUpperCase();
   i = end;
-  if (!isValidCommand(command)) return { ok: false, code: 'BAD_COMMAND', command };
+  if (!isValidCommand(command)) return tags ? { ok: false, code: 'BAD_COMMAND', command, tags } : { ok: false, code: 'BAD_COMMAND', command };
 
   const params: string[] = [];
   while (i < len) {

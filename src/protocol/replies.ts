@@ -81,6 +81,18 @@ export const RPL_WHOREPLY = (channel: string, user: string, host: string, server
   r(N.RPL_WHOREPLY, channel, user, host, server, nick, flags, `0 ${realname}`);
 export const RPL_ENDOFWHO = (mask: string) => r(N.RPL_ENDOFWHO, mask, 'End of WHO list');
 
+// IRCv3 and common extensions
+export const RPL_WHOISCERTFP = (nick: string, fingerprint: string) => r(N.RPL_WHOISCERTFP, nick, `has client certificate fingerprint ${fingerprint}`);
+export const RPL_WHOISBOT = (nick: string, network: string) => r(N.RPL_WHOISBOT, nick, `is a bot on ${network}`);
+export const RPL_WHOISSECURE = (nick: string) => r(N.RPL_WHOISSECURE, nick, 'is using a secure connection');
+/** WHOX: the fields the client asked for, in the standard order; the realname, if asked, last. */
+export const RPL_WHOSPCRPL = (fields: string[]) => r(N.RPL_WHOSPCRPL, ...fields);
+export const RPL_MONONLINE = (targets: string[]) => r(N.RPL_MONONLINE, targets.join(','));
+export const RPL_MONOFFLINE = (targets: string[]) => r(N.RPL_MONOFFLINE, targets.join(','));
+export const RPL_MONLIST = (targets: string[]) => r(N.RPL_MONLIST, targets.join(','));
+export const RPL_ENDOFMONLIST = () => r(N.RPL_ENDOFMONLIST, 'End of MONITOR list');
+export const ERR_MONLISTFULL = (limit: number, targets: string) => r(N.ERR_MONLISTFULL, s(limit), targets, 'Monitor list is full');
+
 // Channels
 export const RPL_LISTSTART = () => r(N.RPL_LISTSTART, 'Channel', 'Users  Name');
 export const RPL_LIST = (channel: string, visible: number, topic: string) => r(N.RPL_LIST, channel, s(visible), topic);

@@ -5,6 +5,7 @@
  */
 import { CommandContext } from '../commands/context.js';
 import { sendIsupport, sendLusers, sendMotd } from '../commands/info.js';
+import { announcePresence } from '../commands/monitor.js';
 import { verifyPassword } from '../config/password.js';
 import { Outgoing } from '../protocol/outgoing.js';
 import { ERR_PASSWDMISMATCH, RPL_CREATED, RPL_MYINFO, RPL_WELCOME, RPL_YOURHOST } from '../protocol/replies.js';
@@ -62,6 +63,7 @@ function welcome(server: ObrolServer, session: Session): void {
     ctx.send(new Outgoing({ tags: null, source: user.mask, command: 'MODE', params: [user.nick, user.modeString()] }));
   }
   replies.flush();
+  announcePresence(server, user, true);
 
   session.log.info({ event: 'registered', nick: user.nick, username: user.username }, 'client registered');
   server.bus.publish({

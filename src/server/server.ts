@@ -3,24 +3,29 @@
  * together. The only module that knows all the others.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import { InProcessBus } from '../bus/inprocess.js';
 import { CHANTYPES } from '../commands/channel.js';
-import type { RehashResult, ServerApi, ServerInfo } from '../commands/context.js';
+import type { OfferedCap, RehashResult, ServerApi, ServerInfo } from '../commands/context.js';
 import { STATUSMSG } from '../commands/messaging.js';
+import { announcePresence } from '../commands/monitor.js';
 import { ConfigError, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { Connection } from '../net/connection.js';
+import type { Link } from '../net/link.js';
+import { TlsFileError } from '../net/tlsfiles.js';
+import { CAP, CAPABILITIES } from '../protocol/caps.js';
 import { chunkIsupport, formatIsupportToken, type IsupportValue } from '../protocol/isupport.js';
-import { Outgoing } from '../protocol/outgoing.js';
+import { msgIdGenerator, Outgoing } from '../protocol/outgoing.js';
 import { FLAG_MODES, LIST_MODES, STATUS_MODES } from '../state/channel.js';
 import { Registry } from '../state/registry.js';
 import { User } from '../state/user.js';
 import { WhowasHistory } from '../state/whowas.js';
 import { receiveLine } from './dispatcher.js';
+import { listenerSpecs, Listeners, type ListenerKind } from './listeners.js';
 import { Session } from './session.js';
 
 export const VERSION = readPackageVersion();
@@ -52,13 +57,14 @@ export class ObrolServer implements ServerApi {
   private loaded: LoadedConfig;
   private readonly loadOptions: LoadOptions;
   private readonly sessions = new Set<Session>();
-  private listener: NetServer | null = null;
+  private readonly listeners: Listeners;
   private sweepTimer: NodeJS.Timeout | null = null;
   private motdLines: string[] | null = null;
   private isupport: string[][] = [];
   private nextId = 0;
   private stopping: Promise<void> | null = null;
   private readonly onDie: (() => void) | undefined;
+  readonly nextMsgId: () => string;
 
   constructor(options: ServerOptions) {
     this.loaded = options.loaded;
@@ -67,9 +73,11 @@ export class ObrolServer implements ServerApi {
     this.log = options.logger;
     this.bus = options.bus ?? new InProcessBus(randomBytes(4).toString('hex'));
     this.onDie = options.onDie;
+    this.nextMsgId = msgIdGenerator(this.bus.nodeId);
     this.info = { name: this.config.server.name, version: `obrol-${VERSION}`, createdAt: new Date() };
     this.registry = new Registry(this.config.server.casemapping);
     this.whowas = new WhowasHistory(this.config.limits.whowas_entries);
+    this.listeners = new Listeners((link) => this.accept(link), this.log);
     this.applyConfig();
   }
 
@@ -77,10 +85,14 @@ export class ObrolServer implements ServerApi {
     return this.sessions.size;
   }
 
-  /** The address the listener is bound to (useful with port 0). */
+  /** The address of the plain TCP listener (useful with port 0). */
   get address(): AddressInfo {
-    const address = this.listener?.address();
-    if (!address || typeof address === 'string') throw new Error('server is not listening');
+    return this.addressOf('plain');
+  }
+
+  addressOf(kind: ListenerKind): AddressInfo {
+    const address = this.listeners.address(kind);
+    if (!address) throw new Error(`no ${kind} listener`);
     return address;
   }
 
@@ -92,47 +104,50 @@ export class ObrolServer implements ServerApi {
     return this.isupport;
   }
 
+  /** Every capability, but sts only when TLS and an STS policy are configured. */
+  offeredCaps(secure: boolean): readonly OfferedCap[] {
+    const offered: OfferedCap[] = [];
+    for (const cap of CAPABILITIES) {
+      if (cap.bit !== CAP.STS) {
+        offered.push(cap);
+        continue;
+      }
+      const tls = this.config.tls;
+      const tlsPort = this.listeners.address('tls')?.port;
+      if (!tls || tls.sts_duration === null || tlsPort === undefined) continue;
+      const preload = tls.sts_preload ? ',preload' : '';
+      const value = secure ? `duration=${tls.sts_duration}${preload}` : `port=${tlsPort},duration=${tls.sts_duration}`;
+      offered.push({ ...cap, value });
+    }
+    return offered;
+  }
+
   async start(): Promise<void> {
     this.stopping = null;
-    this.listener = await this.listen(this.config.listen.host, this.config.listen.port);
+    await this.listeners.apply(listenerSpecs(this.loaded), true);
     this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
   }
 
-  private listen(host: string, port: number): Promise<NetServer> {
-    return new Promise((resolve, reject) => {
-      const listener = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
-      listener.once('error', (err: NodeJS.ErrnoException) => {
-        const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
-        reject(new Error(`cannot listen on ${host}:${port}: ${why}`));
-      });
-      listener.listen(port, host, () => {
-        listener.removeAllListeners('error');
-        listener.on('error', (err) => this.log.error({ err }, 'listener error'));
-        const address = listener.address() as AddressInfo;
-        this.log.info({ event: 'listening', host: address.address, port: address.port }, `listening on ${address.address}:${address.port}`);
-        resolve(listener);
-      });
-    });
-  }
-
-  private accept(socket: Socket): void {
+  private accept(link: Link): void {
     if (this.stopping) {
-      socket.destroy();
+      link.destroy();
       return;
     }
     const id = (++this.nextId).toString(36);
-    const conn = new Connection(socket, this.config.limits.send_queue_bytes);
+    const conn = new Connection(link, this.config.limits.send_queue_bytes);
     const host = displayHost(conn.remoteAddress);
     const user = new User(`${this.bus.nodeId}/${id}`, conn.remoteAddress, host, this.bus.nodeId, null);
+    user.secure = conn.secure;
+    user.certfp = conn.certfp;
     const log = this.log.child({ conn: id });
     const session = new Session(id, conn, user, log, Date.now());
     user.endpoint = session;
     this.sessions.add(session);
     if (this.sessions.size > this.maxConnections) this.maxConnections = this.sessions.size;
-    log.info({ event: 'connect', ip: conn.remoteAddress, port: conn.remotePort }, 'client connected');
+    log.info({ event: 'connect', ip: conn.remoteAddress, port: conn.remotePort, secure: conn.secure }, 'client connected');
     conn.start({
-      onLine: (line, problem) => receiveLine(this, session, line, problem),
+      onLine: (line, problem, validUtf8) => receiveLine(this, session, line, problem, validUtf8),
       onSendQueueExceeded: () => this.disconnect(user, 'SendQ exceeded', undefined, true),
       // A command still running (a password check) answers first; the dispatcher disconnects after it.
       onClose: (reason) => (session.busy ? (session.closeWhenIdle = reason) : this.disconnect(user, reason)),
@@ -149,7 +164,8 @@ export class ObrolServer implements ServerApi {
 
   /**
    * End a user's connection: QUIT (once) to everyone sharing a channel with
-   * them, a WHOWAS entry, and `ERROR :Closing link` to the user before the socket closes.
+   * them, MONITOR offline notices, a WHOWAS entry, and `ERROR :Closing link`
+   * to the user before the socket closes.
    */
   disconnect(user: User, quitReason: string, errorReason?: string, dropQueued = false): void {
     const session = user.endpoint instanceof Session ? user.endpoint : null;
@@ -157,8 +173,12 @@ export class ObrolServer implements ServerApi {
     session.closed = true;
     session.backlog.length = 0;
     if (user.registered) {
-      const quit = new Outgoing({ tags: null, source: user.mask, command: 'QUIT', params: [quitReason] });
+      const quit = new Outgoing(
+        { tags: null, source: user.mask, command: 'QUIT', params: [quitReason] },
+        { msgid: this.nextMsgId(), bot: user.isBot, account: user.account },
+      );
       for (const peer of this.registry.peersOf(user)) peer.endpoint?.send(quit);
+      announcePresence(this, user, false);
       this.whowas.record(user.folded, {
         nick: user.nick,
         username: user.username,
@@ -205,11 +225,9 @@ export class ObrolServer implements ServerApi {
       this.log.info({ event: 'stopping', reason }, 'stopping');
       if (this.sweepTimer) clearInterval(this.sweepTimer);
       this.sweepTimer = null;
-      const listener = this.listener;
-      this.listener = null;
-      const closed = listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : Promise.resolve();
+      // Resolves once every listener and every connection it accepted is closed.
+      const closed = this.listeners.close();
       for (const session of [...this.sessions]) this.disconnect(session.user, reason);
-      // listener.close() resolves once every accepted socket has closed too.
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
       this.log.info({ event: 'stopped' }, 'stopped');
     })();
@@ -238,29 +256,55 @@ export class ObrolServer implements ServerApi {
 
   /**
    * REHASH and SIGHUP: build the new config whole and swap it in, or keep the
-   * old one and say why. Nobody is disconnected.
+   * old one and say why. Nobody is disconnected: listeners that did not move
+   * stay open (TLS takes the new certificate), and clients that asked for
+   * cap-notify hear of capabilities that appeared or went.
    */
-  rehash(): RehashResult {
-    const previous = this.config;
+  async rehash(): Promise<RehashResult> {
+    const capsBefore = [this.offeredCaps(false), this.offeredCaps(true)] as const;
     const result = this.reloadConfig();
     if (!result.ok) {
       this.log.error({ event: 'rehash-failed', problems: result.problems }, 'REHASH refused: the previous configuration stays in force');
       return result;
     }
-    const { listen } = this.config;
-    if (this.listener && (listen.host !== previous.listen.host || listen.port !== previous.listen.port)) {
-      const old = this.listener;
-      this.listen(listen.host, listen.port).then(
-        (listener) => {
-          this.listener = listener;
-          old.close();
-        },
-        (err: Error) => this.log.error({ err: err.message }, 'REHASH: kept the old listener'),
-      );
+    try {
+      result.problems.push(...(await this.listeners.apply(listenerSpecs(this.loaded), false)));
+    } catch (err) {
+      // A TLS file that cannot be read keeps the listeners as they were.
+      result.problems.push(err instanceof TlsFileError ? `${err.message}; keeping the current listeners` : String(err));
     }
     for (const session of this.sessions) session.conn.setSendQueueLimit(this.config.limits.send_queue_bytes);
-    this.log.info({ event: 'rehash', file: result.file }, 'configuration reloaded');
+    this.notifyCapChanges(capsBefore[0], capsBefore[1]);
+    this.log.info({ event: 'rehash', file: result.file, problems: result.problems }, 'configuration reloaded');
     return result;
+  }
+
+  /** CAP NEW and CAP DEL to clients with cap-notify (or CAP LS 302), for what changed in the offer. */
+  private notifyCapChanges(plainBefore: readonly OfferedCap[], secureBefore: readonly OfferedCap[]): void {
+    const key = (cap: OfferedCap) => (cap.value === undefined ? cap.name : `${cap.name}=${cap.value}`);
+    const diff = (before: readonly OfferedCap[], after: readonly OfferedCap[]) => ({
+      added: after.filter((cap) => !before.some((old) => key(old) === key(cap))),
+      removed: before.filter((cap) => !after.some((now) => now.name === cap.name)),
+    });
+    const changes = [diff(plainBefore, this.offeredCaps(false)), diff(secureBefore, this.offeredCaps(true))] as const;
+    if (changes.every((c) => c.added.length === 0 && c.removed.length === 0)) return;
+    for (const session of this.sessions) {
+      if (!session.hasCap(CAP.CAP_NOTIFY) && session.capVersion < 302) continue;
+      const { added, removed } = changes[session.secure ? 1 : 0];
+      const target = session.user.registered ? session.user.nick : '*';
+      const withValues = session.capVersion >= 302;
+      if (added.length > 0) {
+        const list = added.map((cap) => (withValues ? key(cap) : cap.name)).join(' ');
+        session.send(new Outgoing({ tags: null, source: this.info.name, command: 'CAP', params: [target, 'NEW', list] }));
+      }
+      // sts is never withdrawn with DEL (a zero duration does that), and a
+      // withdrawn capability stops working for the client at once.
+      const dropped = removed.filter((cap) => cap.bit !== CAP.STS);
+      if (dropped.length > 0) {
+        session.send(new Outgoing({ tags: null, source: this.info.name, command: 'CAP', params: [target, 'DEL', dropped.map((cap) => cap.name).join(' ')] }));
+        session.setCaps(dropped.reduce((mask, cap) => mask & ~cap.bit, session.capMask));
+      }
+    }
   }
 
   private reloadConfig(): RehashResult {
@@ -300,6 +344,7 @@ function buildIsupport(config: Config, casemapping: string): string[] {
   const listModes = [...LIST_MODES].join('');
   const tokens: Record<string, IsupportValue> = {
     AWAYLEN: limits.away_length,
+    BOT: 'B',
     CASEMAPPING: casemapping,
     CHANLIMIT: `${CHANTYPES}:${limits.channels_per_user}`,
     CHANMODES: `${listModes},k,l,${FLAG_MODES}`,
@@ -314,14 +359,18 @@ function buildIsupport(config: Config, casemapping: string): string[] {
     MAXLIST: `${listModes}:${limits.list_entries}`,
     MAXTARGETS: targets,
     MODES: limits.modes_per_command,
+    MONITOR: limits.monitor_entries,
+    NAMELEN: limits.realname_length,
     NETWORK: config.server.network,
     NICKLEN: limits.nick_length,
     PREFIX: `(${STATUS_MODES.map((s) => s.mode).join('')})${STATUS_MODES.map((s) => s.prefix).join('')}`,
     STATUSMSG,
-    TARGMAX: `JOIN:,KICK:${targets},NAMES:,NOTICE:${targets},PART:,PRIVMSG:${targets},WHOIS:${targets},WHOWAS:${targets}`,
+    TARGMAX: `JOIN:,KICK:${targets},MONITOR:,NAMES:,NOTICE:${targets},PART:,PRIVMSG:${targets},TAGMSG:${targets},WHOIS:${targets},WHOWAS:${targets}`,
     TOPICLEN: limits.topic_length,
     USERLEN: limits.user_length,
+    WHOX: true,
   };
+  if (config.server.utf8_only) tokens.UTF8ONLY = true;
   return Object.entries(tokens).map(([key, value]) => formatIsupportToken(key, value));
 }
 

@@ -11,12 +11,14 @@ import type { Logger } from 'pino';
 import type { SessionState } from '../commands/context.js';
 import type { LineProblem } from '../net/framer.js';
 import type { Connection } from '../net/connection.js';
+import { RENDER_CAPS } from '../protocol/caps.js';
 import type { Outgoing } from '../protocol/outgoing.js';
 import type { Endpoint, User } from '../state/user.js';
 
 export interface QueuedLine {
   line: string;
   problem: LineProblem;
+  validUtf8: boolean;
 }
 
 export class Session implements Endpoint, SessionState {
@@ -24,9 +26,11 @@ export class Session implements Endpoint, SessionState {
   userGiven = false;
   capNegotiating = false;
   capVersion = 0;
-  readonly caps = new Set<string>();
-  /** Bits of the capabilities that change how lines are rendered for this client. */
-  capKey = 0;
+  /** Negotiated capabilities: bits of CAP. */
+  capMask = 0;
+  /** The capabilities among them that change how lines are rendered (their tags). */
+  renderKey = 0;
+  private batchCounter = 0;
   /** Milliseconds. */
   readonly connectedAt: number;
   lastReadAt: number;
@@ -55,7 +59,34 @@ export class Session implements Endpoint, SessionState {
     return this.conn.remoteAddress;
   }
 
+  get secure(): boolean {
+    return this.conn.secure;
+  }
+
+  get certfp(): string | null {
+    return this.conn.certfp;
+  }
+
+  hasCap(bit: number): boolean {
+    return (this.capMask & bit) !== 0;
+  }
+
+  setCaps(mask: number): void {
+    this.capMask = mask;
+    this.renderKey = mask & RENDER_CAPS;
+  }
+
   send(out: Outgoing): void {
-    this.conn.write(out.bytes(this.capKey));
+    this.conn.write(out.bytes(this.renderKey));
+  }
+
+  /** Send with extra server tags for this client alone (label, batch). */
+  sendWith(out: Outgoing, extraTags: string): void {
+    this.conn.write(out.bytesWith(this.renderKey, extraTags));
+  }
+
+  /** A reference tag for a new batch, unique on this connection. */
+  nextBatchId(): string {
+    return (++this.batchCounter).toString(36);
   }
 }

@@ -10,11 +10,15 @@ import { makeFolder, type Casemapping, type Folder } from '../protocol/casemap.j
 import { Channel } from './channel.js';
 import type { User } from './user.js';
 
+const EMPTY: ReadonlySet<User> = new Set();
+
 export class Registry {
   readonly fold: Folder;
   /** Every claimed nick, including those of users still registering. */
   private readonly nicks = new Map<string, User>();
   readonly channels = new Map<string, Channel>();
+  /** Casefolded nick -> users monitoring it (MONITOR). */
+  private readonly watchers = new Map<string, Set<User>>();
   /** Registered users, in registration order. */
   readonly users = new Set<User>();
   private invisible = 0;
@@ -73,8 +77,9 @@ export class Registry {
     if (this.users.size > this.maxUsers) this.maxUsers = this.users.size;
   }
 
-  /** Forget a user entirely: their channels (removing those left empty), invites, nick, the counters. */
+  /** Forget a user entirely: their channels (removing those left empty), invites, MONITOR list, nick, the counters. */
   remove(user: User): void {
+    this.clearMonitor(user);
     for (const channel of user.channels) this.leave(user, channel);
     for (const channel of user.invitedTo) channel.invited.delete(user);
     user.invitedTo.clear();
@@ -96,6 +101,34 @@ export class Registry {
       if (mode === 'o') this.opers += delta;
     }
     return true;
+  }
+
+  /** Add `nick` to `user`'s MONITOR list. */
+  monitor(user: User, nick: string): void {
+    const folded = this.fold(nick);
+    if (user.monitoring.has(folded)) return;
+    user.monitoring.set(folded, nick);
+    let set = this.watchers.get(folded);
+    if (!set) this.watchers.set(folded, (set = new Set()));
+    set.add(user);
+  }
+
+  unmonitor(user: User, nick: string): void {
+    const folded = this.fold(nick);
+    if (!user.monitoring.delete(folded)) return;
+    const set = this.watchers.get(folded);
+    if (!set) return;
+    set.delete(user);
+    if (set.size === 0) this.watchers.delete(folded);
+  }
+
+  clearMonitor(user: User): void {
+    for (const folded of [...user.monitoring.keys()]) this.unmonitor(user, folded);
+  }
+
+  /** Users monitoring the (casefolded) nick. */
+  watchersOf(folded: string): ReadonlySet<User> {
+    return this.watchers.get(folded) ?? EMPTY;
   }
 
   /** The channel called `name`, created (empty) if it does not exist yet. */

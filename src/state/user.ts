@@ -8,11 +8,13 @@ import type { Channel } from './channel.js';
 
 /** Where messages for a user go. The server's session implements it; tests use a recorder. */
 export interface Endpoint {
+  /** The capabilities the client negotiated (bits of protocol/caps.ts CAP). */
+  readonly capMask: number;
   send(out: Outgoing): void;
 }
 
-/** User modes Obrol knows: invisible, operator, wallops. */
-export const USER_MODES = 'iow';
+/** User modes Obrol knows: bot, invisible, operator, wallops. */
+export const USER_MODES = 'Biow';
 
 export class User {
   nick = '*';
@@ -26,10 +28,17 @@ export class User {
   readonly ip: string;
   readonly modes = new Set<string>();
   away: string | null = null;
+  /** Services account name; always null until accounts exist (account-tag, extended-join, WHOX). */
+  account: string | null = null;
   readonly channels = new Set<Channel>();
   /** Channels holding an unused invite for this user (so it can be dropped when they leave). */
   readonly invitedTo = new Set<Channel>();
+  /** This user's MONITOR list: casefolded nick -> the nick as they gave it. */
+  readonly monitoring = new Map<string, string>();
   registered = false;
+  /** Connected over TLS; the client certificate's fingerprint, if it presented one. */
+  secure = false;
+  certfp: string | null = null;
   /** Unix seconds. */
   signonAt = 0;
   /** Unix seconds of the last message sent (for WHOIS idle). */
@@ -66,12 +75,21 @@ export class User {
     this.cachedMask = null;
   }
 
+  setHost(host: string): void {
+    this.host = host;
+    this.cachedMask = null;
+  }
+
   get isOper(): boolean {
     return this.modes.has('o');
   }
 
   get isInvisible(): boolean {
     return this.modes.has('i');
+  }
+
+  get isBot(): boolean {
+    return this.modes.has('B');
   }
 
   /** `+iw` style, sorted in USER_MODES order; `+` alone when none. */

@@ -17,11 +17,12 @@
 import { pino, type Logger } from 'pino';
 import { InProcessHub, type InProcessBus } from '../../src/bus/inprocess.js';
 import type { ClusterEvent } from '../../src/bus/events.js';
-import { CommandContext, type RehashResult, type Replies, type ServerApi, type ServerInfo, type SessionState } from '../../src/commands/context.js';
+import { CommandContext, type OfferedCap, type RehashResult, type Replies, type ServerApi, type ServerInfo, type SessionState } from '../../src/commands/context.js';
 import { COMMANDS } from '../../src/commands/index.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config, ConfigInput } from '../../src/config/schema.js';
-import { Outgoing } from '../../src/protocol/outgoing.js';
+import { CAPABILITIES, findCapability, RENDER_CAPS } from '../../src/protocol/caps.js';
+import { msgIdGenerator, Outgoing } from '../../src/protocol/outgoing.js';
 import { parseLine } from '../../src/protocol/parse.js';
 import type { Reply } from '../../src/protocol/replies.js';
 import { Registry } from '../../src/state/registry.js';
@@ -100,8 +101,8 @@ export class FakeClient implements Endpoint {
   /** Every line received, without CRLF, in order. */
   readonly received: string[] = [];
   private cursor = 0;
-  /** Bits of the rendering-relevant capabilities (none change rendering yet). */
-  capKey = 0;
+  /** Negotiated capabilities (bits of CAP). */
+  capMask = 0;
 
   constructor(
     readonly world: World,
@@ -110,15 +111,24 @@ export class FakeClient implements Endpoint {
     host: string,
   ) {
     this.user = new User(`${world.bus.nodeId}/${id}`, ip, host, world.bus.nodeId, this);
+    const client = this;
     this.session = {
       id,
       log: silent,
       remoteAddress: ip,
+      secure: false,
+      certfp: null,
       password: null,
       userGiven: false,
       capNegotiating: false,
       capVersion: 0,
-      caps: new Set<string>(),
+      get capMask() {
+        return client.capMask;
+      },
+      hasCap: (bit: number) => (client.capMask & bit) !== 0,
+      setCaps: (mask: number) => {
+        client.capMask = mask;
+      },
     };
   }
 
@@ -128,7 +138,7 @@ export class FakeClient implements Endpoint {
 
   /** The endpoint: what a session would write to the socket. */
   send(out: Outgoing): void {
-    const text = out.bytes(this.capKey).toString('utf8');
+    const text = out.bytes(this.capMask & RENDER_CAPS).toString('utf8');
     if (!text.endsWith('\r\n') || text.slice(0, -2).includes('\n') || text.slice(0, -2).includes('\r')) {
       throw new Error(`malformed line sent to ${this.user.nick}: ${JSON.stringify(text)}`);
     }
@@ -211,7 +221,11 @@ export class World implements ServerApi {
     client.user.setUsername(options.username ?? nick);
     client.user.realname = options.realname ?? `${nick} real`;
     client.session.userGiven = true;
-    for (const cap of options.caps ?? []) client.session.caps.add(cap);
+    for (const name of options.caps ?? []) {
+      const cap = findCapability(name);
+      if (!cap) throw new Error(`harness: no capability ${name}`);
+      client.capMask |= cap.bit;
+    }
     for (const mode of options.modes ?? '') client.user.modes.add(mode);
     if (options.register !== false) this.registry.register(client.user, this.now);
     return client;
@@ -267,8 +281,14 @@ export class World implements ServerApi {
     if (index >= 0) this.clients.splice(index, 1);
   }
 
-  rehash(): RehashResult {
-    return { ok: true, file: '(defaults)', problems: [] };
+  rehash(): Promise<RehashResult> {
+    return Promise.resolve({ ok: true, file: '(defaults)', problems: [] });
+  }
+
+  readonly nextMsgId = msgIdGenerator('test');
+
+  offeredCaps(): readonly OfferedCap[] {
+    return CAPABILITIES.filter((cap) => !cap.advertiseOnly);
   }
 
   shutdown(reason: string): void {

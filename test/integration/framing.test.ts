@@ -7,6 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { connect as netConnect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from '../helpers/client.js';
+import type { ConfigInput } from '../../src/config/schema.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const S = ':obrol.local';
@@ -24,8 +25,8 @@ afterEach(async () => {
   srv = null;
 });
 
-async function server(): Promise<TestServer> {
-  srv = await startServer();
+async function server(config?: ConfigInput): Promise<TestServer> {
+  srv = await startServer(config ? { config } : {});
   return srv;
 }
 
@@ -287,8 +288,22 @@ describe('size limits', () => {
 });
 
 describe('invalid UTF-8', () => {
-  it('does not crash the server; peers get valid UTF-8 with replacement characters; other text is untouched', async () => {
+  it('with utf8_only (the default) is refused with FAIL INVALID_UTF8 and never relayed', async () => {
     const { port } = await server();
+    const alice = await register(port, 'alice');
+    await join(alice, '#u');
+    const peer = await RawClient.connect(port);
+    peer.socket.write('NICK peer\r\nUSER peer 0 * :Peer\r\nJOIN #u\r\n');
+    await peer.waitLine((l) => / 366 peer #u /.test(l));
+    peer.socket.write(Buffer.concat([Buffer.from('PRIVMSG #u :caf'), Buffer.from([0xe9]), Buffer.from('\r\nPRIVMSG #u :after\r\n')]));
+    const fail = await peer.waitLine((l) => / FAIL /.test(l));
+    expect(fail.toString('utf8')).toBe(':obrol.local FAIL PRIVMSG INVALID_UTF8 :Message rejected, your IRC software MUST use UTF-8 encoding on this network');
+    expect(await alice.expect(/PRIVMSG/)).toBe(':peer!peer@127.0.0.1 PRIVMSG #u :after');
+    peer.socket.destroy();
+  });
+
+  it('without utf8_only does not crash the server; peers get valid UTF-8 with replacement characters; other text is untouched', async () => {
+    const { port } = await server({ server: { utf8_only: false } });
     const alice = await register(port, 'alice');
     const carol = await register(port, 'carol');
     await join(alice, '#u');

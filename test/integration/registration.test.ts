@@ -70,7 +70,7 @@ describe('the welcome burst', () => {
       `${S} 001 alice :Welcome to the Obrol IRC Network alice!alice@127.0.0.1`,
       `${S} 002 alice :Your host is obrol.local, running version obrol-${VERSION}`,
       `${S} 003 alice :This server was created ${created}`,
-      `${S} 004 alice obrol.local obrol-${VERSION} iow CIbeiklmnostv :Ibeklov`,
+      `${S} 004 alice obrol.local obrol-${VERSION} Biow CIbeiklmnostv :Ibeklov`,
     ]);
 
     // The order of numerics: 001-004, one or more 005, LUSERS, MOTD.
@@ -120,12 +120,17 @@ describe('the welcome burst', () => {
       KICKLEN: '390',
       AWAYLEN: '390',
       CHANLIMIT: '#:50',
-      TARGMAX: 'JOIN:,KICK:4,NAMES:,NOTICE:4,PART:,PRIVMSG:4,WHOIS:4,WHOWAS:4',
+      TARGMAX: 'JOIN:,KICK:4,MONITOR:,NAMES:,NOTICE:4,PART:,PRIVMSG:4,TAGMSG:4,WHOIS:4,WHOWAS:4',
       MAXLIST: 'beI:100',
       NETWORK: 'Obrol',
       STATUSMSG: '@+',
       ELIST: 'CMNTU',
       MODES: '6',
+      BOT: 'B',
+      MONITOR: '100',
+      NAMELEN: '150',
+      WHOX: null,
+      UTF8ONLY: null,
     });
 
     const rest = burst.filter((l) => !['001', '002', '003', '004', '005'].includes(verbOf(l)));
@@ -450,8 +455,17 @@ describe('racing and odd input', () => {
     expect(welcomed[0]).not.toBe(refused[0]);
   });
 
-  it('a non-UTF-8 realname does not stop registration; WHOIS shows it with replacement characters', async () => {
+  it('with utf8_only (the default), a non-UTF-8 USER is refused with FAIL INVALID_UTF8 and registration waits for a good one', async () => {
     const srv = await server();
+    const c = await connect(srv);
+    c.write(Buffer.concat([Buffer.from('NICK foo\r\nUSER username * * :'), Buffer.from([0x69, 0xe8, 0x72, 0x63, 0xe9]), Buffer.from('\r\n')]));
+    expect(await c.expect(/ FAIL /)).toBe(`${S} FAIL USER INVALID_UTF8 :Message rejected, your IRC software MUST use UTF-8 encoding on this network`);
+    c.send('USER username * * :Plain Realname');
+    expect(await c.expect(/ 001 /)).toBe(`${S} 001 foo :Welcome to the Obrol IRC Network foo!username@127.0.0.1`);
+  });
+
+  it('without utf8_only, a non-UTF-8 realname does not stop registration; WHOIS shows it with replacement characters', async () => {
+    const srv = await server({ server: { utf8_only: false } });
     const c = await connect(srv);
     c.write(Buffer.concat([Buffer.from('NICK foo\r\nUSER username * * :'), Buffer.from([0x69, 0xe8, 0x72, 0x63, 0xe9]), Buffer.from('\r\n')]));
     expect(await c.expect(/ 001 /)).toBe(`${S} 001 foo :Welcome to the Obrol IRC Network foo!username@127.0.0.1`);
@@ -461,7 +475,7 @@ describe('racing and odd input', () => {
   });
 
   it('a username of emoji or of invalid bytes falls back to a safe username', async () => {
-    const srv = await server();
+    const srv = await server({ server: { utf8_only: false } });
     const c = await connect(srv);
     c.send(`NICK foo`);
     c.send(`USER ${'😊'.repeat(10)} * * :realname`);

@@ -1,0 +1,128 @@
+/**
+ * The server's listeners (plain TCP, TLS, WebSocket), opened, changed and
+ * closed to match the configuration. On REHASH an unchanged listener stays
+ * open (a TLS one takes the new certificate without dropping anyone), a moved
+ * one is reopened, a removed one closed; a listener that cannot open is
+ * reported and the old one kept.
+ */
+import type { AddressInfo, Server } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
+import type { Logger } from 'pino';
+import type { LoadedConfig } from '../config/load.js';
+import type { Link } from '../net/link.js';
+import { boundAddress, listenSockets, type TlsMaterial } from '../net/tcp.js';
+import { loadTlsMaterial } from '../net/tlsfiles.js';
+import { listenWebSocket } from '../net/websocket.js';
+
+export type ListenerKind = 'plain' | 'tls' | 'websocket';
+
+interface Spec {
+  kind: ListenerKind;
+  host: string;
+  port: number;
+  tls?: TlsMaterial;
+  origins?: readonly string[];
+  trustedProxies?: readonly string[];
+}
+
+interface Open {
+  spec: Spec;
+  server: Server;
+  close(): void;
+  update?(origins: readonly string[], trustedProxies: readonly string[]): void;
+}
+
+/** What the config asks for; reads (and checks) the TLS files. Throws TlsFileError naming a bad file. */
+export function listenerSpecs(loaded: LoadedConfig): Spec[] {
+  const { config, tlsPaths } = loaded;
+  const material = tlsPaths ? loadTlsMaterial(tlsPaths.cert, tlsPaths.key) : undefined;
+  const specs: Spec[] = [{ kind: 'plain', host: config.listen.host, port: config.listen.port }];
+  if (config.tls && material) specs.push({ kind: 'tls', host: config.tls.host, port: config.tls.port, tls: material });
+  if (config.websocket) {
+    const ws = config.websocket;
+    specs.push({
+      kind: 'websocket',
+      host: ws.host,
+      port: ws.port,
+      ...(ws.tls && material ? { tls: material } : {}),
+      origins: ws.origins,
+      trustedProxies: ws.trusted_proxies,
+    });
+  }
+  return specs;
+}
+
+export class Listeners {
+  private readonly open = new Map<ListenerKind, Open>();
+
+  constructor(
+    private readonly onLink: (link: Link) => void,
+    private readonly log: Logger,
+  ) {}
+
+  address(kind: ListenerKind): AddressInfo | null {
+    const open = this.open.get(kind);
+    return open ? boundAddress(open.server) : null;
+  }
+
+  /**
+   * Make the open listeners match `specs`. With `strict` (at start) the first
+   * failure throws; otherwise failures are returned and the old listener kept.
+   */
+  async apply(specs: Spec[], strict: boolean): Promise<string[]> {
+    const problems: string[] = [];
+    const wanted = new Set(specs.map((spec) => spec.kind));
+    for (const [kind, open] of this.open) {
+      if (wanted.has(kind)) continue;
+      open.close();
+      this.open.delete(kind);
+      this.log.info({ event: 'listener-closed', kind }, `${kind} listener closed`);
+    }
+    for (const spec of specs) {
+      const current = this.open.get(spec.kind);
+      if (current && current.spec.host === spec.host && current.spec.port === spec.port && !!current.spec.tls === !!spec.tls) {
+        // Same address: keep every client; take a new certificate and lists in place.
+        if (spec.tls) (current.server as TlsServer).setSecureContext({ key: spec.tls.key, cert: spec.tls.cert });
+        current.update?.(spec.origins ?? [], spec.trustedProxies ?? []);
+        current.spec = spec;
+        continue;
+      }
+      try {
+        const opened = await this.openOne(spec);
+        current?.close();
+        this.open.set(spec.kind, opened);
+        const address = boundAddress(opened.server);
+        this.log.info(
+          { event: 'listening', kind: spec.kind, host: address.address, port: address.port },
+          `listening (${spec.kind}) on ${address.address}:${address.port}`,
+        );
+      } catch (err) {
+        if (strict) throw err;
+        problems.push(`${(err as Error).message}; keeping the previous ${spec.kind} listener`);
+      }
+    }
+    return problems;
+  }
+
+  private async openOne(spec: Spec): Promise<Open> {
+    if (spec.kind === 'websocket') {
+      const ws = await listenWebSocket(
+        { host: spec.host, port: spec.port, ...(spec.tls ? { tls: spec.tls } : {}), origins: spec.origins ?? [], trustedProxies: spec.trustedProxies ?? [] },
+        this.onLink,
+      );
+      return { spec, server: ws.server, close: ws.close, update: ws.update };
+    }
+    const server = await listenSockets({ host: spec.host, port: spec.port, ...(spec.tls ? { tls: spec.tls } : {}) }, this.onLink);
+    return { spec, server, close: () => server.close() };
+  }
+
+  /** Stop accepting on every listener; resolves when they are closed (after their connections end). */
+  close(): Promise<void> {
+    const all = [...this.open.values()];
+    this.open.clear();
+    return Promise.all(all.map((open) => new Promise<void>((resolve) => {
+      open.server.once('close', () => resolve());
+      open.close();
+    }))).then(() => undefined);
+  }
+}
