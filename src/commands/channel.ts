@@ -39,6 +39,8 @@ import { wildcardMatch } from '../protocol/wildcard.js';
 import { OP, type Channel, type JoinRefusal } from '../state/channel.js';
 import type { User } from '../state/user.js';
 import type { CommandContext } from './context.js';
+import { syncOnJoin } from './metadata.js';
+import { markerOnJoin } from './readmarker.js';
 import type { CommandSpec } from './spec.js';
 
 export const CHANTYPES = '#';
@@ -103,7 +105,10 @@ function joinOne(ctx: CommandContext, name: string, key: string | undefined): vo
     ctx.reply(RPL_TOPIC(channel.name, channel.topic));
     ctx.reply(RPL_TOPICWHOTIME(channel.name, channel.topicSetBy, channel.topicSetAt));
   }
-  sendNames(ctx, channel);
+  sendNamReplies(ctx, channel);
+  markerOnJoin(ctx, channel);
+  ctx.reply(RPL_ENDOFNAMES(channel.name));
+  syncOnJoin(ctx, channel);
   ctx.server.bus.publish({ type: 'channel.join', origin: ctx.server.bus.nodeId, userId: user.id, channel: channel.name, status });
 }
 

@@ -88,12 +88,17 @@ export interface SessionState {
   readonly capMask: number;
   hasCap(bit: number): boolean;
   setCaps(mask: number): void;
+  /** draft/metadata-3 keys the client subscribed to. */
+  readonly metadataSubs: Set<string>;
 }
 
 /** Lines for the caller, sent in order when the command is done. */
 export interface Replies {
   numeric(reply: Reply): void;
   message(out: Outgoing): void;
+  /** Lines from here to endBatch() form an IRCv3 batch (for clients with the batch capability). */
+  startBatch(type: string, params: string[]): void;
+  endBatch(): void;
 }
 
 /** Choose the message a recipient gets from its capabilities; null: nothing. */

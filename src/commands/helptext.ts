@@ -10,9 +10,9 @@ export const HELP_INDEX = [
   'Then:      JOIN #channel  and  PRIVMSG #channel :hello everyone',
   'Commands (HELP <command> for details):',
   'ADMIN AWAY CAP CHGHOST DIE HELP INFO INVITE ISON JOIN KICK KILL LINKS LIST',
-  'LUSERS MODE MONITOR MOTD NAMES NICK NOTICE OPER PART PASS PING PONG PRIVMSG',
-  'QUIT REHASH RESTART SETNAME TAGMSG TIME TOPIC USER USERHOST VERSION WALLOPS',
-  'WHO WHOIS WHOWAS',
+  'LUSERS MARKREAD METADATA MODE MONITOR MOTD NAMES NICK NOTICE OPER PART PASS',
+  'PING PONG PRIVMSG QUIT REHASH RESTART SETNAME TAGMSG TIME TOPIC USER USERHOST',
+  'VERSION WALLOPS WHO WHOIS WHOWAS',
 ];
 
 export const HELP_TOPICS: Record<string, string[]> = {
@@ -32,6 +32,12 @@ export const HELP_TOPICS: Record<string, string[]> = {
   LINKS: ['LINKS [mask]', 'Lists the servers of this network (Obrol runs as one server).'],
   LIST: ['LIST [#channel,...|mask|>n|<n|C>n|C<n|T>n|T<n]', 'Lists channels with their user counts and topics.', 'Filters: >n/<n users, C>n/C<n minutes since creation, T>n/T<n minutes since the topic changed, masks like *irc* and !*irc*.'],
   LUSERS: ['LUSERS', 'Shows how many users, operators and channels there are.'],
+  MARKREAD: ['MARKREAD <target> [timestamp=YYYY-MM-DDThh:mm:ss.sssZ]', 'Records (or asks) up to when you have read a channel or a private conversation.'],
+  METADATA: [
+    'METADATA <target> GET|LIST|SET|CLEAR|SYNC ...  or  METADATA * SUB|UNSUB|SUBS ...',
+    'Key/value data on users and channels: * is you; a channel needs its operators to change it.',
+    'SET <key> [:value] sets or removes a key; SUB <key>... tells you when it changes.',
+  ],
   MODE: [
     'MODE <nick> [+|-modes]  or  MODE <#channel> [+|-modes [params]]',
     'User modes: +i invisible, +w receive WALLOPS, +B bot, +o operator (set by OPER; -o drops it).',

@@ -8,8 +8,10 @@ import { channelCommands } from './channel.js';
 import { infoCommands } from './info.js';
 import { messagingCommands } from './messaging.js';
 import { modeCommands } from './mode.js';
+import { metadataCommands } from './metadata.js';
 import { monitorCommands } from './monitor.js';
 import { operCommands } from './oper.js';
+import { readMarkerCommands } from './readmarker.js';
 import { registrationCommands } from './registration.js';
 import type { CommandSpec } from './spec.js';
 import { userCommands } from './users.js';
@@ -21,6 +23,8 @@ const families: CommandSpec[][] = [
   messagingCommands,
   modeCommands,
   monitorCommands,
+  metadataCommands,
+  readMarkerCommands,
   userCommands,
   infoCommands,
   operCommands,

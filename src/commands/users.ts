@@ -22,6 +22,7 @@ import {
   RPL_WHOISCHANNELS,
   RPL_WHOISHOST,
   RPL_WHOISIDLE,
+  RPL_WHOISKEYVALUE,
   RPL_WHOISMODES,
   RPL_WHOISOPERATOR,
   RPL_WHOISSECURE,
@@ -203,6 +204,7 @@ function whoisOne(ctx: CommandContext, nick: string): void {
     ctx.reply(RPL_WHOISHOST(target.nick, target.username, target.host, target.ip));
     if (target.modes.size > 0) ctx.reply(RPL_WHOISMODES(target.nick, target.modeString()));
   }
+  if (ctx.session.hasCap(CAP.METADATA)) for (const [key, value] of target.metadata) ctx.reply(RPL_WHOISKEYVALUE(target.nick, key, '*', value));
   if (target.endpoint) ctx.reply(RPL_WHOISIDLE(target.nick, Math.max(0, ctx.nowSeconds() - target.lastSpokeAt), target.signonAt));
   ctx.reply(RPL_ENDOFWHOIS(target.nick));
 }

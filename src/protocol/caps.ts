@@ -25,6 +25,8 @@ export const CAP = {
   CAP_NOTIFY: 1 << 15,
   EXTENDED_MONITOR: 1 << 16,
   STS: 1 << 17,
+  METADATA: 1 << 18,
+  READ_MARKER: 1 << 19,
 } as const;
 
 /** Capabilities that change the tags of a line, and so its bytes. */
@@ -43,6 +45,9 @@ export const CAPABILITIES: readonly Capability[] = [
   { name: 'away-notify', bit: CAP.AWAY_NOTIFY },
   { name: 'batch', bit: CAP.BATCH },
   { name: 'cap-notify', bit: CAP.CAP_NOTIFY },
+  // Work-in-progress specifications, under their draft names as Ergo offers them.
+  { name: 'draft/metadata-3', bit: CAP.METADATA },
+  { name: 'draft/read-marker', bit: CAP.READ_MARKER },
   { name: 'chghost', bit: CAP.CHGHOST },
   { name: 'echo-message', bit: CAP.ECHO_MESSAGE },
   { name: 'extended-join', bit: CAP.EXTENDED_JOIN },

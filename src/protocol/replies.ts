@@ -93,6 +93,14 @@ export const RPL_MONLIST = (targets: string[]) => r(N.RPL_MONLIST, targets.join(
 export const RPL_ENDOFMONLIST = () => r(N.RPL_ENDOFMONLIST, 'End of MONITOR list');
 export const ERR_MONLISTFULL = (limit: number, targets: string) => r(N.ERR_MONLISTFULL, s(limit), targets, 'Monitor list is full');
 
+// draft/metadata-3: the keys of SUB, UNSUB and SUBS replies are separate parameters.
+export const RPL_WHOISKEYVALUE = (target: string, key: string, visibility: string, value: string) => r(N.RPL_WHOISKEYVALUE, target, key, visibility, value);
+export const RPL_KEYVALUE = (target: string, key: string, visibility: string, value: string) => r(N.RPL_KEYVALUE, target, key, visibility, value);
+export const RPL_KEYNOTSET = (target: string, key: string) => r(N.RPL_KEYNOTSET, target, key, 'Key not set');
+export const RPL_METADATASUBOK = (keys: string[]) => r(N.RPL_METADATASUBOK, ...keys);
+export const RPL_METADATAUNSUBOK = (keys: string[]) => r(N.RPL_METADATAUNSUBOK, ...keys);
+export const RPL_METADATASUBS = (keys: string[]) => r(N.RPL_METADATASUBS, ...keys);
+
 // Channels
 export const RPL_LISTSTART = () => r(N.RPL_LISTSTART, 'Channel', 'Users  Name');
 export const RPL_LIST = (channel: string, visible: number, topic: string) => r(N.RPL_LIST, channel, s(visible), topic);

@@ -5,6 +5,7 @@
  */
 import { CommandContext } from '../commands/context.js';
 import { sendIsupport, sendLusers, sendMotd } from '../commands/info.js';
+import { burstOwnMetadata } from '../commands/metadata.js';
 import { announcePresence } from '../commands/monitor.js';
 import { verifyPassword } from '../config/password.js';
 import { Outgoing } from '../protocol/outgoing.js';
@@ -58,6 +59,7 @@ function welcome(server: ObrolServer, session: Session): void {
   ctx.reply(RPL_MYINFO(info.name, info.version, USER_MODES, CHANNEL_MODES, CHANNEL_MODES_WITH_PARAM));
   sendIsupport(ctx);
   sendLusers(ctx);
+  burstOwnMetadata(ctx);
   sendMotd(ctx);
   if (user.modes.size > 0) {
     ctx.send(new Outgoing({ tags: null, source: user.mask, command: 'MODE', params: [user.nick, user.modeString()] }));

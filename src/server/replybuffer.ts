@@ -6,7 +6,9 @@
  * Holding the response until the end of the command is what makes
  * labeled-response simple (https://ircv3.net/specs/extensions/labeled-response):
  * no line: a labeled ACK; one line: that line with the label; several: a
- * labeled-response batch around them.
+ * labeled-response batch around them. Handlers may open batches of their own
+ * (a metadata batch, say); they nest inside, and disappear for clients
+ * without the batch capability.
  */
 import type { Replies } from '../commands/context.js';
 import { CAP } from '../protocol/caps.js';
@@ -15,8 +17,17 @@ import type { Reply } from '../protocol/replies.js';
 import { escapeTagValue } from '../protocol/serialize.js';
 import type { Session } from './session.js';
 
+interface Item {
+  out: Outgoing;
+  /** The batch the line belongs to, or null at top level. */
+  batch: string | null;
+  /** A BATCH +id / -id line (dropped for clients without batch). */
+  batchLine: boolean;
+}
+
 export class ReplyBuffer implements Replies {
-  private readonly items: Outgoing[] = [];
+  private readonly items: Item[] = [];
+  private readonly open: string[] = [];
 
   constructor(
     private readonly serverName: string,
@@ -25,35 +36,64 @@ export class ReplyBuffer implements Replies {
     private readonly label: string | null = null,
   ) {}
 
+  private get current(): string | null {
+    return this.open.at(-1) ?? null;
+  }
+
+  private fromServer(command: string, params: string[]): Outgoing {
+    return new Outgoing({ tags: null, source: this.serverName, command, params });
+  }
+
   numeric(reply: Reply): void {
-    this.items.push(
-      new Outgoing({ tags: null, source: this.serverName, command: reply.code, params: [this.session.user.nick, ...reply.params] }),
-    );
+    this.message(this.fromServer(reply.code, [this.session.user.nick, ...reply.params]));
   }
 
   message(out: Outgoing): void {
-    this.items.push(out);
+    this.items.push({ out, batch: this.current, batchLine: false });
+  }
+
+  startBatch(type: string, params: string[]): void {
+    const id = this.session.nextBatchId();
+    this.items.push({ out: this.fromServer('BATCH', [`+${id}`, type, ...params]), batch: this.current, batchLine: true });
+    this.open.push(id);
+  }
+
+  endBatch(): void {
+    const id = this.open.pop();
+    if (id !== undefined) this.items.push({ out: this.fromServer('BATCH', [`-${id}`]), batch: this.current, batchLine: true });
   }
 
   flush(): void {
-    const { items, session, label } = this;
+    while (this.open.length > 0) this.endBatch();
+    const { session, label } = this;
+    const batching = session.hasCap(CAP.BATCH);
+    const items = batching ? this.items : this.items.filter((item) => !item.batchLine);
+    const tagOf = (item: Item, outer: string | null) => {
+      const batch = batching ? (item.batch ?? outer) : null;
+      return batch === null ? '' : `batch=${batch}`;
+    };
+    const send = (item: Item, outer: string | null) => {
+      const tag = tagOf(item, outer);
+      if (tag === '') session.send(item.out);
+      else session.sendWith(item.out, tag);
+    };
     if (label === null) {
-      for (const out of items) session.send(out);
+      for (const item of items) send(item, null);
     } else {
       const labelTag = `label=${escapeTagValue(label)}`;
       if (items.length === 0) {
-        session.sendWith(new Outgoing({ tags: null, source: this.serverName, command: 'ACK', params: [] }), labelTag);
+        session.sendWith(this.fromServer('ACK', []), labelTag);
       } else if (items.length === 1) {
-        session.sendWith(items[0] as Outgoing, labelTag);
-      } else if (session.hasCap(CAP.BATCH)) {
-        const id = session.nextBatchId();
-        session.sendWith(new Outgoing({ tags: null, source: this.serverName, command: 'BATCH', params: [`+${id}`, 'labeled-response'] }), labelTag);
-        for (const out of items) session.sendWith(out, `batch=${id}`);
-        session.send(new Outgoing({ tags: null, source: this.serverName, command: 'BATCH', params: [`-${id}`] }));
+        session.sendWith((items[0] as Item).out, labelTag);
+      } else if (batching) {
+        const outer = session.nextBatchId();
+        session.sendWith(this.fromServer('BATCH', [`+${outer}`, 'labeled-response']), labelTag);
+        for (const item of items) send(item, outer);
+        session.send(this.fromServer('BATCH', [`-${outer}`]));
       } else {
-        for (const out of items) session.send(out);
+        for (const item of items) send(item, null);
       }
     }
-    items.length = 0;
+    this.items.length = 0;
   }
 }

@@ -11,6 +11,7 @@ import { InProcessBus } from '../bus/inprocess.js';
 import { CHANTYPES } from '../commands/channel.js';
 import type { OfferedCap, RehashResult, ServerApi, ServerInfo } from '../commands/context.js';
 import { STATUSMSG } from '../commands/messaging.js';
+import { metadataCapValue } from '../commands/metadata.js';
 import { announcePresence } from '../commands/monitor.js';
 import { ConfigError, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -108,6 +109,10 @@ export class ObrolServer implements ServerApi {
   offeredCaps(secure: boolean): readonly OfferedCap[] {
     const offered: OfferedCap[] = [];
     for (const cap of CAPABILITIES) {
+      if (cap.bit === CAP.METADATA) {
+        offered.push({ ...cap, value: metadataCapValue(this.config.limits) });
+        continue;
+      }
       if (cap.bit !== CAP.STS) {
         offered.push(cap);
         continue;
@@ -284,15 +289,19 @@ export class ObrolServer implements ServerApi {
     const key = (cap: OfferedCap) => (cap.value === undefined ? cap.name : `${cap.name}=${cap.value}`);
     const diff = (before: readonly OfferedCap[], after: readonly OfferedCap[]) => ({
       added: after.filter((cap) => !before.some((old) => key(old) === key(cap))),
+      // Without values (no 302) a changed value is no news: only new names.
+      addedNames: after.filter((cap) => !before.some((old) => old.name === cap.name)),
       removed: before.filter((cap) => !after.some((now) => now.name === cap.name)),
     });
     const changes = [diff(plainBefore, this.offeredCaps(false)), diff(secureBefore, this.offeredCaps(true))] as const;
     if (changes.every((c) => c.added.length === 0 && c.removed.length === 0)) return;
     for (const session of this.sessions) {
       if (!session.hasCap(CAP.CAP_NOTIFY) && session.capVersion < 302) continue;
-      const { added, removed } = changes[session.secure ? 1 : 0];
+      const change = changes[session.secure ? 1 : 0];
       const target = session.user.registered ? session.user.nick : '*';
       const withValues = session.capVersion >= 302;
+      const { removed } = change;
+      const added = withValues ? change.added : change.addedNames;
       if (added.length > 0) {
         const list = added.map((cap) => (withValues ? key(cap) : cap.name)).join(' ');
         session.send(new Outgoing({ tags: null, source: this.info.name, command: 'CAP', params: [target, 'NEW', list] }));

@@ -31,6 +31,8 @@ export class Session implements Endpoint, SessionState {
   /** The capabilities among them that change how lines are rendered (their tags). */
   renderKey = 0;
   private batchCounter = 0;
+  /** draft/metadata-3 keys this client subscribed to. */
+  readonly metadataSubs = new Set<string>();
   /** Milliseconds. */
   readonly connectedAt: number;
   lastReadAt: number;

@@ -51,6 +51,8 @@ export class Channel {
   readonly lists: Record<ListMode, ListEntry[]> = { b: [], e: [], I: [] };
   /** Users invited since they last joined; an invite lets them past +i. */
   readonly invited = new Set<User>();
+  /** draft/metadata-3 key -> value. */
+  readonly metadata = new Map<string, string>();
 
   constructor(
     public name: string,

@@ -10,6 +10,8 @@ import type { Channel } from './channel.js';
 export interface Endpoint {
   /** The capabilities the client negotiated (bits of protocol/caps.ts CAP). */
   readonly capMask: number;
+  /** draft/metadata-3 keys the client subscribed to. */
+  readonly metadataSubs: ReadonlySet<string>;
   send(out: Outgoing): void;
 }
 
@@ -35,6 +37,10 @@ export class User {
   readonly invitedTo = new Set<Channel>();
   /** This user's MONITOR list: casefolded nick -> the nick as they gave it. */
   readonly monitoring = new Map<string, string>();
+  /** draft/metadata-3 key -> value. */
+  readonly metadata = new Map<string, string>();
+  /** draft/read-marker: casefolded target -> `timestamp=...` of the last message read. */
+  readonly readMarkers = new Map<string, string>();
   registered = false;
   /** Connected over TLS; the client certificate's fingerprint, if it presented one. */
   secure = false;

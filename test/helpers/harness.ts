@@ -74,6 +74,21 @@ class RecordingReplies implements Replies {
     this.items.push(out);
   }
 
+  // Batches are recorded as their BATCH lines, as a client without the batch capability never sees them.
+  private batches = 0;
+  private readonly open: string[] = [];
+
+  startBatch(type: string, params: string[]): void {
+    const id = `b${++this.batches}`;
+    this.open.push(id);
+    this.items.push(new Outgoing({ tags: null, source: this.serverName, command: 'BATCH', params: [`+${id}`, type, ...params] }));
+  }
+
+  endBatch(): void {
+    const id = this.open.pop();
+    if (id) this.items.push(new Outgoing({ tags: null, source: this.serverName, command: 'BATCH', params: [`-${id}`] }));
+  }
+
   flush(): void {
     for (const out of this.items) this.client.send(out);
     this.items.length = 0;
@@ -103,6 +118,7 @@ export class FakeClient implements Endpoint {
   private cursor = 0;
   /** Negotiated capabilities (bits of CAP). */
   capMask = 0;
+  readonly metadataSubs = new Set<string>();
 
   constructor(
     readonly world: World,
@@ -129,6 +145,7 @@ export class FakeClient implements Endpoint {
       setCaps: (mask: number) => {
         client.capMask = mask;
       },
+      metadataSubs: this.metadataSubs,
     };
   }
 

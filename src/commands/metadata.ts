@@ -1,0 +1,288 @@
+/**
+ * METADATA: key/value data on users and channels, as the work-in-progress
+ * IRCv3 specification describes it (draft/metadata-3, in the form Ergo and
+ * irctest implement: https://github.com/ircv3/ircv3-specifications/pull/501).
+ *
+ * Users set their own keys (also before registration: before-connect),
+ * channel operators set a channel's. Clients subscribe to keys (SUB) and
+ * are told of changes with RPL_KEYVALUE / RPL_KEYNOTSET for users they share
+ * a channel with or monitor, and for channels they are on. GET, LIST, CLEAR
+ * and SYNC answer inside a `metadata` batch. Errors are standard replies.
+ */
+import { CAP } from '../protocol/caps.js';
+import type { IrcMessage } from '../protocol/message.js';
+import { isChannelName } from '../protocol/names.js';
+import { Outgoing } from '../protocol/outgoing.js';
+import { N } from '../protocol/numerics.js';
+import { ERR_NEEDMOREPARAMS, RPL_KEYNOTSET, RPL_KEYVALUE, RPL_METADATASUBOK, RPL_METADATASUBS, RPL_METADATAUNSUBOK } from '../protocol/replies.js';
+import type { Channel } from '../state/channel.js';
+import type { User } from '../state/user.js';
+import { CHANTYPES } from './channel.js';
+import type { CommandContext, ServerApi } from './context.js';
+import type { CommandSpec } from './spec.js';
+
+const KEY_RE = /^[a-z0-9_./-]+$/;
+/** Visibility of every key: everyone may see it. */
+const VISIBLE = '*';
+
+/** The capability value: before-connect and the limits. */
+export function metadataCapValue(limits: { metadata_subscriptions: number; metadata_keys: number; metadata_value_bytes: number }): string {
+  return `before-connect,max-subs=${limits.metadata_subscriptions},max-keys=${limits.metadata_keys},max-value-bytes=${limits.metadata_value_bytes}`;
+}
+
+type Target = { kind: 'user'; user: User; name: string } | { kind: 'channel'; channel: Channel; name: string };
+
+function fail(ctx: CommandContext, code: string, description: string, context: string[] = []): void {
+  ctx.standardReply('FAIL', 'METADATA', code, description, context);
+}
+
+/** `*` is the caller; otherwise an existing nick or channel. */
+function resolveTarget(ctx: CommandContext, name: string): Target | null {
+  if (name === '*') return { kind: 'user', user: ctx.user, name: ctx.user.registered ? ctx.user.nick : '*' };
+  if (isChannelName(name, CHANTYPES)) {
+    const channel = ctx.registry.findChannel(name);
+    return channel ? { kind: 'channel', channel, name: channel.name } : null;
+  }
+  const user = ctx.registry.findUser(name);
+  return user ? { kind: 'user', user, name: user.nick } : null;
+}
+
+function storeOf(target: Target): Map<string, string> {
+  return target.kind === 'user' ? target.user.metadata : target.channel.metadata;
+}
+
+/** Users' metadata is public; a channel's is for its members (and opers). */
+function canSee(ctx: CommandContext, target: Target): boolean {
+  return target.kind === 'user' || target.channel.has(ctx.user) || ctx.user.isOper;
+}
+
+/** Users edit their own; channel operators their channel's; opers anything. */
+function canEdit(ctx: CommandContext, target: Target): boolean {
+  if (ctx.user.isOper) return true;
+  return target.kind === 'user' ? target.user === ctx.user : target.channel.isOp(ctx.user);
+}
+
+export function handleMetadata(ctx: CommandContext, msg: IrcMessage): void {
+  const [targetName, rawSub, ...args] = msg.params as [string, string, ...string[]];
+  const sub = rawSub.toUpperCase();
+  switch (sub) {
+    case 'SUB':
+      subscribe(ctx, args);
+      return;
+    case 'UNSUB':
+      unsubscribe(ctx, args);
+      return;
+    case 'SUBS':
+      listSubscriptions(ctx);
+      return;
+    case 'GET':
+    case 'LIST':
+    case 'SET':
+    case 'CLEAR':
+    case 'SYNC':
+      break;
+    default:
+      fail(ctx, 'INVALID_PARAMS', 'Invalid subcommand', [rawSub]);
+      return;
+  }
+  if ((sub === 'GET' || sub === 'SET') && args.length === 0) {
+    ctx.reply(ERR_NEEDMOREPARAMS('METADATA'));
+    return;
+  }
+  if (!ctx.user.registered && targetName !== '*') {
+    fail(ctx, 'KEY_NO_PERMISSION', 'Before registration you can only use your own metadata', [targetName, '*']);
+    return;
+  }
+  const target = resolveTarget(ctx, targetName);
+  if (target === null) {
+    fail(ctx, 'INVALID_TARGET', 'Invalid metadata target', [targetName]);
+    return;
+  }
+  switch (sub) {
+    case 'SET':
+      setKey(ctx, target, args[0] as string, args[1]);
+      return;
+    case 'CLEAR':
+      clear(ctx, target);
+      return;
+    default:
+      if (!canSee(ctx, target)) {
+        fail(ctx, 'KEY_NO_PERMISSION', 'You do not have permission to see this metadata', [target.name, '*']);
+        return;
+      }
+      if (sub === 'GET') get(ctx, target, args);
+      else if (sub === 'LIST') list(ctx, target);
+      else sync(ctx, target);
+  }
+}
+
+function get(ctx: CommandContext, target: Target, keys: string[]): void {
+  const store = storeOf(target);
+  ctx.replies.startBatch('metadata', [target.name]);
+  for (const key of keys) {
+    if (!KEY_RE.test(key)) {
+      fail(ctx, 'INVALID_KEY', 'Invalid key name', [key]);
+      continue;
+    }
+    const value = store.get(key);
+    ctx.reply(value === undefined ? RPL_KEYNOTSET(target.name, key) : RPL_KEYVALUE(target.name, key, VISIBLE, value));
+  }
+  ctx.replies.endBatch();
+}
+
+function list(ctx: CommandContext, target: Target): void {
+  ctx.replies.startBatch('metadata', [target.name]);
+  for (const [key, value] of storeOf(target)) ctx.reply(RPL_KEYVALUE(target.name, key, VISIBLE, value));
+  ctx.replies.endBatch();
+}
+
+function setKey(ctx: CommandContext, target: Target, key: string, value: string | undefined): void {
+  if (!KEY_RE.test(key)) {
+    fail(ctx, 'INVALID_KEY', 'Invalid key name', [key]);
+    return;
+  }
+  if (!canEdit(ctx, target)) {
+    fail(ctx, 'KEY_NO_PERMISSION', `You do not have permission to set ${key} on ${target.name}`, [target.name, key]);
+    return;
+  }
+  const limits = ctx.config.limits;
+  const store = storeOf(target);
+  if (value === undefined || value === '') {
+    const existed = store.delete(key);
+    ctx.reply(RPL_KEYNOTSET(target.name, key));
+    if (existed) notify(ctx.server, target, key, undefined, ctx.user);
+    return;
+  }
+  if (Buffer.byteLength(value) > limits.metadata_value_bytes) {
+    fail(ctx, 'INVALID_VALUE', `Values may be at most ${limits.metadata_value_bytes} bytes`, [key]);
+    return;
+  }
+  if (!store.has(key) && store.size >= limits.metadata_keys) {
+    fail(ctx, 'LIMIT_REACHED', 'Metadata limit reached', [target.name, String(limits.metadata_keys)]);
+    return;
+  }
+  const changed = store.get(key) !== value;
+  store.set(key, value);
+  ctx.reply(RPL_KEYVALUE(target.name, key, VISIBLE, value));
+  if (changed) notify(ctx.server, target, key, value, ctx.user);
+}
+
+function clear(ctx: CommandContext, target: Target): void {
+  if (!canEdit(ctx, target)) {
+    fail(ctx, 'KEY_NO_PERMISSION', `You do not have permission to clear ${target.name}`, [target.name, '*']);
+    return;
+  }
+  const store = storeOf(target);
+  const keys = [...store.keys()];
+  store.clear();
+  ctx.replies.startBatch('metadata', [target.name]);
+  for (const key of keys) ctx.reply(RPL_KEYNOTSET(target.name, key));
+  ctx.replies.endBatch();
+  for (const key of keys) notify(ctx.server, target, key, undefined, ctx.user);
+}
+
+/** The subscribed keys of the target (and, for a channel, of its members), in a metadata batch. */
+function sync(ctx: CommandContext, target: Target): void {
+  ctx.replies.startBatch('metadata', [target.name]);
+  sendSubscribed(ctx, target.name, storeOf(target));
+  if (target.kind === 'channel') for (const member of target.channel.members.keys()) sendSubscribed(ctx, member.nick, member.metadata);
+  ctx.replies.endBatch();
+}
+
+function sendSubscribed(ctx: CommandContext, name: string, store: ReadonlyMap<string, string>): void {
+  const subs = ctx.session.metadataSubs;
+  for (const [key, value] of store) if (subs.has(key)) ctx.reply(RPL_KEYVALUE(name, key, VISIBLE, value));
+}
+
+function subscribe(ctx: CommandContext, keys: string[]): void {
+  if (keys.length === 0) {
+    ctx.reply(ERR_NEEDMOREPARAMS('METADATA'));
+    return;
+  }
+  const subs = ctx.session.metadataSubs;
+  const limit = ctx.config.limits.metadata_subscriptions;
+  const added: string[] = [];
+  for (const key of keys) {
+    if (!KEY_RE.test(key)) {
+      fail(ctx, 'INVALID_KEY', 'Invalid key name', [key]);
+      continue;
+    }
+    if (!subs.has(key) && subs.size >= limit) {
+      fail(ctx, 'TOO_MANY_SUBS', 'Too many subscriptions', [key]);
+      break;
+    }
+    subs.add(key);
+    added.push(key);
+  }
+  if (added.length > 0) ctx.reply(RPL_METADATASUBOK(added));
+}
+
+function unsubscribe(ctx: CommandContext, keys: string[]): void {
+  const removed: string[] = [];
+  for (const key of keys) {
+    if (!KEY_RE.test(key)) {
+      fail(ctx, 'INVALID_KEY', 'Invalid key name', [key]);
+      continue;
+    }
+    ctx.session.metadataSubs.delete(key);
+    removed.push(key);
+  }
+  if (removed.length > 0) ctx.reply(RPL_METADATAUNSUBOK(removed));
+}
+
+function listSubscriptions(ctx: CommandContext): void {
+  ctx.replies.startBatch('metadata-subs', []);
+  const keys = [...ctx.session.metadataSubs];
+  for (let k = 0; k < keys.length; k += 10) ctx.reply(RPL_METADATASUBS(keys.slice(k, k + 10)));
+  ctx.replies.endBatch();
+}
+
+/**
+ * Tell subscribers of `key` about a change: members of a channel; for a user,
+ * those sharing a channel or monitoring them. Never the client that made it.
+ */
+function notify(server: ServerApi, target: Target, key: string, value: string | undefined, author: User): void {
+  const recipients = new Set<User>();
+  if (target.kind === 'channel') {
+    for (const member of target.channel.members.keys()) recipients.add(member);
+  } else {
+    for (const peer of server.registry.peersOf(target.user)) recipients.add(peer);
+    for (const watcher of server.registry.watchersOf(target.user.folded)) recipients.add(watcher);
+  }
+  recipients.delete(author);
+  const name = target.kind === 'user' ? target.user.nick : target.channel.name;
+  const line = new Outgoing({
+    tags: null,
+    source: server.info.name,
+    command: value === undefined ? N.RPL_KEYNOTSET : N.RPL_KEYVALUE,
+    params: value === undefined ? ['*', name, key, 'Key deleted'] : ['*', name, key, VISIBLE, value],
+  });
+  for (const user of recipients) {
+    const endpoint = user.endpoint;
+    if (endpoint && (endpoint.capMask & CAP.METADATA) !== 0 && endpoint.metadataSubs.has(key)) endpoint.send(line);
+  }
+}
+
+/** On JOIN: the channel's and its members' subscribed keys, for a client with the capability. */
+export function syncOnJoin(ctx: CommandContext, channel: Channel): void {
+  if (!ctx.session.hasCap(CAP.METADATA) || ctx.session.metadataSubs.size === 0) return;
+  const subscribed = (store: ReadonlyMap<string, string>) => [...store.keys()].some((key) => ctx.session.metadataSubs.has(key));
+  if (!subscribed(channel.metadata) && ![...channel.members.keys()].some((member) => member !== ctx.user && subscribed(member.metadata))) return;
+  ctx.replies.startBatch('metadata', [channel.name]);
+  sendSubscribed(ctx, channel.name, channel.metadata);
+  for (const member of channel.members.keys()) if (member !== ctx.user) sendSubscribed(ctx, member.nick, member.metadata);
+  ctx.replies.endBatch();
+}
+
+/** In the registration burst: the user's own metadata (set before registration), always as a batch. */
+export function burstOwnMetadata(ctx: CommandContext): void {
+  if (!ctx.session.hasCap(CAP.METADATA)) return;
+  const user = ctx.user;
+  ctx.replies.startBatch('metadata', [user.nick]);
+  for (const [key, value] of user.metadata) ctx.reply(RPL_KEYVALUE(user.nick, key, VISIBLE, value));
+  ctx.replies.endBatch();
+}
+
+export const metadataCommands: CommandSpec[] = [
+  { verb: 'METADATA', minParams: 2, beforeRegistration: true, penalty: 1000, handle: handleMetadata },
+];

@@ -1,0 +1,49 @@
+/**
+ * MARKREAD: where a user has read up to, per channel or nick
+ * (https://ircv3.net/specs/extensions/read-marker, draft/read-marker).
+ *
+ * Markers only grow. Without accounts they belong to the connection; when
+ * accounts exist they will be stored per account and shared by its clients.
+ */
+import { CAP } from '../protocol/caps.js';
+import type { IrcMessage } from '../protocol/message.js';
+import type { Channel } from '../state/channel.js';
+import type { CommandContext } from './context.js';
+import type { CommandSpec } from './spec.js';
+
+const TIMESTAMP_RE = /^timestamp=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)$/;
+
+function markread(ctx: CommandContext, target: string, value: string): void {
+  ctx.send(ctx.fromServer('MARKREAD', [target, value]));
+}
+
+export function handleMarkread(ctx: CommandContext, msg: IrcMessage): void {
+  const [target, timestamp] = msg.params;
+  if (target === undefined || target === '') {
+    ctx.standardReply('FAIL', 'MARKREAD', 'NEED_MORE_PARAMS', 'Missing parameters');
+    return;
+  }
+  const markers = ctx.user.readMarkers;
+  const folded = ctx.registry.fold(target);
+  if (timestamp === undefined) {
+    markread(ctx, target, markers.get(folded) ?? '*');
+    return;
+  }
+  const m = TIMESTAMP_RE.exec(timestamp);
+  if (!m || Number.isNaN(Date.parse(m[1] as string))) {
+    ctx.standardReply('FAIL', 'MARKREAD', 'INVALID_PARAMS', 'The timestamp must be timestamp=YYYY-MM-DDThh:mm:ss.sssZ', [timestamp]);
+    return;
+  }
+  // The marker only moves forward; an older one is answered with the stored value.
+  const stored = markers.get(folded);
+  if (stored === undefined || timestamp > stored) markers.set(folded, timestamp);
+  markread(ctx, target, markers.get(folded) as string);
+}
+
+/** After a JOIN, before its 366: the channel's marker, for clients with the capability. */
+export function markerOnJoin(ctx: CommandContext, channel: Channel): void {
+  if (!ctx.session.hasCap(CAP.READ_MARKER)) return;
+  markread(ctx, channel.name, ctx.user.readMarkers.get(channel.folded) ?? '*');
+}
+
+export const readMarkerCommands: CommandSpec[] = [{ verb: 'MARKREAD', minParams: 0, penalty: 500, handle: handleMarkread }];
