@@ -30,7 +30,8 @@ export function handleMarkread(ctx: CommandContext, msg: IrcMessage): void {
     return;
   }
   const m = TIMESTAMP_RE.exec(timestamp);
-  if (!m || Number.isNaN(Date.parse(m[1] as string))) {
+  // A real instant: 2019-02-30 would parse (rolled over) but not round-trip.
+  if (!m || !isRealInstant(m[1] as string)) {
     ctx.standardReply('FAIL', 'MARKREAD', 'INVALID_PARAMS', 'The timestamp must be timestamp=YYYY-MM-DDThh:mm:ss.sssZ', [timestamp]);
     return;
   }
@@ -38,6 +39,11 @@ export function handleMarkread(ctx: CommandContext, msg: IrcMessage): void {
   const stored = markers.get(folded);
   if (stored === undefined || timestamp > stored) markers.set(folded, timestamp);
   markread(ctx, target, markers.get(folded) as string);
+}
+
+function isRealInstant(iso: string): boolean {
+  const time = Date.parse(iso);
+  return !Number.isNaN(time) && new Date(time).toISOString() === iso;
 }
 
 /** After a JOIN, before its 366: the channel's marker, for clients with the capability. */

@@ -131,7 +131,8 @@ const failures: Array<[string, string, ParseResult]> = [
   ['digits then letters', '1ab', { ok: false, code: 'BAD_COMMAND', command: '1AB' }],
   ['letters then digits', 'priv1 x', { ok: false, code: 'BAD_COMMAND', command: 'PRIV1' }],
   ['punctuation in the verb', 'PRIV-MSG x', { ok: false, code: 'BAD_COMMAND', command: 'PRIV-MSG' }],
-  ['a lone colon as verb position', '@a=1 :src :x', { ok: false, code: 'BAD_COMMAND', command: ':X' }],
+  // The tags of a line with a bad verb are kept, so its error can carry the client's label.
+  ['a lone colon as verb position', '@a=1 :src :x', { ok: false, code: 'BAD_COMMAND', command: ':X', tags: new Map([['a', '1']]) }],
   ['non-ASCII verb', 'PRÏVMSG x', { ok: false, code: 'BAD_COMMAND', command: 'PRÏVMSG' }],
   ['tab-separated verb', 'PING\tx', { ok: false, code: 'BAD_COMMAND', command: 'PING\tX' }],
 ];
