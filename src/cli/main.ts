@@ -13,6 +13,7 @@ import { hideBin } from 'yargs/helpers';
 import { stringify } from 'yaml';
 import { ConfigError, loadConfig, type LoadOptions } from '../config/load.js';
 import { hashPassword } from '../config/password.js';
+import { loadTlsMaterial, TlsFileError } from '../net/tlsfiles.js';
 import { createLogger } from './logger.js';
 import { ObrolServer, VERSION } from '../server/server.js';
 
@@ -34,19 +35,36 @@ function loadOptions(args: ConfigArgs): LoadOptions {
   };
 }
 
+function exitInvalid(problems: string[]): never {
+  process.stderr.write(`obrol: invalid configuration\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+  process.exit(EXIT_CONFIG);
+}
+
 function loadOrExit(options: LoadOptions) {
   try {
     return loadConfig(options);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`obrol: invalid configuration\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`);
-    process.exit(EXIT_CONFIG);
+    exitInvalid(err.problems);
+  }
+}
+
+/** The TLS key and certificate must be readable and match: a bad file is a config error naming it. */
+function checkTlsFilesOrExit(loaded: ReturnType<typeof loadConfig>): void {
+  if (!loaded.tlsPaths) return;
+  try {
+    loadTlsMaterial(loaded.tlsPaths.cert, loaded.tlsPaths.key);
+  } catch (err) {
+    if (!(err instanceof TlsFileError)) throw err;
+    exitInvalid([err.message]);
   }
 }
 
 async function run(args: ConfigArgs): Promise<void> {
   const options = loadOptions(args);
   const loaded = loadOrExit(options);
+  // Checked before anything is logged or started; start() reads them again.
+  checkTlsFilesOrExit(loaded);
   const logger = createLogger(loaded.config.log);
   const server = new ObrolServer({ loaded, loadOptions: options, logger, onDie: () => process.exit(0) });
   logger.info({ event: 'config', file: loaded.path ?? '(embedded defaults)' }, `obrol ${VERSION} starting`);
@@ -54,6 +72,8 @@ async function run(args: ConfigArgs): Promise<void> {
     await server.start();
   } catch (err) {
     logger.fatal({ event: 'start-failed' }, (err as Error).message);
+    // A TLS file that went bad since the check above is still a config error.
+    if (err instanceof TlsFileError) exitInvalid([err.message]);
     process.stderr.write(`obrol: ${(err as Error).message}\n`);
     process.exit(1);
   }
@@ -102,6 +122,7 @@ await yargs(hideBin(process.argv))
     (y) => y.options(configOption),
     (args) => {
       const loaded = loadOrExit(loadOptions(args));
+      checkTlsFilesOrExit(loaded);
       process.stdout.write(`configuration ok: ${loaded.path ?? '(embedded defaults)'}\n`);
     },
   )

@@ -76,8 +76,13 @@ export function listenSockets(options: ListenOptions, onLink: (link: Link) => vo
   const server: Server = tls
     ? createTlsServer(
         // Ask for a client certificate (for its fingerprint) but accept any, or none.
-        { key: tls.key, cert: tls.cert, requestCert: true, rejectUnauthorized: false, allowHalfOpen: true },
-        (socket) => onLink(new SocketLink(socket)),
+        // Not half-open during the handshake: a peer that hangs up before it ends
+        // would otherwise leave the socket open until the handshake timeout (2 min).
+        { key: tls.key, cert: tls.cert, requestCert: true, rejectUnauthorized: false, allowHalfOpen: false },
+        (socket) => {
+          socket.allowHalfOpen = true;
+          onLink(new SocketLink(socket));
+        },
       )
     : createTcpServer({ allowHalfOpen: true }, (socket) => onLink(new SocketLink(socket)));
   // A TLS handshake that fails (a plain client on the TLS port) must not reach the process.

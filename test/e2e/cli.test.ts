@@ -3,11 +3,13 @@
  * good and bad files, environment and flag overrides, hash-password, a busy
  * port, and the JSON log lines a service manager collects.
  */
-import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupCli, freePort, REPO_ROOT, runCli, startCli, TelnetUser, writeConfig } from '../helpers/cli.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeCerts, tlsSocket, type TestCerts } from '../helpers/certs.js';
+import { cleanupCli, freePort, REPO_ROOT, runCli, startCli, TelnetUser, tempDir, writeConfig } from '../helpers/cli.js';
 
 const EXIT_CONFIG = 78;
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -175,5 +177,74 @@ describe('e2e cli: running the server', { timeout: 30_000 }, () => {
     expect(server.otherStdout).toEqual([]);
     expect(await server.stop()).toEqual({ code: 0, signal: null });
     expect(server.otherStdout).toEqual([]);
+  });
+});
+
+describe('e2e cli: TLS key and certificate files', { timeout: 30_000 }, () => {
+  let certs: TestCerts;
+  beforeAll(async () => {
+    certs = await makeCerts();
+  });
+  afterAll(() => certs?.cleanup());
+
+  /** A config whose tls section names these files; both commands run on it. */
+  async function bothCommands(files: { cert: string; key: string }) {
+    const path = writeConfig({ listen: { host: '127.0.0.1', port: await freePort() }, tls: { host: '127.0.0.1', port: await freePort(), ...files } });
+    const commands = [['check-config', '--config', path], ['--config', path]];
+    const results = await Promise.all(commands.map((args) => runCli(args)));
+    return results.map((result, k) => ({ ...result, what: `obrol ${commands[k]?.join(' ')}\n${result.stderr}` }));
+  }
+
+  it(`exits ${EXIT_CONFIG} naming tls.cert when the certificate file is missing, before anything starts`, async () => {
+    const missing = join(certs.dir, 'absent.crt');
+    for (const result of await bothCommands({ cert: missing, key: certs.key })) {
+      expect(result.code, result.what).toBe(EXIT_CONFIG);
+      expect(result.stderr).toBe(`obrol: invalid configuration\n  tls.cert ${missing}: cannot read it (no such file)\n`);
+      expect(result.stdout).toBe('');
+    }
+  });
+
+  it(`exits ${EXIT_CONFIG} naming tls.key when the key file is missing`, async () => {
+    const missing = join(certs.dir, 'absent.key');
+    for (const result of await bothCommands({ cert: certs.cert, key: missing })) {
+      expect(result.code, result.what).toBe(EXIT_CONFIG);
+      expect(result.stderr).toBe(`obrol: invalid configuration\n  tls.key ${missing}: cannot read it (no such file)\n`);
+      expect(result.stdout).toBe('');
+    }
+  });
+
+  it(`exits ${EXIT_CONFIG} naming the file when the certificate is not PEM`, async () => {
+    const bogus = join(tempDir(), 'bogus.crt');
+    writeFileSync(bogus, 'not a certificate\n');
+    for (const result of await bothCommands({ cert: bogus, key: certs.key })) {
+      expect(result.code, result.what).toBe(EXIT_CONFIG);
+      expect(result.stderr).toBe(`obrol: invalid configuration\n  tls.cert ${bogus}: not a PEM certificate\n`);
+      expect(result.stdout).toBe('');
+    }
+  });
+
+  it(`exits ${EXIT_CONFIG} naming both files when the key does not match the certificate`, async () => {
+    for (const result of await bothCommands({ cert: certs.cert, key: certs.clientKey })) {
+      expect(result.code, result.what).toBe(EXIT_CONFIG);
+      expect(result.stderr.startsWith(`obrol: invalid configuration\n  tls.key ${certs.clientKey} does not match tls.cert ${certs.cert}: `)).toBe(true);
+      expect(result.stdout).toBe('');
+    }
+  });
+
+  it('accepts good files named relative to the config file, and the server listens on TLS with them', async () => {
+    const dir = tempDir();
+    copyFileSync(certs.cert, join(dir, 'server.crt'));
+    copyFileSync(certs.key, join(dir, 'server.key'));
+    const tlsPort = await freePort();
+    const config = { tls: { host: '127.0.0.1', port: tlsPort, cert: 'server.crt', key: 'server.key' } };
+    const path = writeConfig({ ...config, listen: { host: '127.0.0.1', port: await freePort() } }, dir);
+    expect(await runCli(['check-config', '--config', path])).toMatchObject({ code: 0, stdout: `configuration ok: ${path}\n`, stderr: '' });
+
+    const port = await freePort();
+    const server = await startCli({ configPath: writeConfig({ ...config, listen: { host: '127.0.0.1', port } }, dir, 'run.yaml'), port });
+    expect(await server.waitForLog((r) => r.event === 'listening' && r.kind === 'tls')).toMatchObject({ host: '127.0.0.1', port: tlsPort });
+    const socket = await tlsSocket(tlsPort);
+    expect(socket.getPeerCertificate().fingerprint256).toBe(new X509Certificate(certs.server.cert).fingerprint256);
+    socket.destroy();
   });
 });
