@@ -71,7 +71,8 @@ function relay(ctx: CommandContext, msg: IrcMessage): void {
   }
   const { registry, user, session } = ctx;
   const tags = clientOnlyTags(msg.tags);
-  const echo = session.hasCap(CAP.ECHO_MESSAGE);
+  // A TAGMSG never reaches a client without message-tags, its own echo included.
+  const echo = session.hasCap(CAP.ECHO_MESSAGE) && (!isTagmsg || session.hasCap(CAP.MESSAGE_TAGS));
   const max = ctx.config.limits.targets;
   const seen = new Set<string>();
   user.lastSpokeAt = ctx.nowSeconds();

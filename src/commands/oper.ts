@@ -127,9 +127,13 @@ export function handleChghost(ctx: CommandContext, msg: IrcMessage): void {
       continue;
     }
     endpoint.send(quit);
+    // The rejoin looks like any JOIN to this peer: extended with extended-join, then AWAY with away-notify.
+    const extended = (endpoint.capMask & CAP.EXTENDED_JOIN) !== 0;
+    const awayNotify = target.away !== null && (endpoint.capMask & CAP.AWAY_NOTIFY) !== 0;
     for (const channel of target.channels) {
       if (!channel.has(peer)) continue;
-      endpoint.send(fromUser(ctx.server, target, 'JOIN', [channel.name]));
+      endpoint.send(fromUser(ctx.server, target, 'JOIN', extended ? [channel.name, target.account ?? '*', target.realname] : [channel.name]));
+      if (awayNotify) endpoint.send(fromUser(ctx.server, target, 'AWAY', [target.away as string]));
       const prefixes = STATUS_MODES.filter((s) => (channel.status(target) & s.bit) !== 0);
       if (prefixes.length > 0) {
         const modes = `+${prefixes.map((s) => s.mode).join('')}`;
