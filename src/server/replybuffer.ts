@@ -19,6 +19,11 @@ import type { Session } from './session.js';
 
 interface Item {
   out: Outgoing;
+  /**
+   * The client's rendering capabilities when the line was queued: a CAP REQ
+   * changes them during the command, and its ACK must still look as before.
+   */
+  renderKey: number;
   /** The batch the line belongs to, or null at top level. */
   batch: string | null;
   /** A BATCH +id / -id line (dropped for clients without batch). */
@@ -49,18 +54,22 @@ export class ReplyBuffer implements Replies {
   }
 
   message(out: Outgoing): void {
-    this.items.push({ out, batch: this.current, batchLine: false });
+    this.push(out, false);
   }
 
   startBatch(type: string, params: string[]): void {
     const id = this.session.nextBatchId();
-    this.items.push({ out: this.fromServer('BATCH', [`+${id}`, type, ...params]), batch: this.current, batchLine: true });
+    this.push(this.fromServer('BATCH', [`+${id}`, type, ...params]), true);
     this.open.push(id);
   }
 
   endBatch(): void {
     const id = this.open.pop();
-    if (id !== undefined) this.items.push({ out: this.fromServer('BATCH', [`-${id}`]), batch: this.current, batchLine: true });
+    if (id !== undefined) this.push(this.fromServer('BATCH', [`-${id}`]), true);
+  }
+
+  private push(out: Outgoing, batchLine: boolean): void {
+    this.items.push({ out, renderKey: this.session.renderKey, batch: this.current, batchLine });
   }
 
   flush(): void {
@@ -72,11 +81,7 @@ export class ReplyBuffer implements Replies {
       const batch = batching ? (item.batch ?? outer) : null;
       return batch === null ? '' : `batch=${batch}`;
     };
-    const send = (item: Item, outer: string | null) => {
-      const tag = tagOf(item, outer);
-      if (tag === '') session.send(item.out);
-      else session.sendWith(item.out, tag);
-    };
+    const send = (item: Item, outer: string | null) => session.sendRendered(item.out, item.renderKey, tagOf(item, outer));
     if (label === null) {
       for (const item of items) send(item, null);
     } else {
@@ -84,7 +89,8 @@ export class ReplyBuffer implements Replies {
       if (items.length === 0) {
         session.sendWith(this.fromServer('ACK', []), labelTag);
       } else if (items.length === 1) {
-        session.sendWith((items[0] as Item).out, labelTag);
+        const item = items[0] as Item;
+        session.sendRendered(item.out, item.renderKey, labelTag);
       } else if (batching) {
         const outer = session.nextBatchId();
         session.sendWith(this.fromServer('BATCH', [`+${outer}`, 'labeled-response']), labelTag);

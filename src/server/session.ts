@@ -84,7 +84,12 @@ export class Session implements Endpoint, SessionState {
 
   /** Send with extra server tags for this client alone (label, batch). */
   sendWith(out: Outgoing, extraTags: string): void {
-    this.conn.write(out.bytesWith(this.renderKey, extraTags));
+    this.sendRendered(out, this.renderKey, extraTags);
+  }
+
+  /** Send as rendered for `renderKey`, with extra server tags first (or none). */
+  sendRendered(out: Outgoing, renderKey: number, extraTags: string): void {
+    this.conn.write(extraTags === '' ? out.bytes(renderKey) : out.bytesWith(renderKey, extraTags));
   }
 
   /** A reference tag for a new batch, unique on this connection. */

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../../src/config/password.js';
 import { CAPABILITIES } from '../../../src/protocol/caps.js';
 import { connectTls, makeCerts, type TestCerts } from '../../helpers/certs.js';
-import { S, useIrc } from './setup.js';
+import { S, splitTags, tagNames, useIrc } from './setup.js';
 
 const irc = useIrc();
 const PASSWORD = 'cap-notify-oper-secret';
@@ -114,6 +114,22 @@ describe('CAP LS 302', () => {
 });
 
 describe('CAP REQ and LIST', () => {
+  it('the ACK looks as lines did before the change; the next line follows the new set', async () => {
+    const { port } = await irc.server();
+    const c = await irc.connect(port);
+    c.send('CAP REQ :server-time');
+    c.send('PING :after');
+    const [ack, pong] = [await c.expect(/ CAP /), await c.expect(/ PONG /)];
+    expect(ack).toBe(`${S} CAP * ACK :server-time`);
+    expect(tagNames(pong)).toEqual(['time']);
+    c.send('CAP REQ :-server-time');
+    c.send('PING :after');
+    const [unack, plainPong] = [await c.expect(/ CAP /), await c.expect(/ PONG /)];
+    expect(tagNames(unack)).toEqual(['time']);
+    expect(splitTags(unack).body).toBe(`${S} CAP * ACK :-server-time`);
+    expect(plainPong).toBe(`${S} PONG obrol.local :after`);
+  });
+
   it('LIST shows what REQ enabled, without values, plus cap-notify for a 302 client', async () => {
     const { port } = await irc.server();
     const c = await irc.connect(port);
