@@ -150,7 +150,7 @@ uid=$(docker exec "$NAME" id -u) || die "docker exec failed"
 logs=$(docker logs "$NAME" 2>&1)
 grep -q '"event":"config","file":"/etc/obrol/obrol.yaml"' <<<"$logs" ||
   die "the server did not read the shipped /etc/obrol/obrol.yaml"
-grep -q '"event":"listening","host":"0.0.0.0","port":6667' <<<"$logs" ||
+grep -q '"event":"listening","kind":"plain","host":"0.0.0.0","port":6667' <<<"$logs" ||
   die "no listening log line for 0.0.0.0:6667"
 
 # ---- chat through the container, then stop it with both clients connected ----------------------
