@@ -38,7 +38,7 @@ import { truncateUtf8 } from '../protocol/serialize.js';
 import { wildcardMatch } from '../protocol/wildcard.js';
 import { OP, type Channel, type JoinRefusal } from '../state/channel.js';
 import type { User } from '../state/user.js';
-import type { CommandContext } from './context.js';
+import { CappedReplies, type CommandContext } from './context.js';
 import { syncOnJoin } from './metadata.js';
 import { markerOnJoin } from './readmarker.js';
 import type { CommandSpec } from './spec.js';
@@ -261,12 +261,13 @@ export function handleList(ctx: CommandContext, msg: IrcMessage): void {
   const masks = terms.filter((term) => term.isMask);
   const conditions = terms.filter((term) => !term.isMask);
   const now = ctx.nowSeconds();
+  const results = new CappedReplies(ctx, 'LIST', ctx.config.limits.list_results);
   ctx.reply(RPL_LISTSTART());
   for (const channel of registry.channels.values()) {
     if (!channel.isVisibleTo(user)) continue;
     if (masks.length > 0 && !masks.some((term) => term.test(channel, now))) continue;
     if (!conditions.every((term) => term.test(channel, now))) continue;
-    ctx.reply(RPL_LIST(channel.name, visibleCount(channel, user), channel.topic));
+    if (!results.add(RPL_LIST(channel.name, visibleCount(channel, user), channel.topic))) break;
   }
   ctx.reply(RPL_LISTEND());
 }

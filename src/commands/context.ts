@@ -11,7 +11,7 @@ import type { IrcMessage } from '../protocol/message.js';
 import type { Tags } from '../protocol/message.js';
 import { Outgoing } from '../protocol/outgoing.js';
 import { CAP } from '../protocol/caps.js';
-import type { Reply } from '../protocol/replies.js';
+import { ERR_TOOMANYMATCHES, type Reply } from '../protocol/replies.js';
 import type { Channel } from '../state/channel.js';
 import type { Registry } from '../state/registry.js';
 import type { User } from '../state/user.js';
@@ -46,6 +46,10 @@ export interface ServerApi {
   readonly maxConnections: number;
   motd(): readonly string[] | null;
   isupportLines(): readonly string[][];
+  /** How many times each command has run (STATS m). */
+  readonly commandCounts: ReadonlyMap<string, number>;
+  /** Lines about the server's memory and tables, for operators (STATS z). */
+  debugStats(): string[];
   /** A new network-unique message id (msgid tag). */
   nextMsgId(): string;
   /** The capabilities offered to a connection (plain or secure), with their CAP LS 302 values. */
@@ -216,5 +220,27 @@ export class CommandContext {
 
   nowSeconds(): number {
     return Math.floor(Date.now() / 1000);
+  }
+}
+
+/** Replies up to a limit; the first one past it is a 416 instead (limits.who_results, list_results). */
+export class CappedReplies {
+  private count = 0;
+
+  constructor(
+    private readonly ctx: CommandContext,
+    private readonly command: string,
+    private readonly max: number,
+  ) {}
+
+  /** Send `reply` if under the limit; false (after a 416) once the limit is reached. */
+  add(reply: Reply): boolean {
+    if (this.count >= this.max) {
+      this.ctx.reply(ERR_TOOMANYMATCHES(this.command, this.max));
+      return false;
+    }
+    this.count++;
+    this.ctx.reply(reply);
+    return true;
   }
 }

@@ -11,8 +11,8 @@ export const HELP_INDEX = [
   'Commands (HELP <command> for details):',
   'ADMIN AWAY CAP CHGHOST DIE HELP INFO INVITE ISON JOIN KICK KILL LINKS LIST',
   'LUSERS MARKREAD METADATA MODE MONITOR MOTD NAMES NICK NOTICE OPER PART PASS',
-  'PING PONG PRIVMSG QUIT REHASH RESTART SETNAME TAGMSG TIME TOPIC USER USERHOST',
-  'VERSION WALLOPS WHO WHOIS WHOWAS',
+  'PING PONG PRIVMSG QUIT REHASH RESTART SETNAME STATS TAGMSG TIME TOPIC USER',
+  'USERHOST VERSION WALLOPS WHO WHOIS WHOWAS',
 ];
 
 export const HELP_TOPICS: Record<string, string[]> = {
@@ -63,6 +63,7 @@ export const HELP_TOPICS: Record<string, string[]> = {
   QUIT: ['QUIT [:reason]', 'Leaves the server; the reason is shown to the people in your channels.'],
   REHASH: ['REHASH', 'Operators only: reloads the configuration file without dropping anyone.'],
   RESTART: ['RESTART', 'Operators only: disconnects everyone and starts the server afresh.'],
+  STATS: ['STATS <u|m|z>', 'u: how long the server has been up; m: how often each command was used; z (operators): memory and table sizes.'],
   SETNAME: ['SETNAME :<real name>', 'Changes your real name (the one shown in WHOIS).'],
   TAGMSG: ['TAGMSG <target>[,target...]', 'A message with only IRCv3 tags (typing notices, reactions), for clients with message-tags.'],
   TIME: ['TIME [server]', 'Shows the server time.'],

@@ -5,6 +5,7 @@
 import type { IrcMessage } from '../protocol/message.js';
 import {
   ERR_HELPNOTFOUND,
+  ERR_NOPRIVILEGES,
   ERR_NOMOTD,
   ERR_NOSUCHSERVER,
   RPL_ADMINEMAIL,
@@ -13,6 +14,7 @@ import {
   RPL_ADMINME,
   RPL_ENDOFHELP,
   RPL_ENDOFINFO,
+  RPL_ENDOFSTATS,
   RPL_ENDOFLINKS,
   RPL_ENDOFMOTD,
   RPL_GLOBALUSERS,
@@ -29,7 +31,10 @@ import {
   RPL_LUSERUNKNOWN,
   RPL_MOTD,
   RPL_MOTDSTART,
+  RPL_STATSCOMMANDS,
   RPL_STATSCONN,
+  RPL_STATSDEBUG,
+  RPL_STATSUPTIME,
   RPL_TIME,
   RPL_VERSION,
 } from '../protocol/replies.js';
@@ -130,6 +135,29 @@ export function handleLinks(ctx: CommandContext, msg: IrcMessage): void {
   ctx.reply(RPL_ENDOFLINKS(mask));
 }
 
+/**
+ * STATS <query>: u (uptime), m (commands used), and for operators z (memory
+ * and table sizes). https://modern.ircdocs.horse/#stats-message
+ */
+export function handleStats(ctx: CommandContext, msg: IrcMessage): void {
+  const query = msg.params[0] ?? '';
+  if (!isThisServer(ctx, msg.params[1])) return;
+  const letter = query.slice(0, 1);
+  if (letter === 'u') {
+    ctx.reply(RPL_STATSUPTIME(Math.floor((Date.now() - ctx.server.info.createdAt.getTime()) / 1000)));
+  } else if (letter === 'm') {
+    const counts = [...ctx.server.commandCounts].sort(([a], [b]) => a.localeCompare(b));
+    for (const [command, count] of counts) ctx.reply(RPL_STATSCOMMANDS(command, count));
+  } else if (letter === 'z') {
+    if (!ctx.user.isOper) {
+      ctx.reply(ERR_NOPRIVILEGES());
+      return;
+    }
+    for (const line of ctx.server.debugStats()) ctx.reply(RPL_STATSDEBUG('z', line));
+  }
+  ctx.reply(RPL_ENDOFSTATS(query === '' ? '*' : letter));
+}
+
 export function handleHelp(ctx: CommandContext, msg: IrcMessage): void {
   const subject = (msg.params[0] ?? '').toUpperCase();
   const lines = subject === '' ? HELP_INDEX : HELP_TOPICS[subject];
@@ -152,6 +180,7 @@ export const infoCommands: CommandSpec[] = [
   { verb: 'TIME', minParams: 0, penalty: 1000, handle: handleTime },
   { verb: 'ADMIN', minParams: 0, penalty: 2000, handle: handleAdmin },
   { verb: 'INFO', minParams: 0, penalty: 2000, handle: handleInfo },
+  { verb: 'STATS', minParams: 0, penalty: 2000, handle: handleStats },
   { verb: 'LINKS', minParams: 0, penalty: 2000, handle: handleLinks },
   { verb: 'HELP', minParams: 0, beforeRegistration: true, penalty: 1000, handle: handleHelp },
   // InspIRCd's and UnrealIRCd's name for HELP; clients send either.

@@ -38,7 +38,7 @@ import { wildcardMatch } from '../protocol/wildcard.js';
 import type { Channel } from '../state/channel.js';
 import type { User } from '../state/user.js';
 import { CHANTYPES, commaList } from './channel.js';
-import type { CommandContext } from './context.js';
+import { CappedReplies, type CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
 
 /** May `viewer` see `target` in WHO results? Invisible users only to those sharing a channel. */
@@ -122,6 +122,7 @@ export function handleWho(ctx: CommandContext, msg: IrcMessage): void {
   const opersOnly = (whox ? flagsParam.slice(0, flagsParam.indexOf('%')) : flagsParam).includes('o');
   const mask = rawMask === '' || rawMask === '0' ? '*' : rawMask;
   const { registry } = ctx;
+  const results = new CappedReplies(ctx, 'WHO', ctx.config.limits.who_results);
 
   if (isChannelName(mask, CHANTYPES)) {
     const channel = registry.findChannel(mask);
@@ -130,7 +131,7 @@ export function handleWho(ctx: CommandContext, msg: IrcMessage): void {
       for (const target of channel.members.keys()) {
         if (!member && target.isInvisible && !viewer.isOper) continue;
         if (opersOnly && !target.isOper) continue;
-        ctx.reply(whoReply(ctx, target, channel, whox));
+        if (!results.add(whoReply(ctx, target, channel, whox))) break;
       }
     }
     ctx.reply(RPL_ENDOFWHO(mask));
@@ -152,7 +153,7 @@ export function handleWho(ctx: CommandContext, msg: IrcMessage): void {
         wildcardMatch(folded, registry.fold(target.realname)) ||
         wildcardMatch(folded, registry.fold(ctx.serverName)) ||
         ((viewer.isOper || viewer === target) && wildcardMatch(folded, target.ip));
-      if (matches) ctx.reply(whoReply(ctx, target, null, whox));
+      if (matches && !results.add(whoReply(ctx, target, null, whox))) break;
     }
   }
   ctx.reply(RPL_ENDOFWHO(mask));

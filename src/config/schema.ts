@@ -88,13 +88,48 @@ const limitsSchema = z.strictObject({
   metadata_keys: int(0, 1000).default(50),
   metadata_subscriptions: int(0, 1000).default(100),
   metadata_value_bytes: int(1, 400).default(300),
-  send_queue_bytes: int(4096, 64 * 1024 * 1024).default(1024 * 1024),
+  max_clients: int(1, 1_000_000).default(10_000),
+  /** Bytes of IRCv3 tag data a client may send (the specification allows 4094; with '@' and the space, 4096). */
+  client_tag_bytes: int(16, 4096).default(4096),
+  who_results: int(1, 1_000_000).default(1000),
+  list_results: int(1, 1_000_000).default(5000),
+  /** Connections from one IPv4 /N or IPv6 /N block are counted together for max_per_cidr. */
+  cidr_ipv4_prefix: int(8, 32).default(24),
+  cidr_ipv6_prefix: int(16, 128).default(64),
+});
+
+const classSchema = z.strictObject({
+  name: z.string().regex(/^[^\s]{1,32}$/, 'must be 1 to 32 characters without spaces'),
+  /** Addresses or CIDR blocks this class is for; "*" for everyone. */
+  hosts: z.array(z.string().min(1)).min(1).default(['*']),
+  max_per_ip: int(1, 1_000_000).default(10),
+  max_per_cidr: int(1, 1_000_000).default(50),
+  /** New connections one address may open per minute before it is throttled. */
+  connects_per_minute: int(1, 1_000_000).default(20),
+  throttle_seconds: int(0, 86_400).default(60),
+  /** Flood control: a burst of this many command units, refilled at flood_rate per second; 0: none. */
+  flood_burst: z.number().min(1).max(100_000).default(20),
+  flood_rate: z.number().min(0).max(100_000).default(2),
+  recvq_bytes: int(1024, 16 * 1024 * 1024).default(8192),
+  sendq_bytes: int(4096, 256 * 1024 * 1024).default(1024 * 1024),
+});
+
+const cloakSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Keys the HMAC; null: a random key per start (cloaks change on restart). */
+  secret: z.string().min(16, 'must be at least 16 characters').nullable().default(null),
+  /** Cloaks share their last parts within an IPv4 /N or IPv6 /N (bans on a block). */
+  ipv4_prefix: int(8, 32).default(24),
+  ipv6_prefix: int(16, 128).default(64),
+  suffix: z.string().regex(/^[A-Za-z0-9-]{1,20}$/, 'letters, digits and dashes only').default('ip'),
 });
 
 const timeoutsSchema = z.strictObject({
   registration: seconds(1, 3600).default(60),
   ping_interval: seconds(1, 3600).default(120),
   ping_timeout: seconds(1, 3600).default(60),
+  /** How long a shutdown waits for clients to take their ERROR line. */
+  shutdown_grace: seconds(0, 600).default(5),
 });
 
 const operSchema = z.strictObject({
@@ -118,6 +153,9 @@ export const configSchema = z
     websocket: websocketSchema.nullable().default(null),
     channels: channelsSchema.prefault({}),
     limits: limitsSchema.prefault({}),
+    /** Connection classes: the first whose hosts match a client's address applies. */
+    classes: z.array(classSchema).min(1).default(() => [classSchema.parse({ name: 'default' })]),
+    cloak: cloakSchema.prefault({}),
     timeouts: timeoutsSchema.prefault({}),
     opers: z.array(operSchema).default([]),
     log: logSchema.prefault({}),
@@ -126,6 +164,11 @@ export const configSchema = z
     if (config.websocket?.tls && !config.tls) {
       ctx.addIssue({ code: 'custom', path: ['websocket', 'tls'], message: 'needs the tls section (its cert and key are used)' });
     }
+    config.classes.forEach((klass, index) => {
+      klass.hosts.forEach((host, h) => {
+        if (host !== '*' && !isAddressOrCidr(host)) ctx.addIssue({ code: 'custom', path: ['classes', index, 'hosts', h], message: `"${host}" is not "*", an IP address or a CIDR block` });
+      });
+    });
     for (const [index, entry] of (config.websocket?.trusted_proxies ?? []).entries()) {
       if (!isAddressOrCidr(entry)) ctx.addIssue({ code: 'custom', path: ['websocket', 'trusted_proxies', index], message: `"${entry}" is not an IP address or CIDR block` });
     }

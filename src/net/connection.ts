@@ -36,7 +36,7 @@ function flushAll(): void {
 }
 
 export class Connection {
-  private readonly framer = new LineFramer();
+  private readonly framer: LineFramer;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private scheduled = false;
@@ -48,7 +48,10 @@ export class Connection {
   constructor(
     readonly link: Link,
     private sendQueueLimit: number,
-  ) {}
+    maxTagBytes?: number,
+  ) {
+    this.framer = new LineFramer(maxTagBytes);
+  }
 
   get remoteAddress(): string {
     return this.link.remoteAddress;

@@ -47,6 +47,13 @@ export class LineFramer {
   private partial: Buffer | null = null;
   private discarding = false;
   private telnet = Telnet.Data;
+  /** The longest legal line without its terminator, for this framer's tag limit. */
+  private readonly maxLineBytes: number;
+
+  /** `maxTagBytes`: the client tag section allowed, '@' and space included (at most 4096). */
+  constructor(private readonly maxTagBytes = MAX_CLIENT_TAG_BYTES) {
+    this.maxLineBytes = maxTagBytes + MAX_BODY_BYTES;
+  }
 
   /** Feed a chunk; `onLine` is called synchronously for each complete line, in order. */
   push(chunk: Buffer, onLine: LineHandler): void {
@@ -75,7 +82,7 @@ export class LineFramer {
     }
     if (pos >= n) return;
     if (this.discarding) return;
-    if (n - pos > MAX_LINE_BYTES) {
+    if (n - pos > this.maxLineBytes) {
       this.discarding = true;
       return;
     }
@@ -102,7 +109,7 @@ export class LineFramer {
     if (data[start] === AT) {
       let space = data.indexOf(SPACE, start);
       if (space < 0 || space > end) space = end;
-      if (space + 1 - start > MAX_CLIENT_TAG_BYTES) {
+      if (space + 1 - start > this.maxTagBytes) {
         onLine('', 'too-long', true);
         return;
       }

@@ -23,6 +23,16 @@ export const RPL_MYINFO = (server: string, version: string, userModes: string, c
 export const RPL_ISUPPORT = (tokens: string[]) => r(N.RPL_ISUPPORT, ...tokens, 'are supported by this server');
 export const RPL_UMODEIS = (modes: string) => r(N.RPL_UMODEIS, modes);
 
+// STATS
+export const RPL_STATSCOMMANDS = (command: string, count: number) => r(N.RPL_STATSCOMMANDS, command, s(count), '0', '0');
+export const RPL_STATSUPTIME = (seconds: number) => {
+  const days = Math.floor(seconds / 86400);
+  const clock = new Date((seconds % 86400) * 1000).toISOString().slice(11, 19);
+  return r(N.RPL_STATSUPTIME, `Server Up ${days} days ${clock}`);
+};
+export const RPL_STATSDEBUG = (query: string, text: string) => r(N.RPL_STATSDEBUG, query, text);
+export const RPL_ENDOFSTATS = (query: string) => r(N.RPL_ENDOFSTATS, query, 'End of /STATS report');
+
 // LUSERS
 export const RPL_STATSCONN = (max: number, clients: number) =>
   r(N.RPL_STATSCONN, `Highest connection count: ${max} (${clients} clients)`);
@@ -140,6 +150,8 @@ export const ERR_NOORIGIN = () => r(N.ERR_NOORIGIN, 'No origin specified');
 export const ERR_INVALIDCAPCMD = (subcommand: string) => r(N.ERR_INVALIDCAPCMD, subcommand, 'Invalid CAP command');
 export const ERR_NORECIPIENT = (command: string) => r(N.ERR_NORECIPIENT, `No recipient given (${command})`);
 export const ERR_NOTEXTTOSEND = () => r(N.ERR_NOTEXTTOSEND, 'No text to send');
+export const ERR_TOOMANYMATCHES = (command: string, max: number) =>
+  r(N.ERR_TOOMANYMATCHES, command, `Output too long: only the first ${max} results; ask for less`);
 export const ERR_INPUTTOOLONG = () => r(N.ERR_INPUTTOOLONG, 'Input line was too long');
 export const ERR_UNKNOWNCOMMAND = (command: string) => r(N.ERR_UNKNOWNCOMMAND, command, 'Unknown command');
 export const ERR_NONICKNAMEGIVEN = () => r(N.ERR_NONICKNAMEGIVEN, 'No nickname given');

@@ -3,16 +3,21 @@
  * the generic checks once (417, 421, 451, 461, 481), call the handler, flush
  * its replies, then try to complete registration.
  *
- * Lines of one session run strictly in order. A handler that returns a
- * promise pauses the session until it settles; lines arriving meanwhile wait
- * in a bounded backlog.
+ * Lines of one session run strictly in order, under flood control: each
+ * command costs units from a token bucket (its penalty in the command table,
+ * 1000 = one unit) that holds the class's flood_burst and refills at
+ * flood_rate per second, in the spirit of RFC 1459's fakelag. A command the
+ * bucket cannot pay for waits (it is delayed, never dropped), and so does
+ * every line after it; only when the waiting lines pass the class's recvq is
+ * the client disconnected with "Excess Flood". Opers are exempt. A handler
+ * that returns a promise pauses the session the same way until it settles.
  */
 import { CommandContext } from '../commands/context.js';
 import { COMMANDS } from '../commands/index.js';
 import type { LineProblem } from '../net/framer.js';
 import { CAP } from '../protocol/caps.js';
 import type { IrcMessage, Tags } from '../protocol/message.js';
-import { parseLine } from '../protocol/parse.js';
+import { parseLine, type ParseResult } from '../protocol/parse.js';
 import {
   ERR_INPUTTOOLONG,
   ERR_NEEDMOREPARAMS,
@@ -26,57 +31,103 @@ import { ReplyBuffer } from './replybuffer.js';
 import type { ObrolServer } from './server.js';
 import type { QueuedLine, Session } from './session.js';
 
-/** Lines a paused session may hold before it is disconnected. */
-const MAX_BACKLOG = 512;
-
 /** Parameters never written to the log: they carry secrets. */
 const SECRET_COMMANDS = new Set(['PASS', 'OPER', 'AUTHENTICATE']);
 
-export function receiveLine(server: ObrolServer, session: Session, line: string, problem: LineProblem, validUtf8: boolean): void {
-  if (session.closed) return;
-  session.lastReadAt = Date.now();
-  session.pingSentAt = 0;
-  if (session.busy || session.backlog.length > 0) {
-    if (session.backlog.length >= MAX_BACKLOG) {
-      server.disconnect(session.user, 'Excess Flood');
-      return;
-    }
-    session.backlog.push({ line, problem, validUtf8 });
-    return;
-  }
-  run(server, session, line, problem, validUtf8);
+/** Flood cost in units: the command's penalty; unknown, unparsable and oversized lines cost one. */
+function costOf(parsed: ParseResult | null): number {
+  if (parsed === null || !parsed.ok) return 1;
+  const spec = COMMANDS.get(parsed.message.command);
+  return spec ? spec.penalty / 1000 : 1;
 }
 
-function run(server: ObrolServer, session: Session, line: string, problem: LineProblem, validUtf8: boolean): void {
-  const pending = dispatch(server, session, line, problem, validUtf8);
+export function receiveLine(server: ObrolServer, session: Session, line: string, problem: LineProblem, validUtf8: boolean): void {
+  if (session.closed) return;
+  const now = Date.now();
+  session.lastReadAt = now;
+  session.pingSentAt = 0;
+  const parsed = problem === 'too-long' ? null : parseLine(line);
+  if (parsed !== null && !parsed.ok && parsed.code === 'EMPTY') return;
+  const item: QueuedLine = { parsed, problem, validUtf8, cost: costOf(parsed), bytes: line.length + 2 };
+  // The fast path: nothing waiting and the bucket can pay.
+  if (!session.busy && session.backlog.length === 0 && session.floodTimer === null && spend(session, item.cost, now)) {
+    run(server, session, item);
+    return;
+  }
+  session.backlogBytes += item.bytes;
+  if (session.backlogBytes > session.klass.recvq_bytes) {
+    server.disconnect(session.user, 'Excess Flood');
+    return;
+  }
+  session.backlog.push(item);
+  pump(server, session);
+}
+
+/** Run waiting lines while the session is free and its bucket can pay; otherwise wait for the refill. */
+export function pump(server: ObrolServer, session: Session): void {
+  while (!session.closed && !session.busy && session.floodTimer === null && session.backlog.length > 0) {
+    const next = session.backlog[0] as QueuedLine;
+    if (!spend(session, next.cost, Date.now())) {
+      waitForRefill(server, session, next.cost);
+      return;
+    }
+    session.backlog.shift();
+    session.backlogBytes -= next.bytes;
+    run(server, session, next);
+  }
+  // The peer stopped sending while lines were waiting: they are answered, then it goes.
+  if (!session.closed && !session.busy && session.backlog.length === 0 && session.closeWhenIdle !== null) {
+    server.disconnect(session.user, session.closeWhenIdle);
+  }
+}
+
+function run(server: ObrolServer, session: Session, item: QueuedLine): void {
+  const pending = dispatch(server, session, item.parsed, item.problem, item.validUtf8);
   if (pending === undefined) return;
   session.busy = true;
   void pending.then(() => {
     session.busy = false;
-    while (!session.closed && !session.busy && session.backlog.length > 0) {
-      const next = session.backlog.shift() as QueuedLine;
-      run(server, session, next.line, next.problem, next.validUtf8);
-    }
-    if (!session.closed && !session.busy && session.closeWhenIdle !== null) server.disconnect(session.user, session.closeWhenIdle);
+    pump(server, session);
   });
+}
+
+/** Take `cost` units from the session's bucket if it holds them (refilling it first). */
+function spend(session: Session, cost: number, now: number): boolean {
+  const klass = session.klass;
+  if (cost === 0 || klass.flood_rate === 0 || session.user.isOper) return true;
+  session.tokens = Math.min(klass.flood_burst, session.tokens + ((now - session.tokensAt) / 1000) * klass.flood_rate);
+  session.tokensAt = now;
+  const need = Math.min(cost, klass.flood_burst);
+  if (session.tokens < need) return false;
+  session.tokens -= need;
+  return true;
+}
+
+function waitForRefill(server: ObrolServer, session: Session, cost: number): void {
+  const klass = session.klass;
+  const missing = Math.min(cost, klass.flood_burst) - session.tokens;
+  const delay = Math.max(1, Math.ceil((missing / klass.flood_rate) * 1000));
+  session.floodTimer = setTimeout(() => {
+    session.floodTimer = null;
+    pump(server, session);
+  }, delay);
 }
 
 /** Handle one line. Returns a promise only when the command has to wait for something. */
 export function dispatch(
   server: ObrolServer,
   session: Session,
-  line: string,
+  parsed: ParseResult | null,
   problem: LineProblem,
   validUtf8 = true,
 ): Promise<void> | undefined {
   const user = session.user;
-  if (problem === 'too-long') {
+  if (problem === 'too-long' || parsed === null) {
     const replies = new ReplyBuffer(server.info.name, session);
     replies.numeric(ERR_INPUTTOOLONG());
     replies.flush();
     return undefined;
   }
-  const parsed = parseLine(line);
   if (!parsed.ok && parsed.code === 'EMPTY') return undefined;
   const msg = parsed.ok ? parsed.message : null;
   const replies = new ReplyBuffer(server.info.name, session, labelOf(session, parsed.ok ? parsed.message.tags : (parsed.tags ?? null)));
@@ -114,6 +165,7 @@ export function dispatch(
     return undefined;
   }
   logCommand(server, session, msg);
+  server.commandCounts.set(msg.command, (server.commandCounts.get(msg.command) ?? 0) + 1);
 
   const ctx = new CommandContext(server, session, user, replies);
   let result: void | Promise<void>;

@@ -27,14 +27,14 @@ import { User } from '../state/user.js';
 import { WhowasHistory } from '../state/whowas.js';
 import { receiveLine } from './dispatcher.js';
 import { listenerSpecs, Listeners, type ListenerKind } from './listeners.js';
+import { Admission } from './admission.js';
+import { cloakAddress } from './cloak.js';
 import { Session } from './session.js';
 
 export const VERSION = readPackageVersion();
 
 /** How often idle and unregistered connections are checked. */
 const SWEEP_INTERVAL_MS = 1000;
-/** How long stop() waits for clients to take their ERROR line and close. */
-const STOP_GRACE_MS = 5000;
 
 export interface ServerOptions {
   loaded: LoadedConfig;
@@ -59,6 +59,9 @@ export class ObrolServer implements ServerApi {
   private readonly loadOptions: LoadOptions;
   private readonly sessions = new Set<Session>();
   private readonly listeners: Listeners;
+  private readonly admission: Admission;
+  /** The key of cloaked hosts: configured, or random for this run. */
+  private cloakSecret = randomBytes(32).toString('hex');
   private sweepTimer: NodeJS.Timeout | null = null;
   private motdLines: string[] | null = null;
   private isupport: string[][] = [];
@@ -66,6 +69,7 @@ export class ObrolServer implements ServerApi {
   private stopping: Promise<void> | null = null;
   private readonly onDie: (() => void) | undefined;
   readonly nextMsgId: () => string;
+  readonly commandCounts = new Map<string, number>();
 
   constructor(options: ServerOptions) {
     this.loaded = options.loaded;
@@ -79,6 +83,7 @@ export class ObrolServer implements ServerApi {
     this.registry = new Registry(this.config.server.casemapping);
     this.whowas = new WhowasHistory(this.config.limits.whowas_entries);
     this.listeners = new Listeners((link) => this.accept(link), this.log);
+    this.admission = new Admission(this.config);
     this.applyConfig();
   }
 
@@ -95,6 +100,19 @@ export class ObrolServer implements ServerApi {
     const address = this.listeners.address(kind);
     if (!address) throw new Error(`no ${kind} listener`);
     return address;
+  }
+
+  debugStats(): string[] {
+    // With --expose-gc (the soak benchmark) a collection first, so heap figures compare.
+    (globalThis as { gc?: () => void }).gc?.();
+    const mem = process.memoryUsage();
+    const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
+    const a = this.admission.sizes;
+    return [
+      `rss ${mib(mem.rss)} MiB, heap used ${mib(mem.heapUsed)} MiB of ${mib(mem.heapTotal)} MiB, external ${mib(mem.external)} MiB`,
+      `connections ${this.sessions.size}, users ${this.registry.userCount}, channels ${this.registry.channels.size}, whowas ${this.whowas.size}`,
+      `admission: ${a.addresses} addresses, ${a.blocks} blocks, ${a.recent} recent, ${a.throttled} throttled`,
+    ];
   }
 
   motd(): readonly string[] | null {
@@ -139,23 +157,31 @@ export class ObrolServer implements ServerApi {
       link.destroy();
       return;
     }
+    const now = Date.now();
+    const ip = link.remoteAddress;
+    const klass = this.admission.classFor(ip);
+    const refusal = this.admission.check(ip, klass, this.sessions.size, now);
+    if (refusal !== null) {
+      this.refuse(link, refusal);
+      return;
+    }
     const id = (++this.nextId).toString(36);
-    const conn = new Connection(link, this.config.limits.send_queue_bytes);
-    const host = displayHost(conn.remoteAddress);
-    const user = new User(`${this.bus.nodeId}/${id}`, conn.remoteAddress, host, this.bus.nodeId, null);
+    const conn = new Connection(link, klass.sendq_bytes, this.config.limits.client_tag_bytes);
+    const user = new User(`${this.bus.nodeId}/${id}`, ip, this.visibleHost(ip), this.bus.nodeId, null);
     user.secure = conn.secure;
     user.certfp = conn.certfp;
     const log = this.log.child({ conn: id });
-    const session = new Session(id, conn, user, log, Date.now());
+    const session = new Session(id, conn, user, log, now, klass);
+    session.block = this.admission.opened(ip);
     user.endpoint = session;
     this.sessions.add(session);
     if (this.sessions.size > this.maxConnections) this.maxConnections = this.sessions.size;
-    log.info({ event: 'connect', ip: conn.remoteAddress, port: conn.remotePort, secure: conn.secure }, 'client connected');
+    log.info({ event: 'connect', ip, port: conn.remotePort, secure: conn.secure, class: klass.name }, 'client connected');
     conn.start({
       onLine: (line, problem, validUtf8) => receiveLine(this, session, line, problem, validUtf8),
       onSendQueueExceeded: () => this.disconnect(user, 'SendQ exceeded', undefined, true),
-      // A command still running (a password check) answers first; the dispatcher disconnects after it.
-      onClose: (reason) => (session.busy ? (session.closeWhenIdle = reason) : this.disconnect(user, reason)),
+      // Lines still pending (a password check, flood control) are answered first; then the dispatcher disconnects.
+      onClose: (reason) => (session.busy || session.backlog.length > 0 ? (session.closeWhenIdle = reason) : this.disconnect(user, reason)),
     });
     session.send(
       new Outgoing({
@@ -165,6 +191,21 @@ export class ObrolServer implements ServerApi {
         params: ['*', '*** Welcome to Obrol. Register with NICK <nick> and USER <user> 0 * :<real name>; HELP lists the commands.'],
       }),
     );
+  }
+
+  /** Turn a connection away before it becomes a session: ERROR with the reason, then close. */
+  private refuse(link: Link, reason: string): void {
+    this.log.info({ event: 'refused', ip: link.remoteAddress, reason }, 'connection refused');
+    const conn = new Connection(link, 4096);
+    conn.start({ onLine: () => {}, onSendQueueExceeded: () => {}, onClose: () => {} });
+    conn.close(Buffer.from(`ERROR :Closing link: (unknown@${displayHost(link.remoteAddress)}) [${reason}]\r\n`));
+  }
+
+  /** The host others see: a cloak of the address, or the address itself with cloaking off. */
+  private visibleHost(ip: string): string {
+    const { cloak } = this.config;
+    if (!cloak.enabled) return displayHost(ip);
+    return cloakAddress(ip, { secret: cloak.secret ?? this.cloakSecret, ipv4Prefix: cloak.ipv4_prefix, ipv6Prefix: cloak.ipv6_prefix, suffix: cloak.suffix });
   }
 
   /**
@@ -177,6 +218,10 @@ export class ObrolServer implements ServerApi {
     if (!session || session.closed) return;
     session.closed = true;
     session.backlog.length = 0;
+    session.backlogBytes = 0;
+    if (session.floodTimer !== null) clearTimeout(session.floodTimer);
+    session.floodTimer = null;
+    this.admission.closed(user.ip, session.block);
     if (user.registered) {
       const quit = new Outgoing(
         { tags: null, source: user.mask, command: 'QUIT', params: [quitReason] },
@@ -205,6 +250,7 @@ export class ObrolServer implements ServerApi {
   /** Keepalive PINGs, ping timeouts and registration timeouts, for every connection once a second. */
   private sweep(): void {
     const now = Date.now();
+    this.admission.sweep(now);
     const { registration, ping_interval, ping_timeout } = this.config.timeouts;
     for (const session of this.sessions) {
       const user = session.user;
@@ -233,7 +279,7 @@ export class ObrolServer implements ServerApi {
       // Resolves once every listener and every connection it accepted is closed.
       const closed = this.listeners.close();
       for (const session of [...this.sessions]) this.disconnect(session.user, reason);
-      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, this.config.timeouts.shutdown_grace * 1000).unref())]);
       this.log.info({ event: 'stopped' }, 'stopped');
     })();
     return this.stopping;
@@ -278,7 +324,11 @@ export class ObrolServer implements ServerApi {
       // A TLS file that cannot be read keeps the listeners as they were.
       result.problems.push(err instanceof TlsFileError ? `${err.message}; keeping the current listeners` : String(err));
     }
-    for (const session of this.sessions) session.conn.setSendQueueLimit(this.config.limits.send_queue_bytes);
+    // Sessions move to the class their address now matches (flood, recvq, sendq).
+    for (const session of this.sessions) {
+      session.klass = this.admission.classFor(session.user.ip);
+      session.conn.setSendQueueLimit(session.klass.sendq_bytes);
+    }
     this.notifyCapChanges(capsBefore[0], capsBefore[1]);
     this.log.info({ event: 'rehash', file: result.file, problems: result.problems }, 'configuration reloaded');
     return result;
@@ -342,6 +392,10 @@ export class ObrolServer implements ServerApi {
     const config = this.config;
     this.info.name = config.server.name;
     this.whowas.capacity = config.limits.whowas_entries;
+    this.admission?.configure(config);
+    if (config.cloak.enabled && config.cloak.secret === null) {
+      this.log.warn({ event: 'cloak-secret' }, 'cloak.secret is not set: cloaked hosts change when the server restarts');
+    }
     this.motdLines = readMotd(this.loaded.motdPath, this.log);
     this.isupport = chunkIsupport(buildIsupport(config, this.registry.casemapping));
   }

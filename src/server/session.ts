@@ -10,15 +10,23 @@
 import type { Logger } from 'pino';
 import type { SessionState } from '../commands/context.js';
 import type { LineProblem } from '../net/framer.js';
+import type { ParseResult } from '../protocol/parse.js';
+import type { ConnectClass } from './admission.js';
 import type { Connection } from '../net/connection.js';
 import { RENDER_CAPS } from '../protocol/caps.js';
 import type { Outgoing } from '../protocol/outgoing.js';
 import type { Endpoint, User } from '../state/user.js';
 
+/** A line waiting for its turn (a command still running, or flood control). */
 export interface QueuedLine {
-  line: string;
+  /** null for a line too long to parse. */
+  parsed: ParseResult | null;
   problem: LineProblem;
   validUtf8: boolean;
+  /** Flood cost in units. */
+  cost: number;
+  /** Counted against the class's recvq. */
+  bytes: number;
 }
 
 export class Session implements Endpoint, SessionState {
@@ -42,9 +50,19 @@ export class Session implements Endpoint, SessionState {
   closed = false;
   /** A command is still running (it returned a promise). */
   busy = false;
-  /** The peer went away while a command was running: disconnect with this reason once it is done. */
+  /** The peer went away while lines were pending: disconnect with this reason once they are done. */
   closeWhenIdle: string | null = null;
   readonly backlog: QueuedLine[] = [];
+  backlogBytes = 0;
+  /** The connection class (flood control, recvq, sendq, per-address limits). */
+  klass: ConnectClass;
+  /** The flood-control bucket: units held, and when it was last refilled (ms). */
+  tokens: number;
+  tokensAt: number;
+  /** Set while waiting for the bucket to refill. */
+  floodTimer: NodeJS.Timeout | null = null;
+  /** The network block this connection was counted in (admission). */
+  block = '';
 
   constructor(
     readonly id: string,
@@ -52,9 +70,13 @@ export class Session implements Endpoint, SessionState {
     readonly user: User,
     readonly log: Logger,
     now: number,
+    klass: ConnectClass,
   ) {
     this.connectedAt = now;
     this.lastReadAt = now;
+    this.klass = klass;
+    this.tokens = klass.flood_burst;
+    this.tokensAt = now;
   }
 
   get remoteAddress(): string {

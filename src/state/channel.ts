@@ -91,12 +91,20 @@ export class Channel {
     return out;
   }
 
-  /** Does any entry of list `mode` match this user? Masks are stored as given and folded here. */
+  /**
+   * Does any entry of list `mode` match this user, by the host others see or
+   * by the real address (so a ban on an IP block works with cloaked hosts)?
+   * Masks are stored as given and folded here.
+   */
   matchesList(mode: ListMode, user: User, fold: Folder): boolean {
     const list = this.lists[mode];
     if (list.length === 0) return false;
-    const target = fold(user.mask);
-    for (const entry of list) if (wildcardMatch(fold(entry.mask), target)) return true;
+    const visible = fold(user.mask);
+    const real = user.host === user.ip ? null : fold(`${user.nick}!${user.username}@${user.ip}`);
+    for (const entry of list) {
+      const mask = fold(entry.mask);
+      if (wildcardMatch(mask, visible) || (real !== null && wildcardMatch(mask, real))) return true;
+    }
     return false;
   }
 

@@ -126,6 +126,43 @@ export class Registry {
     for (const folded of [...user.monitoring.keys()]) this.unmonitor(user, folded);
   }
 
+  /**
+   * Everything that must hold between the maps, as a list of violations
+   * (empty when all is well). For tests and the fuzzer; O(size of the state).
+   */
+  checkInvariants(): string[] {
+    const problems: string[] = [];
+    for (const [folded, channel] of this.channels) {
+      if (channel.folded !== folded) problems.push(`channel ${channel.name} is filed under ${folded}`);
+      if (channel.members.size === 0) problems.push(`channel ${channel.name} is empty but exists`);
+      for (const member of channel.members.keys()) {
+        if (!this.users.has(member)) problems.push(`${channel.name} has ${member.nick}, who is not a registered user`);
+        if (!member.channels.has(channel)) problems.push(`${channel.name} has ${member.nick}, whose channels miss it`);
+      }
+    }
+    let invisible = 0;
+    let opers = 0;
+    for (const user of this.users) {
+      if (!user.registered) problems.push(`${user.nick} is listed as a user but not registered`);
+      if (this.nicks.get(user.folded) !== user) problems.push(`${user.nick} is not filed under its nick ${user.folded}`);
+      if (this.fold(user.nick) !== user.folded) problems.push(`${user.nick} has the stale fold ${user.folded}`);
+      for (const channel of user.channels) {
+        if (this.channels.get(channel.folded) !== channel) problems.push(`${user.nick} is on ${channel.name}, which is not in the registry`);
+        if (!channel.members.has(user)) problems.push(`${user.nick} lists ${channel.name}, which does not list them`);
+      }
+      if (user.isInvisible) invisible++;
+      if (user.isOper) opers++;
+    }
+    for (const [folded, user] of this.nicks) if (user.folded !== folded) problems.push(`nick ${folded} points at ${user.nick}`);
+    if (invisible !== this.invisible) problems.push(`invisible count ${this.invisible}, actual ${invisible}`);
+    if (opers !== this.opers) problems.push(`oper count ${this.opers}, actual ${opers}`);
+    for (const [folded, watchers] of this.watchers) {
+      if (watchers.size === 0) problems.push(`empty watcher set for ${folded}`);
+      for (const watcher of watchers) if (!watcher.monitoring.has(folded)) problems.push(`${watcher.nick} watches ${folded} without listing it`);
+    }
+    return problems;
+  }
+
   /** Users monitoring the (casefolded) nick. */
   watchersOf(folded: string): ReadonlySet<User> {
     return this.watchers.get(folded) ?? EMPTY;

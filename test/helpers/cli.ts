@@ -66,7 +66,9 @@ export function writeConfig(config: Record<string, unknown> | string, dir = temp
     text = config;
   } else {
     const server = { motd_file: null, ...((config.server as Record<string, unknown> | undefined) ?? {}) };
-    text = stringify({ ...config, server });
+    // Real addresses in lines, like the in-process test servers, unless a test asks otherwise.
+    const cloak = { enabled: false, ...((config.cloak as Record<string, unknown> | undefined) ?? {}) };
+    text = stringify({ ...config, server, cloak });
   }
   const path = join(dir, name);
   writeFileSync(path, text);

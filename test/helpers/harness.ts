@@ -303,6 +303,11 @@ export class World implements ServerApi {
   }
 
   readonly nextMsgId = msgIdGenerator('test');
+  readonly commandCounts = new Map<string, number>();
+
+  debugStats(): string[] {
+    return [`users ${this.registry.userCount}, channels ${this.registry.channels.size}`];
+  }
 
   offeredCaps(): readonly OfferedCap[] {
     return CAPABILITIES.filter((cap) => !cap.advertiseOnly);

@@ -1,12 +1,27 @@
 /**
  * Start a real Obrol server in-process on 127.0.0.1, port 0, with a silent
  * logger (or one that records lines, to assert on what is logged).
+ *
+ * Test servers show real addresses (no cloaking) and put every client in a
+ * class without flood control or connection limits, so that tests about
+ * other things can connect and send freely; the tests of those features
+ * pass `cloak` or `classes` themselves.
  */
 import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { ObrolServer } from '../../src/server/server.js';
+
+/** A class without flood control or connection limits: the default for test servers. */
+export const UNLIMITED_CLASS = {
+  name: 'test',
+  hosts: ['*'],
+  flood_rate: 0,
+  connects_per_minute: 1_000_000,
+  max_per_ip: 1_000_000,
+  max_per_cidr: 1_000_000,
+};
 
 export interface TestServer {
   server: ObrolServer;
@@ -26,7 +41,12 @@ export interface TestServerOptions {
 }
 
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const overrides: Record<string, unknown> = { 'listen.host': '127.0.0.1', 'listen.port': 0 };
+  const overrides: Record<string, unknown> = {
+    'listen.host': '127.0.0.1',
+    'listen.port': 0,
+    'cloak.enabled': false,
+    classes: [UNLIMITED_CLASS],
+  };
   const base = options.config ?? {};
   for (const [section, values] of Object.entries(base)) {
     if (values && typeof values === 'object' && !Array.isArray(values)) {

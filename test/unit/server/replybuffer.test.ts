@@ -4,6 +4,8 @@
  * and nested batches (https://ircv3.net/specs/extensions/batch). Runs a real
  * Session over a real Connection whose Link records what is written.
  */
+import { loadConfig } from '../../../src/config/load.js';
+import type { ConnectClass } from '../../../src/server/admission.js';
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Connection } from '../../../src/net/connection.js';
@@ -45,7 +47,7 @@ beforeEach(() => {
   conn = new Connection(link, 1024 * 1024);
   const user = new User('u1', '127.0.0.1', '127.0.0.1', 'node', null);
   user.nick = 'alice';
-  session = new Session('c1', conn, user, pino({ level: 'silent' }), Date.now());
+  session = new Session('c1', conn, user, pino({ level: 'silent' }), Date.now(), loadConfig().config.classes[0] as ConnectClass);
   user.endpoint = session;
 });
 

@@ -1,0 +1,97 @@
+/**
+ * Who may connect: the connection class of an address, and the limits that
+ * keep one address (or one network block) from taking the server: the total
+ * number of clients, connections per address and per block, and a connection
+ * rate per address past which the address is throttled for a while.
+ */
+import type { Config } from '../config/schema.js';
+import { addressMatcher, networkOf } from '../net/address.js';
+
+export type ConnectClass = Config['classes'][number];
+
+const MINUTE_MS = 60_000;
+
+export class Admission {
+  private readonly perAddress = new Map<string, number>();
+  private readonly perBlock = new Map<string, number>();
+  /** Connection times (ms) per address within the last minute, oldest first. */
+  private readonly recent = new Map<string, number[]>();
+  private readonly throttledUntil = new Map<string, number>();
+  private classes: Array<{ klass: ConnectClass; matches: (ip: string) => boolean }> = [];
+  private config!: Config;
+
+  constructor(config: Config) {
+    this.configure(config);
+  }
+
+  configure(config: Config): void {
+    this.config = config;
+    this.classes = config.classes.map((klass) => ({ klass, matches: addressMatcher(klass.hosts) }));
+  }
+
+  /** The first class whose hosts match `ip`; the last class if none does. */
+  classFor(ip: string): ConnectClass {
+    for (const { klass, matches } of this.classes) if (matches(ip)) return klass;
+    return (this.classes.at(-1) as { klass: ConnectClass }).klass;
+  }
+
+  private blockOf(ip: string): string {
+    const { cidr_ipv4_prefix, cidr_ipv6_prefix } = this.config.limits;
+    return networkOf(ip, cidr_ipv4_prefix, cidr_ipv6_prefix);
+  }
+
+  /**
+   * Why a new connection from `ip` must be refused, or null to let it in.
+   * Every attempt counts towards the rate, refused or not.
+   */
+  check(ip: string, klass: ConnectClass, clients: number, now: number): string | null {
+    const times = this.recent.get(ip) ?? [];
+    while (times.length > 0 && (times[0] as number) <= now - MINUTE_MS) times.shift();
+    times.push(now);
+    this.recent.set(ip, times);
+
+    const until = this.throttledUntil.get(ip);
+    if (until !== undefined && until > now) return 'Throttled: reconnecting too fast';
+    if (times.length > klass.connects_per_minute) {
+      if (klass.throttle_seconds > 0) this.throttledUntil.set(ip, now + klass.throttle_seconds * 1000);
+      return 'Throttled: reconnecting too fast';
+    }
+    if (clients >= this.config.limits.max_clients) return 'Server is full';
+    if ((this.perAddress.get(ip) ?? 0) >= klass.max_per_ip) return 'Too many connections from your address';
+    if ((this.perBlock.get(this.blockOf(ip)) ?? 0) >= klass.max_per_cidr) return 'Too many connections from your network';
+    return null;
+  }
+
+  /** Count a connection in; returns its block, to be given back to closed() (the prefix may change on REHASH). */
+  opened(ip: string): string {
+    this.perAddress.set(ip, (this.perAddress.get(ip) ?? 0) + 1);
+    const block = this.blockOf(ip);
+    this.perBlock.set(block, (this.perBlock.get(block) ?? 0) + 1);
+    return block;
+  }
+
+  closed(ip: string, block: string): void {
+    decrement(this.perAddress, ip);
+    decrement(this.perBlock, block);
+  }
+
+  /** Forget rate records older than a minute and throttles that ended, so the maps stay small. */
+  sweep(now: number): void {
+    for (const [ip, times] of this.recent) {
+      while (times.length > 0 && (times[0] as number) <= now - MINUTE_MS) times.shift();
+      if (times.length === 0) this.recent.delete(ip);
+    }
+    for (const [ip, until] of this.throttledUntil) if (until <= now) this.throttledUntil.delete(ip);
+  }
+
+  /** Entries held, for tests and STATS: none may outlive its reason. */
+  get sizes(): { addresses: number; blocks: number; recent: number; throttled: number } {
+    return { addresses: this.perAddress.size, blocks: this.perBlock.size, recent: this.recent.size, throttled: this.throttledUntil.size };
+  }
+}
+
+function decrement(map: Map<string, number>, key: string): void {
+  const n = (map.get(key) ?? 0) - 1;
+  if (n > 0) map.set(key, n);
+  else map.delete(key);
+}
