@@ -42,23 +42,26 @@ export class Admission {
 
   /**
    * Why a new connection from `ip` must be refused, or null to let it in.
-   * Every attempt counts towards the rate, refused or not.
+   * Every attempt counts towards the rate, refused or not. `repeat` marks a
+   * refusal of an address already throttled: under a connection storm these
+   * are the many, and are logged at debug level only.
    */
-  check(ip: string, klass: ConnectClass, clients: number, now: number): string | null {
+  check(ip: string, klass: ConnectClass, clients: number, now: number): { reason: string; repeat: boolean } | null {
     const times = this.recent.get(ip) ?? [];
     while (times.length > 0 && (times[0] as number) <= now - MINUTE_MS) times.shift();
     times.push(now);
     this.recent.set(ip, times);
 
+    const throttled = 'Throttled: reconnecting too fast';
     const until = this.throttledUntil.get(ip);
-    if (until !== undefined && until > now) return 'Throttled: reconnecting too fast';
+    if (until !== undefined && until > now) return { reason: throttled, repeat: true };
     if (times.length > klass.connects_per_minute) {
       if (klass.throttle_seconds > 0) this.throttledUntil.set(ip, now + klass.throttle_seconds * 1000);
-      return 'Throttled: reconnecting too fast';
+      return { reason: throttled, repeat: false };
     }
-    if (clients >= this.config.limits.max_clients) return 'Server is full';
-    if ((this.perAddress.get(ip) ?? 0) >= klass.max_per_ip) return 'Too many connections from your address';
-    if ((this.perBlock.get(this.blockOf(ip)) ?? 0) >= klass.max_per_cidr) return 'Too many connections from your network';
+    if (clients >= this.config.limits.max_clients) return { reason: 'Server is full', repeat: false };
+    if ((this.perAddress.get(ip) ?? 0) >= klass.max_per_ip) return { reason: 'Too many connections from your address', repeat: false };
+    if ((this.perBlock.get(this.blockOf(ip)) ?? 0) >= klass.max_per_cidr) return { reason: 'Too many connections from your network', repeat: false };
     return null;
   }
 

@@ -162,7 +162,7 @@ export class ObrolServer implements ServerApi {
     const klass = this.admission.classFor(ip);
     const refusal = this.admission.check(ip, klass, this.sessions.size, now);
     if (refusal !== null) {
-      this.refuse(link, refusal);
+      this.refuse(link, refusal.reason, refusal.repeat);
       return;
     }
     const id = (++this.nextId).toString(36);
@@ -194,8 +194,10 @@ export class ObrolServer implements ServerApi {
   }
 
   /** Turn a connection away before it becomes a session: ERROR with the reason, then close. */
-  private refuse(link: Link, reason: string): void {
-    this.log.info({ event: 'refused', ip: link.remoteAddress, reason }, 'connection refused');
+  private refuse(link: Link, reason: string, repeat: boolean): void {
+    const entry = { event: 'refused', ip: link.remoteAddress, reason };
+    if (repeat) this.log.debug(entry, 'connection refused');
+    else this.log.info(entry, 'connection refused');
     const conn = new Connection(link, 4096);
     conn.start({ onLine: () => {}, onSendQueueExceeded: () => {}, onClose: () => {} });
     conn.close(Buffer.from(`ERROR :Closing link: (unknown@${displayHost(link.remoteAddress)}) [${reason}]\r\n`));
