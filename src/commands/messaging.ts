@@ -37,12 +37,15 @@ const SPEAK_REASONS: Record<SpeakRefusal, string> = {
   'no-ctcp': 'CTCP requests are not allowed here, +C',
 };
 
-/** The client-only (+) tags of a message: the only ones relayed (others are dropped). */
+/** `+[vendor/]name`: https://ircv3.net/specs/extensions/message-tags#format */
+const CLIENT_TAG_KEY = /^\+([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\/)?[A-Za-z0-9-]+$/;
+
+/** The client-only (+) tags of a message: the only ones relayed (others, and malformed keys, are dropped). */
 function clientOnlyTags(tags: Tags | null): Tags | null {
   if (tags === null) return null;
   let out: Tags | null = null;
   for (const [key, value] of tags) {
-    if (key.charCodeAt(0) !== 0x2b) continue;
+    if (key.charCodeAt(0) !== 0x2b || !CLIENT_TAG_KEY.test(key)) continue;
     if (out === null) out = new Map();
     out.set(key, value);
   }

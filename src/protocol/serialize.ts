@@ -7,7 +7,8 @@
  *
  * The body (everything after the tags) is held to 510 bytes so that with CRLF it
  * fits the 512-byte limit: a relayed line grows by the source prefix the server
- * adds, and the excess is cut from the last parameter at a UTF-8 boundary.
+ * adds, and the excess is cut from the last parameter at a UTF-8 boundary (or,
+ * when the middle parameters alone pass the limit, from the longest of them).
  */
 import type { IrcMessage, Tags } from './message.js';
 
@@ -29,8 +30,34 @@ export function serializeBody(source: string | null, command: string, params: re
   if ((head.length + last.length) * 3 <= MAX_BODY_BYTES) return head + last;
   const headBytes = Buffer.byteLength(head);
   const room = MAX_BODY_BYTES - headBytes;
-  if (room <= 0) return head;
+  if (room < 0) return fitMiddles(source, command, params);
   return head + truncateUtf8(last, room);
+}
+
+/**
+ * The middle parameters alone pass the limit (a reply echoing a long verb,
+ * target or nick a client sent): cut the longest ones until the line fits,
+ * keeping each at least one character, with an empty last parameter.
+ */
+function fitMiddles(source: string | null, command: string, params: readonly string[]): string {
+  const middles = params.slice(0, -1).map(middle);
+  const bytes = middles.map((p) => Buffer.byteLength(p));
+  const fixed = Buffer.byteLength(source ? `:${source} ${command}` : command) + middles.length + 2;
+  let excess = fixed + bytes.reduce((a, b) => a + b, 0) - MAX_BODY_BYTES;
+  while (excess > 0) {
+    let longest = 0;
+    for (let k = 1; k < bytes.length; k++) if ((bytes[k] as number) > (bytes[longest] as number)) longest = k;
+    const size = bytes[longest] as number;
+    const text = middles[longest] as string;
+    const firstChar = String.fromCodePoint(text.codePointAt(0) as number);
+    if (size <= Buffer.byteLength(firstChar)) break;
+    const cut = truncateUtf8(text, Math.max(size - excess, 1));
+    middles[longest] = cut === '' ? firstChar : cut;
+    bytes[longest] = Buffer.byteLength(middles[longest] as string);
+    excess -= size - (bytes[longest] as number);
+  }
+  const head = source ? `:${source} ${command}` : command;
+  return `${head} ${middles.join(' ')} :`;
 }
 
 /**

@@ -21,6 +21,7 @@ import { TlsFileError } from '../net/tlsfiles.js';
 import { CAP, CAPABILITIES } from '../protocol/caps.js';
 import { chunkIsupport, formatIsupportToken, type IsupportValue } from '../protocol/isupport.js';
 import { msgIdGenerator, Outgoing } from '../protocol/outgoing.js';
+import { truncateUtf8 } from '../protocol/serialize.js';
 import { FLAG_MODES, LIST_MODES, STATUS_MODES } from '../state/channel.js';
 import { Registry } from '../state/registry.js';
 import { User } from '../state/user.js';
@@ -200,7 +201,7 @@ export class ObrolServer implements ServerApi {
     else this.log.info(entry, 'connection refused');
     const conn = new Connection(link, 4096);
     conn.start({ onLine: () => {}, onSendQueueExceeded: () => {}, onClose: () => {} });
-    conn.close(Buffer.from(`ERROR :Closing link: (unknown@${displayHost(link.remoteAddress)}) [${reason}]\r\n`));
+    conn.close(closingLink(`unknown@${displayHost(link.remoteAddress)}`, reason));
   }
 
   /** The host others see: a cloak of the address, or the address itself with cloaking off. */
@@ -245,7 +246,7 @@ export class ObrolServer implements ServerApi {
     user.endpoint = null;
     this.sessions.delete(session);
     const who = `${user.username || '*'}@${user.host}`;
-    session.conn.close(Buffer.from(`ERROR :Closing link: (${who}) [${errorReason ?? quitReason}]\r\n`), dropQueued);
+    session.conn.close(closingLink(who, errorReason ?? quitReason), dropQueued);
     session.log.info({ event: 'disconnect', nick: user.nick, reason: quitReason }, 'client disconnected');
   }
 
@@ -450,6 +451,12 @@ function readMotd(path: string | null, log: Logger): string[] | null {
     log.warn({ event: 'motd-missing', path, reason: (err as NodeJS.ErrnoException).code ?? String(err) }, 'MOTD file cannot be read; clients get 422');
     return null;
   }
+}
+
+/** `ERROR :Closing link: (who) [reason]`, the reason cut so the line fits in 512 bytes. */
+function closingLink(who: string, reason: string): Buffer {
+  const room = 510 - Buffer.byteLength(`ERROR :Closing link: (${who}) []`);
+  return Buffer.from(`ERROR :Closing link: (${who}) [${truncateUtf8(reason, Math.max(0, room))}]\r\n`);
 }
 
 /** IPv6 addresses starting with ':' would read as a trailing parameter: prefix them with 0. */
