@@ -4,6 +4,7 @@
  * Oper passwords are scrypt hashes in the config (see config/password.ts).
  */
 import { verifyPassword } from '../config/password.js';
+import type { OperBlock } from '../config/schema.js';
 import type { IrcMessage } from '../protocol/message.js';
 import { Outgoing } from '../protocol/outgoing.js';
 import {
@@ -20,7 +21,11 @@ import { STATUS_MODES } from '../state/channel.js';
 import { fromUser, type CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
 
-export async function handleOper(ctx: CommandContext, msg: IrcMessage): Promise<void> {
+/**
+ * OPER name password. Refusals for an unknown name or host answer at once;
+ * only a password check (scrypt, off the event loop) makes the session wait.
+ */
+export function handleOper(ctx: CommandContext, msg: IrcMessage): Promise<void> | undefined {
   const [name, password] = msg.params as [string, string];
   const { user, session } = ctx;
   const block = ctx.config.opers.find((oper) => oper.name === name);
@@ -34,13 +39,17 @@ export async function handleOper(ctx: CommandContext, msg: IrcMessage): Promise<
   if (!block || !hostOk) {
     session.log.warn({ event: 'oper-failed', name, reason: block ? 'host' : 'no such oper' }, 'OPER refused');
     ctx.reply(ERR_NOOPERHOST());
-    return;
+    return undefined;
   }
-  const ok = await verifyPassword(password, block.password);
+  return verifyPassword(password, block.password).then((ok) => finishOper(ctx, block, ok));
+}
+
+function finishOper(ctx: CommandContext, block: OperBlock, ok: boolean): void {
+  const { user, session } = ctx;
   // The user may have gone while the hash was computed.
   if (!user.endpoint) return;
   if (!ok) {
-    session.log.warn({ event: 'oper-failed', name, reason: 'password' }, 'OPER refused');
+    session.log.warn({ event: 'oper-failed', name: block.name, reason: 'password' }, 'OPER refused');
     ctx.reply(ERR_PASSWDMISMATCH());
     return;
   }

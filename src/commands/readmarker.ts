@@ -7,7 +7,9 @@
  */
 import { CAP } from '../protocol/caps.js';
 import type { IrcMessage } from '../protocol/message.js';
+import { isChannelName, isValidNick } from '../protocol/names.js';
 import type { Channel } from '../state/channel.js';
+import { CHANTYPES } from './channel.js';
 import type { CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
 
@@ -21,6 +23,10 @@ export function handleMarkread(ctx: CommandContext, msg: IrcMessage): void {
   const [target, timestamp] = msg.params;
   if (target === undefined || target === '') {
     ctx.standardReply('FAIL', 'MARKREAD', 'NEED_MORE_PARAMS', 'Missing parameters');
+    return;
+  }
+  if (!isChannelName(target, CHANTYPES) && !isValidNick(target, ctx.config.limits.nick_length)) {
+    ctx.standardReply('FAIL', 'MARKREAD', 'INVALID_PARAMS', 'The target must be a channel or a nick', [target]);
     return;
   }
   const markers = ctx.user.readMarkers;
@@ -37,7 +43,12 @@ export function handleMarkread(ctx: CommandContext, msg: IrcMessage): void {
   }
   // The marker only moves forward; an older one is answered with the stored value.
   const stored = markers.get(folded);
-  if (stored === undefined || timestamp > stored) markers.set(folded, timestamp);
+  if (stored === undefined || timestamp > stored) {
+    // Bounded: past the limit the marker set longest ago is forgotten.
+    markers.delete(folded);
+    markers.set(folded, timestamp);
+    if (markers.size > ctx.config.limits.read_markers) markers.delete(markers.keys().next().value as string);
+  }
   markread(ctx, target, markers.get(folded) as string);
 }
 

@@ -85,6 +85,7 @@ const limitsSchema = z.strictObject({
   modes_per_command: int(1, 100).default(6),
   whowas_entries: int(0, 1_000_000).default(1000),
   monitor_entries: int(0, 10000).default(100),
+  read_markers: int(1, 100_000).default(1000),
   metadata_keys: int(0, 1000).default(50),
   metadata_subscriptions: int(0, 1000).default(100),
   metadata_value_bytes: int(1, 400).default(300),

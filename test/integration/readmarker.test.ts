@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from '../helpers/client.js';
+import type { ConfigInput } from '../../src/config/schema.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const S = ':obrol.local';
@@ -23,8 +24,8 @@ afterEach(async () => {
   servers = [];
 });
 
-async function server(): Promise<number> {
-  const srv = await startServer();
+async function server(config?: ConfigInput): Promise<number> {
+  const srv = await startServer(config ? { config } : {});
   servers.push(srv);
   return srv.port;
 }
@@ -191,5 +192,29 @@ describe('MARKREAD on JOIN', () => {
       `${S} MARKREAD #b :${T1}`,
       `${S} 366 foo #b :End of /NAMES list`,
     ]);
+  });
+});
+
+describe('MARKREAD bounds', () => {
+  it('a target that is neither a channel nor a nick: FAIL MARKREAD INVALID_PARAMS, nothing stored', async () => {
+    const port = await server();
+    const foo = await client(port, 'foo');
+    expect(await ask(foo, `MARKREAD a,b ${T1}`)).toEqual([`${S} FAIL MARKREAD INVALID_PARAMS a,b :The target must be a channel or a nick`]);
+    expect(await ask(foo, `MARKREAD ${'x'.repeat(100)} ${T1}`)).toEqual([
+      `${S} FAIL MARKREAD INVALID_PARAMS ${'x'.repeat(100)} :The target must be a channel or a nick`,
+    ]);
+  });
+
+  it('keeps at most limits.read_markers targets, forgetting the one set longest ago', async () => {
+    const port = await server({ limits: { read_markers: 2 } });
+    const foo = await client(port, 'foo');
+    await ask(foo, `MARKREAD #a ${T1}`);
+    await ask(foo, `MARKREAD #b ${T1}`);
+    // Moving #a forward makes #b the oldest.
+    await ask(foo, `MARKREAD #a ${T2}`);
+    await ask(foo, `MARKREAD #c ${T1}`);
+    expect(await ask(foo, 'MARKREAD #a')).toEqual([`${S} MARKREAD #a :${T2}`]);
+    expect(await ask(foo, 'MARKREAD #b')).toEqual([`${S} MARKREAD #b :*`]);
+    expect(await ask(foo, 'MARKREAD #c')).toEqual([`${S} MARKREAD #c :${T1}`]);
   });
 });
