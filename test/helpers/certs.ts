@@ -109,13 +109,9 @@ export function tlsSocket(port: number, options: TlsConnectOptions = {}): Promis
   });
 }
 
-/**
- * A TestClient over TLS. TestClient's constructor is private (connect() makes
- * plain sockets); a TLSSocket is a Socket, so the same client is built around it.
- */
+/** A TestClient over TLS (a TLSSocket is a Socket, so the same client wraps it). */
 export async function connectTls(port: number, options: TlsConnectOptions = {}): Promise<TestClient> {
-  const socket = await tlsSocket(port, options);
-  return Reflect.construct(TestClient, [socket]) as TestClient;
+  return TestClient.fromSocket(await tlsSocket(port, options));
 }
 
 /** Connect over TLS and register; resolves once the welcome burst has ended (376 or 422). */

@@ -55,11 +55,21 @@ export class TestClient {
     socket.on('error', () => {});
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<TestClient> {
+  /**
+   * Connect to `port`; `localAddress` picks the source address (any of
+   * 127.0.0.0/8 works on Linux), `allowHalfOpen` keeps the socket open after
+   * the server ends its side.
+   */
+  static connect(port: number, host = '127.0.0.1', options: { localAddress?: string; allowHalfOpen?: boolean } = {}): Promise<TestClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host }, () => resolve(new TestClient(socket)));
+      const socket = connect({ port, host, ...options }, () => resolve(new TestClient(socket)));
       socket.once('error', reject);
     });
+  }
+
+  /** A client around a socket already connected (a TLS socket, say). */
+  static fromSocket(socket: Socket): TestClient {
+    return new TestClient(socket);
   }
 
   /** Connect and register; resolves once the welcome burst has ended (376 or 422). */

@@ -7,10 +7,9 @@
  * `ERROR :Closing link: (unknown@<ip>) [<reason>]` and is closed.
  *
  * Clients connect from several loopback addresses (127.0.0.0/8 all reaches
- * the server on 127.0.0.1) with net.connect({ localAddress }).
+ * the server on 127.0.0.1) with TestClient.connect(..., { localAddress }).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -53,17 +52,11 @@ async function server(options: TestServerOptions): Promise<TestServer> {
   return srv;
 }
 
-/** A TestClient whose connection comes from `localAddress` (TestClient.connect has no such option). */
-function connectFrom(port: number, localAddress = '127.0.0.1'): Promise<TestClient> {
-  const Client = TestClient as unknown as new (socket: Socket) => TestClient;
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1', localAddress }, () => {
-      const c = new Client(socket);
-      clients.push(c);
-      resolve(c);
-    });
-    socket.once('error', reject);
-  });
+/** A TestClient whose connection comes from `localAddress`. */
+async function connectFrom(port: number, localAddress = '127.0.0.1'): Promise<TestClient> {
+  const c = await TestClient.connect(port, '127.0.0.1', { localAddress });
+  clients.push(c);
+  return c;
 }
 
 /** Connect from `localAddress` and see the welcome notice: the connection was let in. */

@@ -5,7 +5,6 @@
  * classes included, and nobody is dropped).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -57,11 +56,7 @@ async function join(c: TestClient, channel: string): Promise<void> {
 
 /** A registered client whose socket stays open after the server ends its side (allowHalfOpen). */
 async function registerStubborn(srv: TestServer, nick: string): Promise<TestClient> {
-  const Client = TestClient as unknown as new (socket: Socket) => TestClient;
-  const c = await new Promise<TestClient>((resolve, reject) => {
-    const socket = connect({ port: srv.port, host: '127.0.0.1', allowHalfOpen: true }, () => resolve(new Client(socket)));
-    socket.once('error', reject);
-  });
+  const c = await TestClient.connect(srv.port, '127.0.0.1', { allowHalfOpen: true });
   clients.push(c);
   c.send(`NICK ${nick}`);
   c.send(`USER ${nick} 0 * :${nick}`);
