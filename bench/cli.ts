@@ -1,0 +1,138 @@
+/**
+ * `npm run bench -- <scenario> [options]`: the benchmark runner.
+ *
+ *   npm run bench -- all                          every case, Obrol, ngIRCd and InspIRCd, 3 rounds -> bench/RESULTS.md
+ *   npm run bench -- fanout --servers obrol       one scenario, one server
+ *   npm run bench -- fanout --channels 10 --members 200 --senders 4 --mode open --rate 500
+ *   npm run bench -- privmsg --target 127.0.0.1:6667 --pid 1234   drive a server that is already running
+ *   npm run bench -- all --quick --servers obrol  the smoke sizes
+ *
+ * See bench/README.md (Benchmarks).
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { buildCases, type Overrides } from './cases.js';
+import { renderConsole, renderMarkdown } from './report.js';
+import { runBench } from './run.js';
+import { availability, killAllServersNow, SERVER_KINDS, stopAllServers, type ServerKind } from './lib/servers.js';
+import { SCENARIOS, type ScenarioName } from './scenarios.js';
+
+const RESULTS = fileURLToPath(new URL('RESULTS.md', import.meta.url));
+
+const argv = await yargs(hideBin(process.argv))
+  .scriptName('npm run bench --')
+  .usage('$0 <scenario> [options]\n\nScenarios: connect, fanout, privmsg, churn, all (default).')
+  .command('$0 [scenario]', 'run the benchmark', (y) =>
+    y.positional('scenario', { type: 'string', choices: [...SCENARIOS, 'all'], default: 'all', describe: 'what to measure' }),
+  )
+  .options({
+    servers: { type: 'string', describe: 'comma-separated: obrol,ngircd,inspircd (default: those installed)' },
+    target: { type: 'string', describe: 'host:port of a server that is already running (instead of starting servers)' },
+    pid: { type: 'number', describe: "with --target: the server's PID, for CPU and RSS" },
+    label: { type: 'string', default: 'target', describe: 'with --target: its name in the results' },
+    rounds: { type: 'number', describe: 'rounds per case (servers alternate within a round); default 3, --quick 1' },
+    quick: { type: 'boolean', default: false, describe: 'smoke sizes (seconds, not minutes)' },
+    out: { type: 'string', describe: `write the results as Markdown here (default for "all" without --quick or --target: ${'bench/RESULTS.md'}; "-" for none)` },
+    json: { type: 'string', describe: 'also write the raw results as JSON here' },
+    workers: { type: 'number', describe: 'generator worker processes (default: one per generator core, more if the open-files limit needs it)' },
+    pin: { type: 'boolean', default: true, describe: 'pin the server to CPU 0 and the generator to the others with taskset (--no-pin: do not)' },
+    'fail-fast': { type: 'boolean', default: false, describe: 'stop at the first failed run' },
+    // scenario parameters
+    clients: { type: 'number', describe: 'connect: clients' },
+    'per-address': { type: 'number', describe: 'connect: clients per loopback source address' },
+    hold: { type: 'number', describe: 'connect: seconds the clients idle before RSS is read' },
+    timeout: { type: 'number', describe: 'connect: seconds allowed for the registrations' },
+    channels: { type: 'number', describe: 'fanout: channels' },
+    members: { type: 'number', describe: 'fanout: members per channel' },
+    senders: { type: 'number', describe: 'fanout: senders per channel' },
+    mode: { type: 'string', choices: ['closed', 'open', 'both'], describe: 'fanout: closed loop (window), open loop (rate) or both (default)' },
+    window: { type: 'number', describe: 'fanout: messages in flight per sender (closed loop); privmsg: per pair; connect: registrations in flight' },
+    rate: { type: 'number', describe: 'fanout open loop: messages/s, all senders together' },
+    duration: { type: 'number', describe: 'seconds measured (fanout, privmsg, churn)' },
+    warmup: { type: 'number', describe: 'seconds before the measurement (fanout, privmsg, churn)' },
+    size: { type: 'number', describe: 'bytes of message text (fanout, privmsg)' },
+    pairs: { type: 'number', describe: 'privmsg: pairs of clients' },
+    concurrency: { type: 'number', describe: 'churn: loops at once' },
+    'churn-channels': { type: 'number', describe: 'churn: channels the loops share' },
+    settle: { type: 'number', describe: 'churn: idle seconds before each RSS reading' },
+  })
+  .strict()
+  .help()
+  .parseAsync();
+
+const scenario = argv.scenario as ScenarioName | 'all';
+const overrides: Overrides = {
+  clients: argv.clients,
+  perAddress: argv['per-address'],
+  hold: argv.hold,
+  timeout: argv.timeout,
+  channels: argv.channels,
+  members: argv.members,
+  senders: argv.senders,
+  mode: argv.mode as Overrides['mode'],
+  window: argv.window,
+  rate: argv.rate,
+  duration: argv.duration,
+  warmup: argv.warmup,
+  size: argv.size,
+  pairs: argv.pairs,
+  concurrency: argv.concurrency,
+  churnChannels: argv['churn-channels'],
+  settle: argv.settle,
+};
+const cases = buildCases(scenario, overrides, argv.quick);
+
+let target: { host: string; port: number; pid: number | null; label: string } | undefined;
+if (argv.target) {
+  const m = /^(.*):(\d+)$/.exec(argv.target);
+  if (!m) throw new Error('--target must be host:port');
+  target = { host: m[1]!, port: Number(m[2]), pid: argv.pid ?? null, label: argv.label };
+}
+
+let servers: ServerKind[] = [];
+if (!target) {
+  const asked = argv.servers ? (argv.servers.split(',').map((s) => s.trim().toLowerCase()) as ServerKind[]) : SERVER_KINDS;
+  for (const s of asked) if (!SERVER_KINDS.includes(s)) throw new Error(`unknown server "${s}" (obrol, ngircd, inspircd)`);
+  for (const s of asked) {
+    const a = availability(s);
+    if (a.ok) servers.push(s);
+    else process.stderr.write(`skipping ${s}: ${a.why}\n`);
+  }
+  if (servers.length === 0) {
+    process.stderr.write('no server to measure\n');
+    process.exit(2);
+  }
+}
+
+const rounds = argv.rounds ?? (argv.quick ? 1 : 3);
+const out = argv.out ?? (scenario === 'all' && !argv.quick && !target ? RESULTS : '-');
+const commandLine = `npm run bench -- ${hideBin(process.argv).join(' ')}`.trim();
+
+let interrupted = false;
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  process.stderr.write('\ninterrupted: stopping the servers\n');
+  void stopAllServers().finally(() => process.exit(130));
+});
+process.on('exit', killAllServersNow);
+
+const t0 = Date.now();
+const log = (line: string) => process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(5)} s] ${line}\n`);
+log(`${cases.length} case${cases.length === 1 ? '' : 's'} x ${rounds} round${rounds === 1 ? '' : 's'} x ${target ? target.label : servers.join(', ')}`);
+const result = await runBench({ cases, servers, target, rounds, pin: argv.pin, workers: argv.workers, commandLine, log, failFast: argv['fail-fast'] });
+
+process.stdout.write(`${renderConsole(result)}\n`);
+if (out !== '-') {
+  writeFileSync(out, renderMarkdown(result));
+  log(`wrote ${out}`);
+}
+if (argv.json) writeFileSync(argv.json, JSON.stringify(result, null, 1));
+
+const failedRuns = result.cases.flatMap((c) => c.runs).filter((r) => r.error || (r.result && ((r.result.figures.lost ?? 0) > 0 || (r.result.figures.reordered ?? 0) > 0)));
+if (failedRuns.length > 0) {
+  process.stderr.write(`${failedRuns.length} run(s) failed or lost/reordered messages\n`);
+  process.exitCode = 1;
+}

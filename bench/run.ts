@@ -1,0 +1,143 @@
+/**
+ * The benchmark runner: for every case, `rounds` rounds, and in each round
+ * every server in turn (A B C A B C ...), each run on a freshly started
+ * server. Or, with a target, the same cases against a server that is already
+ * running (then CPU and RSS need its PID).
+ */
+import type { CaseSpec } from './cases.js';
+import { machine, planPinning, type Machine, type Pinning } from './lib/proc.js';
+import { probe, startServer, stopAllServers, SERVER_LABELS, type ProbeResult, type ServerKind } from './lib/servers.js';
+import { runScenario, type RunResult } from './scenarios.js';
+
+export interface ExternalTarget {
+  host: string;
+  port: number;
+  pid: number | null;
+  label: string;
+}
+
+export interface BenchOptions {
+  cases: CaseSpec[];
+  /** Servers to start (ignored with a target). */
+  servers: ServerKind[];
+  target?: ExternalTarget;
+  rounds: number;
+  pin: boolean;
+  workers?: number;
+  /** The command line, for RESULTS.md. */
+  commandLine: string;
+  log?: (line: string) => void;
+  /** Stop at the first failed run (default: record the failure and go on). */
+  failFast?: boolean;
+}
+
+export interface ServerInfo {
+  label: string;
+  /** From --version / package.json (servers we start). */
+  binaryVersion: string;
+  /** From the server itself: 004 and 351. */
+  probe: ProbeResult | null;
+  /** How it was started (the last run's command line, with its port). */
+  command: string;
+  nofile: number;
+}
+
+export interface RunRecord {
+  server: string;
+  round: number;
+  result: RunResult | null;
+  error: string | null;
+  seconds: number;
+}
+
+export interface CaseRecord {
+  spec: CaseSpec;
+  runs: RunRecord[];
+}
+
+export interface BenchResult {
+  machine: Machine;
+  pinning: Pinning;
+  startedAt: string;
+  seconds: number;
+  commandLine: string;
+  rounds: number;
+  servers: ServerInfo[];
+  cases: CaseRecord[];
+}
+
+export async function runBench(opts: BenchOptions): Promise<BenchResult> {
+  const log = opts.log ?? (() => {});
+  const started = Date.now();
+  const pinning = planPinning(opts.pin && !opts.target);
+  const serverInfo = new Map<string, ServerInfo>();
+  const labels = opts.target ? [opts.target.label] : opts.servers.map((k) => SERVER_LABELS[k]);
+  for (const label of labels) serverInfo.set(label, { label, binaryVersion: '', probe: null, command: '', nofile: NaN });
+  const cases: CaseRecord[] = opts.cases.map((spec) => ({ spec, runs: [] }));
+  let runIndex = Math.floor(Math.random() * 1000);
+  log(`pinning: ${pinning.reason}`);
+  try {
+    for (const record of cases) {
+      for (let round = 1; round <= opts.rounds; round++) {
+        const order = opts.target ? [null] : opts.servers;
+        for (const kind of order) {
+          const label = kind ? SERVER_LABELS[kind] : opts.target!.label;
+          const info = serverInfo.get(label)!;
+          const t0 = Date.now();
+          log(`${record.spec.id} round ${round}/${opts.rounds}: ${label}`);
+          let handle = null;
+          try {
+            let host: string;
+            let port: number;
+            let pid: number | null;
+            let nofile: number | undefined;
+            if (kind) {
+              handle = await startServer(kind, pinning, (line) => log(`  ${line}`));
+              ({ host, port, pid } = handle);
+              nofile = handle.nofile;
+              info.binaryVersion = handle.binaryVersion;
+              info.command = handle.command;
+              info.nofile = handle.nofile;
+            } else {
+              ({ host, port, pid } = opts.target!);
+            }
+            const p = await probe(host, port, `bp${(runIndex % 1000).toString(36)}`);
+            info.probe ??= p;
+            const result = await runScenario({ target: { host, port, pid, nofile }, pinning, workers: opts.workers, runIndex: runIndex++, log }, record.spec.run);
+            const secs = (Date.now() - t0) / 1000;
+            record.runs.push({ server: label, round, result, error: null, seconds: secs });
+            log(`  done in ${secs.toFixed(1)} s: ${summarise(result)}`);
+          } catch (err) {
+            const message = (err as Error).message;
+            record.runs.push({ server: label, round, result: null, error: message.split('\n').slice(0, 4).join(' '), seconds: (Date.now() - t0) / 1000 });
+            log(`  FAILED: ${message}`);
+            if (handle) log(`  server output: ${handle.output().slice(-1500)}`);
+            if (opts.failFast) throw err;
+          } finally {
+            if (handle) await handle.stop();
+          }
+        }
+      }
+    }
+  } finally {
+    await stopAllServers();
+  }
+  return {
+    machine: machine(),
+    pinning,
+    startedAt: new Date(started).toISOString(),
+    seconds: (Date.now() - started) / 1000,
+    commandLine: opts.commandLine,
+    rounds: opts.rounds,
+    servers: [...serverInfo.values()],
+    cases,
+  };
+}
+
+function summarise(r: RunResult): string {
+  const f = r.figures;
+  const keys = ['regsPerSec', 'rssPerClientKiB', 'deliveriesPerSec', 'deliveriesPerCpuSec', 'roundTripsPerSec', 'cyclesPerSec', 'p50', 'p99', 'lost', 'reordered', 'rssGrowthPct', 'failed', 'errors'];
+  const parts = keys.filter((k) => k in f).map((k) => `${k} ${Number.isInteger(f[k]) ? f[k] : f[k]!.toFixed(2)}`);
+  if (r.generator) parts.push(`generator ${r.generator.totalPct.toFixed(0)}% (${r.generator.workersPct.map((p) => p.toFixed(0)).join('+')})${r.generator.saturated ? ' SATURATED' : ''}`);
+  return parts.join(', ');
+}
