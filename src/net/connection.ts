@@ -10,7 +10,7 @@
  * without slowing anyone else.
  */
 import { LineFramer, type LineHandler } from './framer.js';
-import type { Link } from './link.js';
+import type { Link, LinkEvents } from './link.js';
 export interface ConnectionHandlers {
   onLine: LineHandler;
   /** The queued output passed the send-queue limit. */
@@ -35,7 +35,7 @@ function flushAll(): void {
   for (const conn of batch) conn.flush();
 }
 
-export class Connection {
+export class Connection implements LinkEvents {
   private readonly framer: LineFramer;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
@@ -43,6 +43,8 @@ export class Connection {
   private closing = false;
   private closed = false;
   private notified = false;
+  /** Destroys a closing socket that has not drained in time; cleared once it closes, so nothing outlives the socket. */
+  private closeTimer: NodeJS.Timeout | null = null;
   private handlers: ConnectionHandlers | null = null;
 
   constructor(
@@ -69,29 +71,40 @@ export class Connection {
     return this.link.certfp;
   }
 
-  /** Start reading; before this, nothing is read. */
+  /** Start reading; before this, nothing is read. The connection itself takes the link's events (no closures per client). */
   start(handlers: ConnectionHandlers): void {
     this.handlers = handlers;
-    this.link.start({
-      chunk: (data) => {
-        if (!this.closing) this.framer.push(data, handlers.onLine);
-      },
-      message: (data) => {
-        if (!this.closing) this.framer.pushMessage(data, handlers.onLine);
-      },
-      // Stream listeners allow half-open sockets: when the peer stops sending
-      // (`nc -q1`, a pipe into telnet) the owner still answers what it sent,
-      // then closes (it may have a command still running).
-      end: () => this.notifyClose('Connection closed'),
-      error: (reason) => {
-        this.closed = true;
-        this.notifyClose(reason);
-      },
-      close: () => {
-        this.closed = true;
-        this.notifyClose('Connection closed');
-      },
-    });
+    this.link.start(this);
+  }
+
+  // LinkEvents, called by the link.
+  onChunk(data: Buffer): void {
+    if (!this.closing && this.handlers !== null) this.framer.push(data, this.handlers.onLine);
+  }
+
+  onMessage(data: Buffer): void {
+    if (!this.closing && this.handlers !== null) this.framer.pushMessage(data, this.handlers.onLine);
+  }
+
+  // Stream listeners allow half-open sockets: when the peer stops sending
+  // (`nc -q1`, a pipe into telnet) the owner still answers what it sent, then
+  // closes (it may have a command still running).
+  onEnd(): void {
+    this.notifyClose('Connection closed');
+  }
+
+  onError(reason: string): void {
+    this.closed = true;
+    this.notifyClose(reason);
+  }
+
+  onClosed(): void {
+    this.closed = true;
+    if (this.closeTimer !== null) {
+      clearTimeout(this.closeTimer);
+      this.closeTimer = null;
+    }
+    this.notifyClose('Connection closed');
   }
 
   get isOpen(): boolean {
@@ -153,7 +166,8 @@ export class Connection {
     this.closing = true;
     if (this.closed) return;
     this.link.end();
-    setTimeout(() => this.link.destroy(), CLOSE_GRACE_MS).unref();
+    this.closeTimer = setTimeout(() => this.link.destroy(), CLOSE_GRACE_MS);
+    this.closeTimer.unref();
   }
 
   /** Tell the owner once that the peer is gone (or going), while replies can still be flushed on a half-close. */

@@ -5,15 +5,15 @@
  */
 export interface LinkEvents {
   /** Bytes from a stream transport, to be framed into lines. */
-  chunk(data: Buffer): void;
+  onChunk(data: Buffer): void;
   /** One whole line from a message transport (WebSocket), without CR/LF. */
-  message(data: Buffer): void;
+  onMessage(data: Buffer): void;
   /** The peer will send nothing more (it may still read). */
-  end(): void;
+  onEnd(): void;
   /** The transport failed; it is closed or closing. */
-  error(reason: string): void;
+  onError(reason: string): void;
   /** The transport is closed. */
-  close(): void;
+  onClosed(): void;
 }
 
 export interface Link {

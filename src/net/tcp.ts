@@ -24,10 +24,10 @@ export class SocketLink implements Link {
 
   start(events: LinkEvents): void {
     const socket = this.socket;
-    socket.on('data', (chunk: Buffer) => events.chunk(chunk));
-    socket.on('end', () => events.end());
-    socket.on('error', (err: NodeJS.ErrnoException) => events.error(socketErrorReason(err)));
-    socket.on('close', () => events.close());
+    socket.on('data', (chunk: Buffer) => events.onChunk(chunk));
+    socket.on('end', () => events.onEnd());
+    socket.on('error', (err: NodeJS.ErrnoException) => events.onError(socketErrorReason(err)));
+    socket.on('close', () => events.onClosed());
   }
 
   write(lines: readonly Buffer[], totalBytes: number): void {

@@ -44,9 +44,9 @@ export class WebSocketLink implements Link {
 
   start(events: LinkEvents): void {
     const ws = this.ws;
-    ws.on('message', (data: RawData) => events.message(toBuffer(data)));
-    ws.on('error', (err: Error) => events.error(`WebSocket error: ${err.message}`));
-    ws.on('close', () => events.close());
+    ws.on('message', (data: RawData) => events.onMessage(toBuffer(data)));
+    ws.on('error', (err: Error) => events.onError(`WebSocket error: ${err.message}`));
+    ws.on('close', () => events.onClosed());
   }
 
   write(lines: readonly Buffer[]): void {
