@@ -267,10 +267,11 @@ function notify(server: ServerApi, target: Target, key: string, value: string | 
 export function syncOnJoin(ctx: CommandContext, channel: Channel): void {
   if (!ctx.session.hasCap(CAP.METADATA) || ctx.session.metadataSubs.size === 0) return;
   const subscribed = (store: ReadonlyMap<string, string>) => [...store.keys()].some((key) => ctx.session.metadataSubs.has(key));
-  if (!subscribed(channel.metadata) && ![...channel.members.keys()].some((member) => member !== ctx.user && subscribed(member.metadata))) return;
+  const others = [...channel.members.keys()].filter((member) => member !== ctx.user && member.hasMetadata);
+  if (!subscribed(channel.metadata) && !others.some((member) => subscribed(member.metadata))) return;
   ctx.replies.startBatch('metadata', [channel.name]);
   sendSubscribed(ctx, channel.name, channel.metadata);
-  for (const member of channel.members.keys()) if (member !== ctx.user) sendSubscribed(ctx, member.nick, member.metadata);
+  for (const member of others) sendSubscribed(ctx, member.nick, member.metadata);
   ctx.replies.endBatch();
 }
 
@@ -279,7 +280,7 @@ export function burstOwnMetadata(ctx: CommandContext): void {
   if (!ctx.session.hasCap(CAP.METADATA)) return;
   const user = ctx.user;
   ctx.replies.startBatch('metadata', [user.nick]);
-  for (const [key, value] of user.metadata) ctx.reply(RPL_KEYVALUE(user.nick, key, VISIBLE, value));
+  if (user.hasMetadata) for (const [key, value] of user.metadata) ctx.reply(RPL_KEYVALUE(user.nick, key, VISIBLE, value));
   ctx.replies.endBatch();
 }
 

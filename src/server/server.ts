@@ -171,13 +171,12 @@ export class ObrolServer implements ServerApi {
     const user = new User(`${this.bus.nodeId}/${id}`, ip, this.visibleHost(ip), this.bus.nodeId, null);
     user.secure = conn.secure;
     user.certfp = conn.certfp;
-    const log = this.log.child({ conn: id });
-    const session = new Session(id, conn, user, log, now, klass);
+    const session = new Session(id, conn, user, this.log, now, klass);
     session.block = this.admission.opened(ip);
     user.endpoint = session;
     this.sessions.add(session);
     if (this.sessions.size > this.maxConnections) this.maxConnections = this.sessions.size;
-    log.info({ event: 'connect', ip, port: conn.remotePort, secure: conn.secure, class: klass.name }, 'client connected');
+    this.log.info({ conn: id, event: 'connect', ip, port: conn.remotePort, secure: conn.secure, class: klass.name }, 'client connected');
     conn.start({
       onLine: (line, problem, validUtf8) => receiveLine(this, session, line, problem, validUtf8),
       onSendQueueExceeded: () => this.disconnect(user, 'SendQ exceeded', undefined, true),

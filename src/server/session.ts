@@ -39,8 +39,8 @@ export class Session implements Endpoint, SessionState {
   /** The capabilities among them that change how lines are rendered (their tags). */
   renderKey = 0;
   private batchCounter = 0;
-  /** draft/metadata-3 keys this client subscribed to. */
-  readonly metadataSubs = new Set<string>();
+  private subs: Set<string> | null = null;
+  private childLog: Logger | null = null;
   /** Milliseconds. */
   readonly connectedAt: number;
   lastReadAt: number;
@@ -68,7 +68,7 @@ export class Session implements Endpoint, SessionState {
     readonly id: string,
     readonly conn: Connection,
     readonly user: User,
-    readonly log: Logger,
+    private readonly serverLog: Logger,
     now: number,
     klass: ConnectClass,
   ) {
@@ -89,6 +89,16 @@ export class Session implements Endpoint, SessionState {
 
   get certfp(): string | null {
     return this.conn.certfp;
+  }
+
+  /** This connection's logger (its records carry `conn`), made on first use: most idle clients never log. */
+  get log(): Logger {
+    return (this.childLog ??= this.serverLog.child({ conn: this.id }));
+  }
+
+  /** draft/metadata-3 keys this client subscribed to (made on first use, like User's rarer collections). */
+  get metadataSubs(): Set<string> {
+    return (this.subs ??= new Set());
   }
 
   hasCap(bit: number): boolean {

@@ -81,8 +81,10 @@ export class Registry {
   remove(user: User): void {
     this.clearMonitor(user);
     for (const channel of user.channels) this.leave(user, channel);
-    for (const channel of user.invitedTo) channel.invited.delete(user);
-    user.invitedTo.clear();
+    if (user.hasInvites) {
+      for (const channel of user.invitedTo) channel.invited.delete(user);
+      user.invitedTo.clear();
+    }
     if (this.nicks.get(user.folded) === user) this.nicks.delete(user.folded);
     if (this.users.delete(user)) {
       if (user.isInvisible) this.invisible--;
@@ -123,7 +125,7 @@ export class Registry {
   }
 
   clearMonitor(user: User): void {
-    for (const folded of [...user.monitoring.keys()]) this.unmonitor(user, folded);
+    if (user.hasMonitors) for (const folded of [...user.monitoring.keys()]) this.unmonitor(user, folded);
   }
 
   /**

@@ -33,14 +33,14 @@ export class User {
   /** Services account name; always null until accounts exist (account-tag, extended-join, WHOX). */
   account: string | null = null;
   readonly channels = new Set<Channel>();
-  /** Channels holding an unused invite for this user (so it can be dropped when they leave). */
-  readonly invitedTo = new Set<Channel>();
-  /** This user's MONITOR list: casefolded nick -> the nick as they gave it. */
-  readonly monitoring = new Map<string, string>();
-  /** draft/metadata-3 key -> value. */
-  readonly metadata = new Map<string, string>();
-  /** draft/read-marker: casefolded target -> `timestamp=...` of the last message read. */
-  readonly readMarkers = new Map<string, string>();
+  // Most users never get an invite, keep a MONITOR list, set metadata or read
+  // markers: those collections are made on first use (an empty Map or Set
+  // costs a few hundred bytes, times every idle client). Read them through the
+  // getters; `has...` tells without making one.
+  private invites: Set<Channel> | null = null;
+  private monitors: Map<string, string> | null = null;
+  private meta: Map<string, string> | null = null;
+  private markers: Map<string, string> | null = null;
   registered = false;
   /** Connected over TLS; the client certificate's fingerprint, if it presented one. */
   secure = false;
@@ -62,6 +62,38 @@ export class User {
   ) {
     this.ip = ip;
     this.host = host;
+  }
+
+  /** Channels holding an unused invite for this user (so it can be dropped when they leave). */
+  get invitedTo(): Set<Channel> {
+    return (this.invites ??= new Set());
+  }
+
+  /** This user's MONITOR list: casefolded nick -> the nick as they gave it. */
+  get monitoring(): Map<string, string> {
+    return (this.monitors ??= new Map());
+  }
+
+  /** draft/metadata-3 key -> value. */
+  get metadata(): Map<string, string> {
+    return (this.meta ??= new Map());
+  }
+
+  /** draft/read-marker: casefolded target -> `timestamp=...` of the last message read. */
+  get readMarkers(): Map<string, string> {
+    return (this.markers ??= new Map());
+  }
+
+  get hasInvites(): boolean {
+    return this.invites !== null && this.invites.size > 0;
+  }
+
+  get hasMonitors(): boolean {
+    return this.monitors !== null && this.monitors.size > 0;
+  }
+
+  get hasMetadata(): boolean {
+    return this.meta !== null && this.meta.size > 0;
   }
 
   /** nick!user@host, the source of everything this user sends. */
