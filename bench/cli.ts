@@ -34,7 +34,7 @@ const argv = await yargs(hideBin(process.argv))
     label: { type: 'string', default: 'target', describe: 'with --target: its name in the results' },
     rounds: { type: 'number', describe: 'rounds per case (servers alternate within a round); default 3, --quick 1' },
     quick: { type: 'boolean', default: false, describe: 'smoke sizes (seconds, not minutes)' },
-    out: { type: 'string', describe: `write the results as Markdown here (default for "all" without --quick or --target: ${'bench/RESULTS.md'}; "-" for none)` },
+    out: { type: 'string', describe: `write the results as Markdown here (default for "all" without --quick or --target: ${'bench/RESULTS.md'}; --out=- for none)` },
     json: { type: 'string', describe: 'also write the raw results as JSON here' },
     workers: { type: 'number', describe: 'generator worker processes (default: one per generator core, more if the open-files limit needs it)' },
     pin: { type: 'boolean', default: true, describe: 'pin the server to CPU 0 and the generator to the others with taskset (--no-pin: do not)' },
