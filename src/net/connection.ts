@@ -39,6 +39,8 @@ export class Connection implements LinkEvents {
   private readonly framer: LineFramer;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
+  /** link.pendingBytes when last read (after each flush). */
+  private linkPending = 0;
   private scheduled = false;
   private closing = false;
   private closed = false;
@@ -124,9 +126,14 @@ export class Connection implements LinkEvents {
     if (this.closing || this.closed) return;
     this.queue.push(data);
     this.queuedBytes += data.length;
-    if (this.queuedBytes + this.link.pendingBytes > this.sendQueueLimit) {
-      this.handlers?.onSendQueueExceeded();
-      return;
+    // The transport's backlog as of the last flush: it only shrinks between
+    // flushes, so it is re-read only when the sum looks too big.
+    if (this.queuedBytes + this.linkPending > this.sendQueueLimit) {
+      this.linkPending = this.link.pendingBytes;
+      if (this.queuedBytes + this.linkPending > this.sendQueueLimit) {
+        this.handlers?.onSendQueueExceeded();
+        return;
+      }
     }
     if (!this.scheduled) {
       this.scheduled = true;
@@ -146,6 +153,7 @@ export class Connection implements LinkEvents {
     this.queue = [];
     this.queuedBytes = 0;
     this.link.write(lines, bytes);
+    this.linkPending = this.link.pendingBytes;
   }
 
   /**
