@@ -79,7 +79,7 @@ export function handleKill(ctx: CommandContext, msg: IrcMessage): void {
 
 export function handleWallops(ctx: CommandContext, msg: IrcMessage): void {
   const out = ctx.fromUser('WALLOPS', [msg.params[0] as string]);
-  const recipients = [...ctx.registry.users].filter((user) => user.modes.has('w'));
+  const recipients = [...ctx.registry.users].filter((user) => user.hasMode('w'));
   ctx.deliver(out, recipients);
 }
 

@@ -84,8 +84,8 @@ export function handleUser(ctx: CommandContext, msg: IrcMessage): void {
   ctx.user.realname = truncateUtf8(realname, limits.realname_length);
   // RFC 2812: a numeric mode asks for +w (bit 2) and +i (bit 3).
   const bits = /^\d+$/.test(mode) ? Number(mode) : 0;
-  if (bits & 4) ctx.user.modes.add('w');
-  if (bits & 8) ctx.user.modes.add('i');
+  if (bits & 4) ctx.user.setMode('w', true);
+  if (bits & 8) ctx.user.setMode('i', true);
   ctx.session.userGiven = true;
 }
 

@@ -203,7 +203,7 @@ function whoisOne(ctx: CommandContext, nick: string): void {
   if (target.certfp !== null && privileged) ctx.reply(RPL_WHOISCERTFP(target.nick, target.certfp));
   if (privileged) {
     ctx.reply(RPL_WHOISHOST(target.nick, target.username, target.host, target.ip));
-    if (target.modes.size > 0) ctx.reply(RPL_WHOISMODES(target.nick, target.modeString()));
+    if (target.hasModes) ctx.reply(RPL_WHOISMODES(target.nick, target.modeString()));
   }
   if (ctx.session.hasCap(CAP.METADATA) && target.hasMetadata) for (const [key, value] of target.metadata) ctx.reply(RPL_WHOISKEYVALUE(target.nick, key, '*', value));
   if (target.endpoint) ctx.reply(RPL_WHOISIDLE(target.nick, Math.max(0, ctx.nowSeconds() - target.lastSpokeAt), target.signonAt));

@@ -9,17 +9,23 @@
  * connection is declared overflowing and the owner closes it ("SendQ exceeded")
  * without slowing anyone else.
  */
-import { LineFramer, type LineHandler } from './framer.js';
+import { LineFramer, type LineProblem, type LineSink } from './framer.js';
 import type { Link, LinkEvents } from './link.js';
-export interface ConnectionHandlers {
-  onLine: LineHandler;
+
+/**
+ * What a connection reports to its owner. One handlers object serves all of
+ * a server's connections; `owner` (given to start()) says whose connection it
+ * is, so no closures are made per client.
+ */
+export interface ConnectionHandlers<T> {
+  onLine(owner: T, line: string, problem: LineProblem, validUtf8: boolean): void;
   /** The queued output passed the send-queue limit. */
-  onSendQueueExceeded(): void;
+  onSendQueueExceeded(owner: T): void;
   /**
    * The peer closed or the socket failed; called once. On a half-close the
    * owner may still write (e.g. ERROR) and then close().
    */
-  onClose(reason: string): void;
+  onClose(owner: T, reason: string): void;
 }
 
 /** How long a closing socket may take to drain before it is destroyed. */
@@ -35,7 +41,7 @@ function flushAll(): void {
   for (const conn of batch) conn.flush();
 }
 
-export class Connection implements LinkEvents {
+export class Connection<T = unknown> implements LinkEvents, LineSink {
   private readonly framer: LineFramer;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
@@ -47,7 +53,8 @@ export class Connection implements LinkEvents {
   private notified = false;
   /** Destroys a closing socket that has not drained in time; cleared once it closes, so nothing outlives the socket. */
   private closeTimer: NodeJS.Timeout | null = null;
-  private handlers: ConnectionHandlers | null = null;
+  private handlers: ConnectionHandlers<T> | null = null;
+  private owner!: T;
 
   constructor(
     readonly link: Link,
@@ -74,18 +81,24 @@ export class Connection implements LinkEvents {
   }
 
   /** Start reading; before this, nothing is read. The connection itself takes the link's events (no closures per client). */
-  start(handlers: ConnectionHandlers): void {
+  start(handlers: ConnectionHandlers<T>, owner: T): void {
     this.handlers = handlers;
+    this.owner = owner;
     this.link.start(this);
   }
 
   // LinkEvents, called by the link.
   onChunk(data: Buffer): void {
-    if (!this.closing && this.handlers !== null) this.framer.push(data, this.handlers.onLine);
+    if (!this.closing) this.framer.push(data, this);
   }
 
   onMessage(data: Buffer): void {
-    if (!this.closing && this.handlers !== null) this.framer.pushMessage(data, this.handlers.onLine);
+    if (!this.closing) this.framer.pushMessage(data, this);
+  }
+
+  // LineSink, called by the framer.
+  onLine(line: string, problem: LineProblem, validUtf8: boolean): void {
+    this.handlers?.onLine(this.owner, line, problem, validUtf8);
   }
 
   // Stream listeners allow half-open sockets: when the peer stops sending
@@ -131,7 +144,7 @@ export class Connection implements LinkEvents {
     if (this.queuedBytes + this.linkPending > this.sendQueueLimit) {
       this.linkPending = this.link.pendingBytes;
       if (this.queuedBytes + this.linkPending > this.sendQueueLimit) {
-        this.handlers?.onSendQueueExceeded();
+        this.handlers?.onSendQueueExceeded(this.owner);
         return;
       }
     }
@@ -182,6 +195,6 @@ export class Connection implements LinkEvents {
   private notifyClose(reason: string): void {
     if (this.notified) return;
     this.notified = true;
-    this.handlers?.onClose(reason);
+    this.handlers?.onClose(this.owner, reason);
   }
 }

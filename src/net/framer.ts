@@ -33,7 +33,10 @@ const SE = 0xf0;
 const WILL = 0xfb;
 
 export type LineProblem = 'too-long' | null;
-export type LineHandler = (line: string, problem: LineProblem, validUtf8: boolean) => void;
+/** Receives a framer's lines (an object, not a callback, so a connection can be its own sink). */
+export interface LineSink {
+  onLine(line: string, problem: LineProblem, validUtf8: boolean): void;
+}
 
 const enum Telnet {
   Data,
@@ -55,8 +58,8 @@ export class LineFramer {
     this.maxLineBytes = maxTagBytes + MAX_BODY_BYTES;
   }
 
-  /** Feed a chunk; `onLine` is called synchronously for each complete line, in order. */
-  push(chunk: Buffer, onLine: LineHandler): void {
+  /** Feed a chunk; `sink.onLine` is called synchronously for each complete line, in order. */
+  push(chunk: Buffer, sink: LineSink): void {
     let data = chunk;
     if (this.telnet !== Telnet.Data || data.indexOf(IAC) >= 0 || data.indexOf(NUL) >= 0) data = this.stripTelnet(data);
     if (this.partial !== null) {
@@ -74,9 +77,9 @@ export class LineFramer {
       if (end < 0) break;
       if (this.discarding) {
         this.discarding = false;
-        onLine('', 'too-long', true);
+        sink.onLine('', 'too-long', true);
       } else if (end > pos) {
-        this.emit(data, pos, end, onLine);
+        this.emit(data, pos, end, sink);
       }
       pos = end + 1;
     }
@@ -94,9 +97,9 @@ export class LineFramer {
    * Feed one whole message of a message-based transport (WebSocket): it is one
    * line, with or without a trailing line end.
    */
-  pushMessage(message: Buffer, onLine: LineHandler): void {
-    this.push(message, onLine);
-    this.push(LINE_END, onLine);
+  pushMessage(message: Buffer, sink: LineSink): void {
+    this.push(message, sink);
+    this.push(LINE_END, sink);
   }
 
   /** Bytes held for an incomplete line. */
@@ -104,24 +107,24 @@ export class LineFramer {
     return this.partial?.length ?? 0;
   }
 
-  private emit(data: Buffer, start: number, end: number, onLine: LineHandler): void {
+  private emit(data: Buffer, start: number, end: number, sink: LineSink): void {
     let bodyStart = start;
     if (data[start] === AT) {
       let space = data.indexOf(SPACE, start);
       if (space < 0 || space > end) space = end;
       if (space + 1 - start > this.maxTagBytes) {
-        onLine('', 'too-long', true);
+        sink.onLine('', 'too-long', true);
         return;
       }
       bodyStart = space;
       while (bodyStart < end && data[bodyStart] === SPACE) bodyStart++;
     }
     if (end - bodyStart > MAX_BODY_BYTES) {
-      onLine('', 'too-long', true);
+      sink.onLine('', 'too-long', true);
       return;
     }
     const slice = data.subarray(start, end);
-    onLine(slice.toString('utf8'), null, isUtf8(slice));
+    sink.onLine(slice.toString('utf8'), null, isUtf8(slice));
   }
 
   /** Remove telnet command sequences and NUL bytes, remembering a sequence cut by the chunk end. */

@@ -7,6 +7,28 @@ import { createServer as createTcpServer, type AddressInfo, type Server, type So
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { normalizeAddress, socketErrorReason, type Link, type LinkEvents } from './link.js';
 
+// The socket listeners are shared by every socket: an emitter calls a listener
+// with `this` set to itself, and the socket carries its LinkEvents under a
+// symbol. Four closures per client would cost more than the whole User.
+const EVENTS = Symbol('obrol.linkEvents');
+type EventedSocket = Socket & { [EVENTS]: LinkEvents };
+
+function onData(this: EventedSocket, chunk: Buffer): void {
+  this[EVENTS].onChunk(chunk);
+}
+
+function onEnd(this: EventedSocket): void {
+  this[EVENTS].onEnd();
+}
+
+function onError(this: EventedSocket, err: NodeJS.ErrnoException): void {
+  this[EVENTS].onError(socketErrorReason(err));
+}
+
+function onClose(this: EventedSocket): void {
+  this[EVENTS].onClosed();
+}
+
 export class SocketLink implements Link {
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -23,11 +45,12 @@ export class SocketLink implements Link {
   }
 
   start(events: LinkEvents): void {
-    const socket = this.socket;
-    socket.on('data', (chunk: Buffer) => events.onChunk(chunk));
-    socket.on('end', () => events.onEnd());
-    socket.on('error', (err: NodeJS.ErrnoException) => events.onError(socketErrorReason(err)));
-    socket.on('close', () => events.onClosed());
+    const socket = this.socket as EventedSocket;
+    socket[EVENTS] = events;
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onClose);
   }
 
   write(lines: readonly Buffer[], totalBytes: number): void {

@@ -205,7 +205,8 @@ function failed(session: Session, replies: ReplyBuffer, msg: IrcMessage, err: un
 }
 
 function logCommand(server: ObrolServer, session: Session, msg: IrcMessage): void {
-  if (!session.log.isLevelEnabled('debug')) return;
+  // Asked of the server's logger: asking the session's would make its child logger for every client.
+  if (!server.log.isLevelEnabled('debug')) return;
   if (server.config.log.message_text && !SECRET_COMMANDS.has(msg.command)) {
     session.log.debug({ command: msg.command, params: msg.params }, 'command');
   } else {

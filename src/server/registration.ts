@@ -47,7 +47,7 @@ export function completeRegistration(server: ObrolServer, session: Session): Pro
 function welcome(server: ObrolServer, session: Session): void {
   const user = session.user;
   const { registry, config, info } = server;
-  for (const mode of config.server.default_user_modes.replace('+', '')) user.modes.add(mode);
+  for (const mode of config.server.default_user_modes.replace('+', '')) user.setMode(mode, true);
   registry.register(user, Math.floor(Date.now() / 1000));
   session.password = null;
 
@@ -61,13 +61,14 @@ function welcome(server: ObrolServer, session: Session): void {
   sendLusers(ctx);
   burstOwnMetadata(ctx);
   sendMotd(ctx);
-  if (user.modes.size > 0) {
+  if (user.hasModes) {
     ctx.send(new Outgoing({ tags: null, source: user.mask, command: 'MODE', params: [user.nick, user.modeString()] }));
   }
   replies.flush();
   announcePresence(server, user, true);
 
-  session.log.info({ event: 'registered', nick: user.nick, username: user.username }, 'client registered');
+  // Every client logs this: through the server's logger, so no per-connection child logger is made for it.
+  server.log.info({ conn: session.id, event: 'registered', nick: user.nick, username: user.username }, 'client registered');
   server.bus.publish({
     type: 'user.register',
     origin: server.bus.nodeId,

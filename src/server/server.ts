@@ -15,7 +15,7 @@ import { metadataCapValue } from '../commands/metadata.js';
 import { announcePresence } from '../commands/monitor.js';
 import { ConfigError, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { Connection } from '../net/connection.js';
+import { Connection, type ConnectionHandlers } from '../net/connection.js';
 import type { Link } from '../net/link.js';
 import { TlsFileError } from '../net/tlsfiles.js';
 import { CAP, CAPABILITIES } from '../protocol/caps.js';
@@ -47,6 +47,9 @@ export interface ServerOptions {
   onDie?: () => void;
 }
 
+
+/** A refused connection only sends its ERROR and closes: nothing it says matters. */
+const IGNORE_EVENTS: ConnectionHandlers<null> = { onLine: () => {}, onSendQueueExceeded: () => {}, onClose: () => {} };
 export class ObrolServer implements ServerApi {
   config: Config;
   registry: Registry;
@@ -59,6 +62,14 @@ export class ObrolServer implements ServerApi {
   private loaded: LoadedConfig;
   private readonly loadOptions: LoadOptions;
   private readonly sessions = new Set<Session>();
+  /** What every session's connection reports: one object for all of them. */
+  private readonly sessionEvents: ConnectionHandlers<Session> = {
+    onLine: (session, line, problem, validUtf8) => receiveLine(this, session, line, problem, validUtf8),
+    onSendQueueExceeded: (session) => this.disconnect(session.user, 'SendQ exceeded', undefined, true),
+    // Lines still pending (a password check, flood control) are answered first; then the dispatcher disconnects.
+    onClose: (session, reason) =>
+      session.busy || session.backlog.length > 0 ? (session.closeWhenIdle = reason) : this.disconnect(session.user, reason),
+  };
   private readonly listeners: Listeners;
   private readonly admission: Admission;
   /** The key of cloaked hosts: configured, or random for this run. */
@@ -167,7 +178,7 @@ export class ObrolServer implements ServerApi {
       return;
     }
     const id = (++this.nextId).toString(36);
-    const conn = new Connection(link, klass.sendq_bytes, this.config.limits.client_tag_bytes);
+    const conn = new Connection<Session>(link, klass.sendq_bytes, this.config.limits.client_tag_bytes);
     const user = new User(`${this.bus.nodeId}/${id}`, ip, this.visibleHost(ip), this.bus.nodeId, null);
     user.secure = conn.secure;
     user.certfp = conn.certfp;
@@ -177,12 +188,7 @@ export class ObrolServer implements ServerApi {
     this.sessions.add(session);
     if (this.sessions.size > this.maxConnections) this.maxConnections = this.sessions.size;
     this.log.info({ conn: id, event: 'connect', ip, port: conn.remotePort, secure: conn.secure, class: klass.name }, 'client connected');
-    conn.start({
-      onLine: (line, problem, validUtf8) => receiveLine(this, session, line, problem, validUtf8),
-      onSendQueueExceeded: () => this.disconnect(user, 'SendQ exceeded', undefined, true),
-      // Lines still pending (a password check, flood control) are answered first; then the dispatcher disconnects.
-      onClose: (reason) => (session.busy || session.backlog.length > 0 ? (session.closeWhenIdle = reason) : this.disconnect(user, reason)),
-    });
+    conn.start(this.sessionEvents, session);
     session.send(
       new Outgoing({
         tags: null,
@@ -198,8 +204,8 @@ export class ObrolServer implements ServerApi {
     const entry = { event: 'refused', ip: link.remoteAddress, reason };
     if (repeat) this.log.debug(entry, 'connection refused');
     else this.log.info(entry, 'connection refused');
-    const conn = new Connection(link, 4096);
-    conn.start({ onLine: () => {}, onSendQueueExceeded: () => {}, onClose: () => {} });
+    const conn = new Connection<null>(link, 4096);
+    conn.start(IGNORE_EVENTS, null);
     conn.close(closingLink(`unknown@${displayHost(link.remoteAddress)}`, reason));
   }
 
@@ -246,7 +252,7 @@ export class ObrolServer implements ServerApi {
     this.sessions.delete(session);
     const who = `${user.username || '*'}@${user.host}`;
     session.conn.close(closingLink(who, errorReason ?? quitReason), dropQueued);
-    session.log.info({ event: 'disconnect', nick: user.nick, reason: quitReason }, 'client disconnected');
+    this.log.info({ conn: session.id, event: 'disconnect', nick: user.nick, reason: quitReason }, 'client disconnected');
   }
 
   /** Keepalive PINGs, ping timeouts and registration timeouts, for every connection once a second. */

@@ -66,7 +66,7 @@ export class Session implements Endpoint, SessionState {
 
   constructor(
     readonly id: string,
-    readonly conn: Connection,
+    readonly conn: Connection<Session>,
     readonly user: User,
     private readonly serverLog: Logger,
     now: number,

@@ -94,9 +94,8 @@ export class Registry {
 
   /** Set or clear a user mode, keeping the invisible and oper counters right. Returns whether it changed. */
   setUserMode(user: User, mode: string, on: boolean): boolean {
-    if (user.modes.has(mode) === on) return false;
-    if (on) user.modes.add(mode);
-    else user.modes.delete(mode);
+    if (user.hasMode(mode) === on) return false;
+    user.setMode(mode, on);
     if (user.registered) {
       const delta = on ? 1 : -1;
       if (mode === 'i') this.invisible += delta;

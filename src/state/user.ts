@@ -28,7 +28,8 @@ export class User {
   host: string;
   /** The real address, shown only to opers and the user themself. */
   readonly ip: string;
-  readonly modes = new Set<string>();
+  /** The user modes set, as letters in USER_MODES order (a string costs less than a Set per user). */
+  private modeLetters = '';
   away: string | null = null;
   /** Services account name; always null until accounts exist (account-tag, extended-join, WHOX). */
   account: string | null = null;
@@ -118,22 +119,35 @@ export class User {
     this.cachedMask = null;
   }
 
+  hasMode(mode: string): boolean {
+    return mode.length === 1 && this.modeLetters.includes(mode);
+  }
+
+  /** Set or clear one of USER_MODES (the registry's setUserMode keeps its counters right). */
+  setMode(mode: string, on: boolean): void {
+    let letters = '';
+    for (const m of USER_MODES) if (m === mode ? on : this.modeLetters.includes(m)) letters += m;
+    this.modeLetters = letters;
+  }
+
+  get hasModes(): boolean {
+    return this.modeLetters !== '';
+  }
+
   get isOper(): boolean {
-    return this.modes.has('o');
+    return this.hasMode('o');
   }
 
   get isInvisible(): boolean {
-    return this.modes.has('i');
+    return this.hasMode('i');
   }
 
   get isBot(): boolean {
-    return this.modes.has('B');
+    return this.hasMode('B');
   }
 
   /** `+iw` style, sorted in USER_MODES order; `+` alone when none. */
   modeString(): string {
-    let out = '+';
-    for (const m of USER_MODES) if (this.modes.has(m)) out += m;
-    return out;
+    return `+${this.modeLetters}`;
   }
 }

@@ -243,7 +243,7 @@ export class World implements ServerApi {
       if (!cap) throw new Error(`harness: no capability ${name}`);
       client.capMask |= cap.bit;
     }
-    for (const mode of options.modes ?? '') client.user.modes.add(mode);
+    for (const mode of options.modes ?? '') client.user.setMode(mode, true);
     if (options.register !== false) this.registry.register(client.user, this.now);
     return client;
   }

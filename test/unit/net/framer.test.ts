@@ -11,7 +11,7 @@ interface Line {
 function frame(...chunks: Array<Buffer | string>): Line[] {
   const framer = new LineFramer();
   const out: Line[] = [];
-  for (const chunk of chunks) framer.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, (line, problem, validUtf8) => out.push({ line, problem, validUtf8 }));
+  for (const chunk of chunks) framer.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, { onLine: (line, problem, validUtf8) => out.push({ line, problem, validUtf8 }) });
   return out;
 }
 
@@ -50,10 +50,10 @@ describe('LineFramer: line ends', () => {
   it('keeps a line without its end until the end arrives', () => {
     const framer = new LineFramer();
     const got: string[] = [];
-    framer.push(Buffer.from('PING x'), (line) => got.push(line));
+    framer.push(Buffer.from('PING x'), { onLine: (line) => got.push(line) });
     expect(got).toEqual([]);
     expect(framer.pendingBytes).toBe(6);
-    framer.push(Buffer.from('yz\r\n'), (line) => got.push(line));
+    framer.push(Buffer.from('yz\r\n'), { onLine: (line) => got.push(line) });
     expect(got).toEqual(['PING xyz']);
     expect(framer.pendingBytes).toBe(0);
   });
@@ -172,7 +172,7 @@ describe('LineFramer: size limits', () => {
   it('discards a partial line past the limit until the next line end and reports it once', () => {
     const framer = new LineFramer();
     const got: Line[] = [];
-    const push = (data: string) => framer.push(Buffer.from(data), (line, problem, validUtf8) => got.push({ line, problem, validUtf8 }));
+    const push = (data: string) => framer.push(Buffer.from(data), { onLine: (line, problem, validUtf8) => got.push({ line, problem, validUtf8 }) });
     push('X'.repeat(MAX_LINE_BYTES + 1));
     expect(got).toEqual([]);
     expect(framer.pendingBytes).toBe(0);
@@ -186,7 +186,7 @@ describe('LineFramer: size limits', () => {
   it('keeps a partial line of exactly the longest legal size, then cuts it at one byte more', () => {
     const framer = new LineFramer();
     const got: Line[] = [];
-    const push = (data: string) => framer.push(Buffer.from(data), (line, problem, validUtf8) => got.push({ line, problem, validUtf8 }));
+    const push = (data: string) => framer.push(Buffer.from(data), { onLine: (line, problem, validUtf8) => got.push({ line, problem, validUtf8 }) });
     push('@' + 'a'.repeat(MAX_CLIENT_TAG_BYTES - 2) + ' ');
     push('B'.repeat(MAX_BODY_BYTES));
     expect(framer.pendingBytes).toBe(MAX_LINE_BYTES);
@@ -205,7 +205,7 @@ describe('LineFramer: size limits', () => {
       const size = Math.floor(random() * 3000);
       const chunk = Buffer.alloc(size, 0x41);
       if (random() < 0.05 && size > 0) chunk[Math.floor(random() * size)] = 0x0a;
-      framer.push(chunk, () => {});
+      framer.push(chunk, { onLine: () => {} });
       max = Math.max(max, framer.pendingBytes);
     }
     expect(max).toBeLessThanOrEqual(MAX_LINE_BYTES);

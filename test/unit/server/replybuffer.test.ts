@@ -39,12 +39,12 @@ class RecordingLink implements Link {
 }
 
 let link: RecordingLink;
-let conn: Connection;
+let conn: Connection<Session>;
 let session: Session;
 
 beforeEach(() => {
   link = new RecordingLink();
-  conn = new Connection(link, 1024 * 1024);
+  conn = new Connection<Session>(link, 1024 * 1024);
   const user = new User('u1', '127.0.0.1', '127.0.0.1', 'node', null);
   user.nick = 'alice';
   session = new Session('c1', conn, user, pino({ level: 'silent' }), Date.now(), loadConfig().config.classes[0] as ConnectClass);

@@ -91,7 +91,7 @@ describe('Registry: counters', () => {
   function registered(nick: string, modes = ''): User {
     const u = newUser();
     registry.claimNick(u, nick);
-    for (const m of modes) u.modes.add(m);
+    for (const m of modes) u.setMode(m, true);
     registry.register(u, 1000);
     return u;
   }
@@ -144,7 +144,7 @@ describe('Registry: counters', () => {
     registered('a', 'i');
     const pending = newUser();
     registry.claimNick(pending, 'pending');
-    pending.modes.add('i');
+    pending.setMode('i', true);
     registry.remove(pending);
     expect([registry.userCount, registry.invisibleCount]).toEqual([1, 1]);
   });
