@@ -54,7 +54,7 @@ export class SocketLink implements Link {
   }
 
   write(lines: readonly Buffer[], totalBytes: number): void {
-    this.socket.write(lines.length === 1 ? (lines[0] as Buffer) : Buffer.concat(lines, totalBytes));
+    this.socket.write(lines.length === 1 ? (lines[0] as Buffer) : joined(lines, totalBytes));
   }
 
   get pendingBytes(): number {
@@ -68,6 +68,25 @@ export class SocketLink implements Link {
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+// In a channel's fan-out every member gets the same lines (the same Buffers)
+// in the same turn, and connections are flushed one after another: the last
+// joined batch is reused while the next connection's lines are the same, so a
+// channel of a thousand costs one copy per turn, not a thousand.
+let lastLines: readonly Buffer[] = [];
+let lastJoined: Buffer | null = null;
+
+function joined(lines: readonly Buffer[], totalBytes: number): Buffer {
+  if (lastJoined !== null && lines.length === lastLines.length && lastJoined.length === totalBytes && sameBuffers(lines, lastLines)) return lastJoined;
+  lastLines = lines;
+  lastJoined = Buffer.concat(lines, totalBytes);
+  return lastJoined;
+}
+
+function sameBuffers(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The client certificate's SHA-256 fingerprint as lower-case hex without colons (the usual certfp form). */
