@@ -93,7 +93,8 @@ export interface SessionState {
   hasCap(bit: number): boolean;
   setCaps(mask: number): void;
   /** draft/metadata-3 keys the client subscribed to. */
-  readonly metadataSubs: Set<string>;
+  readonly metadataSubs: ReadonlySet<string>;
+  editableMetadataSubs(): Set<string>;
 }
 
 /** Lines for the caller, sent in order when the command is done. */

@@ -47,8 +47,13 @@ function resolveTarget(ctx: CommandContext, name: string): Target | null {
   return user ? { kind: 'user', user, name: user.nick } : null;
 }
 
-function storeOf(target: Target): Map<string, string> {
+function storeOf(target: Target): ReadonlyMap<string, string> {
   return target.kind === 'user' ? target.user.metadata : target.channel.metadata;
+}
+
+/** The store to change: a user's is made on first write. */
+function editableStoreOf(target: Target): Map<string, string> {
+  return target.kind === 'user' ? target.user.editableMetadata() : target.channel.metadata;
 }
 
 /** Users' metadata is public; a channel's is for its members (and opers). */
@@ -146,7 +151,7 @@ function setKey(ctx: CommandContext, target: Target, key: string, value: string 
     return;
   }
   const limits = ctx.config.limits;
-  const store = storeOf(target);
+  const store = editableStoreOf(target);
   if (value === undefined || value === '') {
     const existed = store.delete(key);
     ctx.reply(RPL_KEYNOTSET(target.name, key));
@@ -172,7 +177,7 @@ function clear(ctx: CommandContext, target: Target): void {
     fail(ctx, 'KEY_NO_PERMISSION', `You do not have permission to clear ${target.name}`, [target.name, '*']);
     return;
   }
-  const store = storeOf(target);
+  const store = editableStoreOf(target);
   const keys = [...store.keys()];
   store.clear();
   ctx.replies.startBatch('metadata', [target.name]);
@@ -199,7 +204,7 @@ function subscribe(ctx: CommandContext, keys: string[]): void {
     ctx.reply(ERR_NEEDMOREPARAMS('METADATA'));
     return;
   }
-  const subs = ctx.session.metadataSubs;
+  const subs = ctx.session.editableMetadataSubs();
   const limit = ctx.config.limits.metadata_subscriptions;
   const added: string[] = [];
   for (const key of keys) {
@@ -224,7 +229,7 @@ function unsubscribe(ctx: CommandContext, keys: string[]): void {
       fail(ctx, 'INVALID_KEY', 'Invalid key name', [key]);
       continue;
     }
-    ctx.session.metadataSubs.delete(key);
+    ctx.session.editableMetadataSubs().delete(key);
     removed.push(key);
   }
   if (removed.length > 0) ctx.reply(RPL_METADATAUNSUBOK(removed));
@@ -267,7 +272,7 @@ function notify(server: ServerApi, target: Target, key: string, value: string | 
 export function syncOnJoin(ctx: CommandContext, channel: Channel): void {
   if (!ctx.session.hasCap(CAP.METADATA) || ctx.session.metadataSubs.size === 0) return;
   const subscribed = (store: ReadonlyMap<string, string>) => [...store.keys()].some((key) => ctx.session.metadataSubs.has(key));
-  const others = [...channel.members.keys()].filter((member) => member !== ctx.user && member.hasMetadata);
+  const others = [...channel.members.keys()].filter((member) => member !== ctx.user && member.metadata.size > 0);
   if (!subscribed(channel.metadata) && !others.some((member) => subscribed(member.metadata))) return;
   ctx.replies.startBatch('metadata', [channel.name]);
   sendSubscribed(ctx, channel.name, channel.metadata);
@@ -280,7 +285,7 @@ export function burstOwnMetadata(ctx: CommandContext): void {
   if (!ctx.session.hasCap(CAP.METADATA)) return;
   const user = ctx.user;
   ctx.replies.startBatch('metadata', [user.nick]);
-  if (user.hasMetadata) for (const [key, value] of user.metadata) ctx.reply(RPL_KEYVALUE(user.nick, key, VISIBLE, value));
+  for (const [key, value] of user.metadata) ctx.reply(RPL_KEYVALUE(user.nick, key, VISIBLE, value));
   ctx.replies.endBatch();
 }
 

@@ -45,11 +45,13 @@ export function handleMarkread(ctx: CommandContext, msg: IrcMessage): void {
   const stored = markers.get(folded);
   if (stored === undefined || timestamp > stored) {
     // Bounded: past the limit the marker set longest ago is forgotten.
-    markers.delete(folded);
-    markers.set(folded, timestamp);
-    if (markers.size > ctx.config.limits.read_markers) markers.delete(markers.keys().next().value as string);
+    const editable = ctx.user.editableReadMarkers();
+    editable.delete(folded);
+    editable.set(folded, timestamp);
+    if (editable.size > ctx.config.limits.read_markers) editable.delete(editable.keys().next().value as string);
   }
-  markread(ctx, target, markers.get(folded) as string);
+  // Read again: before the first write `markers` was the shared empty map.
+  markread(ctx, target, ctx.user.readMarkers.get(folded) as string);
 }
 
 function isRealInstant(iso: string): boolean {

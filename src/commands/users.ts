@@ -205,7 +205,7 @@ function whoisOne(ctx: CommandContext, nick: string): void {
     ctx.reply(RPL_WHOISHOST(target.nick, target.username, target.host, target.ip));
     if (target.hasModes) ctx.reply(RPL_WHOISMODES(target.nick, target.modeString()));
   }
-  if (ctx.session.hasCap(CAP.METADATA) && target.hasMetadata) for (const [key, value] of target.metadata) ctx.reply(RPL_WHOISKEYVALUE(target.nick, key, '*', value));
+  if (ctx.session.hasCap(CAP.METADATA)) for (const [key, value] of target.metadata) ctx.reply(RPL_WHOISKEYVALUE(target.nick, key, '*', value));
   if (target.endpoint) ctx.reply(RPL_WHOISIDLE(target.nick, Math.max(0, ctx.nowSeconds() - target.lastSpokeAt), target.signonAt));
   ctx.reply(RPL_ENDOFWHOIS(target.nick));
 }

@@ -17,6 +17,8 @@ import { RENDER_CAPS } from '../protocol/caps.js';
 import type { Outgoing } from '../protocol/outgoing.js';
 import type { Endpoint, User } from '../state/user.js';
 
+const NO_SUBS: ReadonlySet<string> = new Set();
+
 /** A line waiting for its turn (a command still running, or flood control). */
 export interface QueuedLine {
   /** null for a line too long to parse. */
@@ -96,8 +98,12 @@ export class Session implements Endpoint, SessionState {
     return (this.childLog ??= this.serverLog.child({ conn: this.id }));
   }
 
-  /** draft/metadata-3 keys this client subscribed to (made on first use, like User's rarer collections). */
-  get metadataSubs(): Set<string> {
+  /** draft/metadata-3 keys this client subscribed to (made on first write, like User's rarer collections). */
+  get metadataSubs(): ReadonlySet<string> {
+    return this.subs ?? NO_SUBS;
+  }
+
+  editableMetadataSubs(): Set<string> {
     return (this.subs ??= new Set());
   }
 

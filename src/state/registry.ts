@@ -81,10 +81,8 @@ export class Registry {
   remove(user: User): void {
     this.clearMonitor(user);
     for (const channel of user.channels) this.leave(user, channel);
-    if (user.hasInvites) {
-      for (const channel of user.invitedTo) channel.invited.delete(user);
-      user.invitedTo.clear();
-    }
+    for (const channel of user.invitedTo) channel.invited.delete(user);
+    if (user.invitedTo.size > 0) user.editableInvites().clear();
     if (this.nicks.get(user.folded) === user) this.nicks.delete(user.folded);
     if (this.users.delete(user)) {
       if (user.isInvisible) this.invisible--;
@@ -108,7 +106,7 @@ export class Registry {
   monitor(user: User, nick: string): void {
     const folded = this.fold(nick);
     if (user.monitoring.has(folded)) return;
-    user.monitoring.set(folded, nick);
+    user.editableMonitoring().set(folded, nick);
     let set = this.watchers.get(folded);
     if (!set) this.watchers.set(folded, (set = new Set()));
     set.add(user);
@@ -116,7 +114,8 @@ export class Registry {
 
   unmonitor(user: User, nick: string): void {
     const folded = this.fold(nick);
-    if (!user.monitoring.delete(folded)) return;
+    if (!user.monitoring.has(folded)) return;
+    user.editableMonitoring().delete(folded);
     const set = this.watchers.get(folded);
     if (!set) return;
     set.delete(user);
@@ -124,7 +123,7 @@ export class Registry {
   }
 
   clearMonitor(user: User): void {
-    if (user.hasMonitors) for (const folded of [...user.monitoring.keys()]) this.unmonitor(user, folded);
+    for (const folded of [...user.monitoring.keys()]) this.unmonitor(user, folded);
   }
 
   /**
@@ -182,13 +181,13 @@ export class Registry {
   join(user: User, channel: Channel, status: number): void {
     channel.members.set(user, status);
     channel.invited.delete(user);
-    user.invitedTo.delete(channel);
+    if (user.invitedTo.has(channel)) user.editableInvites().delete(channel);
     user.channels.add(channel);
   }
 
   invite(user: User, channel: Channel): void {
     channel.invited.add(user);
-    user.invitedTo.add(channel);
+    user.editableInvites().add(channel);
   }
 
   /** Remove `user` from `channel`; an empty channel ceases to exist, with its pending invites. */
@@ -197,7 +196,7 @@ export class Registry {
     user.channels.delete(channel);
     if (channel.members.size > 0) return;
     this.channels.delete(channel.folded);
-    for (const invitee of channel.invited) invitee.invitedTo.delete(channel);
+    for (const invitee of channel.invited) invitee.editableInvites().delete(channel);
     channel.invited.clear();
   }
 

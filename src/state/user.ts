@@ -15,6 +15,10 @@ export interface Endpoint {
   send(out: Outgoing): void;
 }
 
+/** What a user's lazily made collections read as before their first write (never written). */
+const NO_INVITES: ReadonlySet<Channel> = new Set();
+const NO_ENTRIES: ReadonlyMap<string, string> = new Map();
+
 /** User modes Obrol knows: bot, invisible, operator, wallops. */
 export const USER_MODES = 'Biow';
 
@@ -35,9 +39,9 @@ export class User {
   account: string | null = null;
   readonly channels = new Set<Channel>();
   // Most users never get an invite, keep a MONITOR list, set metadata or read
-  // markers: those collections are made on first use (an empty Map or Set
-  // costs a few hundred bytes, times every idle client). Read them through the
-  // getters; `has...` tells without making one.
+  // markers: those collections are made on first write (an empty Map or Set
+  // costs a few hundred bytes, times every idle client). Until then readers
+  // get a shared empty one; writers ask for the editable...() one.
   private invites: Set<Channel> | null = null;
   private monitors: Map<string, string> | null = null;
   private meta: Map<string, string> | null = null;
@@ -66,35 +70,39 @@ export class User {
   }
 
   /** Channels holding an unused invite for this user (so it can be dropped when they leave). */
-  get invitedTo(): Set<Channel> {
+  get invitedTo(): ReadonlySet<Channel> {
+    return this.invites ?? NO_INVITES;
+  }
+
+  editableInvites(): Set<Channel> {
     return (this.invites ??= new Set());
   }
 
   /** This user's MONITOR list: casefolded nick -> the nick as they gave it. */
-  get monitoring(): Map<string, string> {
+  get monitoring(): ReadonlyMap<string, string> {
+    return this.monitors ?? NO_ENTRIES;
+  }
+
+  editableMonitoring(): Map<string, string> {
     return (this.monitors ??= new Map());
   }
 
   /** draft/metadata-3 key -> value. */
-  get metadata(): Map<string, string> {
+  get metadata(): ReadonlyMap<string, string> {
+    return this.meta ?? NO_ENTRIES;
+  }
+
+  editableMetadata(): Map<string, string> {
     return (this.meta ??= new Map());
   }
 
   /** draft/read-marker: casefolded target -> `timestamp=...` of the last message read. */
-  get readMarkers(): Map<string, string> {
+  get readMarkers(): ReadonlyMap<string, string> {
+    return this.markers ?? NO_ENTRIES;
+  }
+
+  editableReadMarkers(): Map<string, string> {
     return (this.markers ??= new Map());
-  }
-
-  get hasInvites(): boolean {
-    return this.invites !== null && this.invites.size > 0;
-  }
-
-  get hasMonitors(): boolean {
-    return this.monitors !== null && this.monitors.size > 0;
-  }
-
-  get hasMetadata(): boolean {
-    return this.meta !== null && this.meta.size > 0;
   }
 
   /** nick!user@host, the source of everything this user sends. */

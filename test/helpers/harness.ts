@@ -146,6 +146,7 @@ export class FakeClient implements Endpoint {
         client.capMask = mask;
       },
       metadataSubs: this.metadataSubs,
+      editableMetadataSubs: () => this.metadataSubs,
     };
   }
 
