@@ -19,6 +19,8 @@ import { ObrolServer, VERSION } from '../server/server.js';
 
 /** Exit status for an unusable configuration (sysexits EX_CONFIG). */
 const EXIT_CONFIG = 78;
+/** Exit status after an internal error nothing caught (sysexits EX_SOFTWARE). */
+const EXIT_SOFTWARE = 70;
 
 interface ConfigArgs {
   config?: string;
@@ -66,6 +68,17 @@ async function run(args: ConfigArgs): Promise<void> {
   // Checked before anything is logged or started; start() reads them again.
   checkTlsFilesOrExit(loaded);
   const logger = createLogger(loaded.config.log);
+  // Every connection's work runs under the server's guard, so reaching here is
+  // a bug outside any one connection: state may be broken for everyone. Log it
+  // and exit non-zero; a supervisor (systemd, Docker's restart policy) restarts.
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ event: 'crash', err }, 'uncaught exception: exiting');
+    process.exit(EXIT_SOFTWARE);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ event: 'crash', err: reason }, 'unhandled promise rejection: exiting');
+    process.exit(EXIT_SOFTWARE);
+  });
   const server = new ObrolServer({ loaded, loadOptions: options, logger, onDie: () => process.exit(0) });
   logger.info({ event: 'config', file: loaded.path ?? '(embedded defaults)' }, `obrol ${VERSION} starting`);
   try {
@@ -89,7 +102,7 @@ async function run(args: ConfigArgs): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
     logger.info({ event: 'signal', signal: 'SIGHUP' }, 'SIGHUP: reloading the configuration');
-    server.rehash();
+    server.rehash().catch((err: unknown) => logger.error({ event: 'rehash-failed', err }, 'SIGHUP: the reload failed; the previous configuration stays in force'));
   });
 }
 

@@ -97,6 +97,8 @@ const limitsSchema = z.strictObject({
   /** Connections from one IPv4 /N or IPv6 /N block are counted together for max_per_cidr. */
   cidr_ipv4_prefix: int(8, 32).default(24),
   cidr_ipv6_prefix: int(16, 128).default(64),
+  /** Lines a connection may send before it has registered; past this it is dropped. */
+  unregistered_lines: int(5, 1000).default(40),
 });
 
 const classSchema = z.strictObject({
@@ -127,6 +129,8 @@ const cloakSchema = z.strictObject({
 
 const timeoutsSchema = z.strictObject({
   registration: seconds(1, 3600).default(60),
+  /** How long a TLS handshake or WebSocket upgrade may take before the socket is closed. */
+  handshake: seconds(1, 600).default(10),
   ping_interval: seconds(1, 3600).default(120),
   ping_timeout: seconds(1, 3600).default(60),
   /** How long a shutdown waits for clients to take their ERROR line. */

@@ -6,8 +6,13 @@
  * Output is queued and written once per turn of the event loop for all
  * connections that have something to send: a burst of deliveries to one client
  * costs one socket write, not one per line. Past the send-queue limit the
- * connection is declared overflowing and the owner closes it ("SendQ exceeded")
+ * connection is declared overflowing: its queue is dropped, it takes no more
+ * output, and the owner is told once, so it can close it ("SendQ exceeded")
  * without slowing anyone else.
+ *
+ * An exception in the owner's handlers, or in the framer, is caught here and
+ * reported through onFault: one connection's fault never reaches the socket's
+ * event emitter, and so never the process.
  */
 import { LineFramer, type LineProblem, type LineSink } from './framer.js';
 import type { Link, LinkEvents } from './link.js';
@@ -26,6 +31,8 @@ export interface ConnectionHandlers<T> {
    * owner may still write (e.g. ERROR) and then close().
    */
   onClose(owner: T, reason: string): void;
+  /** Something threw while handling this connection's input or events: end this connection only. */
+  onFault(owner: T, err: unknown): void;
 }
 
 /** How long a closing socket may take to drain before it is destroyed. */
@@ -38,7 +45,7 @@ function flushAll(): void {
   flushScheduled = false;
   // Connections flushed here may queue more (for others) only on a later turn.
   const batch = dirty.splice(0, dirty.length);
-  for (const conn of batch) conn.flush();
+  for (const conn of batch) conn.flushOrFault();
 }
 
 export class Connection<T = unknown> implements LinkEvents, LineSink {
@@ -50,6 +57,8 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
   private scheduled = false;
   private closing = false;
   private closed = false;
+  /** Passed the send-queue limit: output is dropped from then on. */
+  private overflowed = false;
   private notified = false;
   /** Destroys a closing socket that has not drained in time; cleared once it closes, so nothing outlives the socket. */
   private closeTimer: NodeJS.Timeout | null = null;
@@ -89,11 +98,31 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
 
   // LinkEvents, called by the link.
   onChunk(data: Buffer): void {
-    if (!this.closing) this.framer.push(data, this);
+    if (this.closing) return;
+    try {
+      this.framer.push(data, this);
+    } catch (err) {
+      this.fault(err);
+    }
   }
 
   onMessage(data: Buffer): void {
-    if (!this.closing) this.framer.pushMessage(data, this);
+    if (this.closing) return;
+    try {
+      this.framer.pushMessage(data, this);
+    } catch (err) {
+      this.fault(err);
+    }
+  }
+
+  /** Report a fault to the owner; if even that throws, drop the socket rather than let it escape. */
+  private fault(err: unknown): void {
+    try {
+      this.handlers?.onFault(this.owner, err);
+    } catch {
+      this.closing = true;
+      this.link.destroy();
+    }
   }
 
   // LineSink, called by the framer.
@@ -122,8 +151,9 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
     this.notifyClose('Connection closed');
   }
 
+  /** Still taking output: not closing, closed, or over its send queue. */
   get isOpen(): boolean {
-    return !this.closing && !this.closed;
+    return !this.closing && !this.closed && !this.overflowed;
   }
 
   /** Bytes waiting: our queue plus what the transport has not handed to the kernel yet. */
@@ -136,7 +166,7 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
   }
 
   write(data: Buffer): void {
-    if (this.closing || this.closed) return;
+    if (this.closing || this.closed || this.overflowed) return;
     this.queue.push(data);
     this.queuedBytes += data.length;
     // The transport's backlog as of the last flush: it only shrinks between
@@ -144,6 +174,11 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
     if (this.queuedBytes + this.linkPending > this.sendQueueLimit) {
       this.linkPending = this.link.pendingBytes;
       if (this.queuedBytes + this.linkPending > this.sendQueueLimit) {
+        // Only marked here: we may be inside another client's fan-out, and the
+        // owner closes it once that is done (never from within it).
+        this.overflowed = true;
+        this.queue = [];
+        this.queuedBytes = 0;
         this.handlers?.onSendQueueExceeded(this.owner);
         return;
       }
@@ -155,6 +190,15 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
         flushScheduled = true;
         setImmediate(flushAll);
       }
+    }
+  }
+
+  /** The turn's flush: a transport that throws ends this connection, not the others' flush. */
+  flushOrFault(): void {
+    try {
+      this.flush();
+    } catch (err) {
+      this.fault(err);
     }
   }
 
@@ -175,7 +219,7 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
    */
   close(last?: Buffer, dropQueued = false): void {
     if (this.closing || this.closed) return;
-    if (dropQueued) {
+    if (dropQueued || this.overflowed) {
       this.queue = [];
       this.queuedBytes = 0;
     }
@@ -195,6 +239,10 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
   private notifyClose(reason: string): void {
     if (this.notified) return;
     this.notified = true;
-    this.handlers?.onClose(this.owner, reason);
+    try {
+      this.handlers?.onClose(this.owner, reason);
+    } catch (err) {
+      this.fault(err);
+    }
   }
 }

@@ -78,6 +78,12 @@ export class Admission {
     decrement(this.perBlock, block);
   }
 
+  /** Forget every connection counted (all of them closed at once, at shutdown). */
+  reset(): void {
+    this.perAddress.clear();
+    this.perBlock.clear();
+  }
+
   /** Forget rate records older than a minute and throttles that ended, so the maps stay small. */
   sweep(now: number): void {
     for (const [ip, times] of this.recent) {

@@ -9,8 +9,14 @@
  * flood_rate per second, in the spirit of RFC 1459's fakelag. A command the
  * bucket cannot pay for waits (it is delayed, never dropped), and so does
  * every line after it; only when the waiting lines pass the class's recvq is
- * the client disconnected with "Excess Flood". Opers are exempt. A handler
- * that returns a promise pauses the session the same way until it settles.
+ * the client disconnected with "Excess Flood". Opers are exempt. Every line
+ * costs something (at least MIN_COST), before registration too, and a
+ * connection that sends more than limits.unregistered_lines lines without
+ * registering is dropped. A handler that returns a promise pauses the session
+ * the same way until it settles.
+ *
+ * Nothing here catches a handler's exception: it travels up to the server's
+ * guard (ObrolServer.guard), which ends that connection alone and logs it.
  */
 import { CommandContext } from '../commands/context.js';
 import { COMMANDS } from '../commands/index.js';
@@ -24,7 +30,6 @@ import {
   ERR_NOPRIVILEGES,
   ERR_NOTREGISTERED,
   ERR_UNKNOWNCOMMAND,
-  ERR_UNKNOWNERROR,
 } from '../protocol/replies.js';
 import { completeRegistration } from './registration.js';
 import { ReplyBuffer } from './replybuffer.js';
@@ -34,18 +39,25 @@ import type { QueuedLine, Session } from './session.js';
 /** Parameters never written to the log: they carry secrets. */
 const SECRET_COMMANDS = new Set(['PASS', 'OPER', 'AUTHENTICATE']);
 
-/** Flood cost in units: the command's penalty; unknown, unparsable and oversized lines cost one. */
+/** The least any line costs, in units: nothing is free, or one client could keep a core busy. */
+export const MIN_COST = 0.5;
+
+/** Flood cost in units: the command's penalty (at least MIN_COST); unknown, unparsable and oversized lines cost one. */
 function costOf(parsed: ParseResult | null): number {
   if (parsed === null || !parsed.ok) return 1;
   const spec = COMMANDS.get(parsed.message.command);
-  return spec ? spec.penalty / 1000 : 1;
+  return spec ? Math.max(MIN_COST, spec.penalty / 1000) : 1;
 }
 
 export function receiveLine(server: ObrolServer, session: Session, line: string, problem: LineProblem, validUtf8: boolean): void {
-  if (session.closed) return;
-  const now = Date.now();
+  if (session.closed || session.doomed !== null) return;
+  const now = server.clock.now();
   session.lastReadAt = now;
   session.pingSentAt = 0;
+  if (!session.user.registered && ++session.linesBeforeRegistration > server.config.limits.unregistered_lines) {
+    server.disconnect(session.user, 'Too many lines before registration');
+    return;
+  }
   const parsed = problem === 'too-long' ? null : parseLine(line);
   if (parsed !== null && !parsed.ok && parsed.code === 'EMPTY') return;
   const item: QueuedLine = { parsed, problem, validUtf8, cost: costOf(parsed), bytes: line.length + 2 };
@@ -65,9 +77,9 @@ export function receiveLine(server: ObrolServer, session: Session, line: string,
 
 /** Run waiting lines while the session is free and its bucket can pay; otherwise wait for the refill. */
 export function pump(server: ObrolServer, session: Session): void {
-  while (!session.closed && !session.busy && session.floodTimer === null && session.backlog.length > 0) {
+  while (!session.closed && session.doomed === null && !session.busy && session.floodTimer === null && session.backlog.length > 0) {
     const next = session.backlog[0] as QueuedLine;
-    if (!spend(session, next.cost, Date.now())) {
+    if (!spend(session, next.cost, server.clock.now())) {
       waitForRefill(server, session, next.cost);
       return;
     }
@@ -85,10 +97,17 @@ function run(server: ObrolServer, session: Session, item: QueuedLine): void {
   const pending = dispatch(server, session, item.parsed, item.problem, item.validUtf8);
   if (pending === undefined) return;
   session.busy = true;
-  void pending.then(() => {
-    session.busy = false;
-    pump(server, session);
-  });
+  // A command that completes later resumes the session under the server's guard, like a line.
+  void pending.then(
+    () => server.guard(session, () => {
+      session.busy = false;
+      session.command = null;
+      pump(server, session);
+    }),
+    (err: unknown) => server.guard(session, () => {
+      throw err;
+    }),
+  );
 }
 
 /** Take `cost` units from the session's bucket if it holds them (refilling it first). */
@@ -107,13 +126,19 @@ function waitForRefill(server: ObrolServer, session: Session, cost: number): voi
   const klass = session.klass;
   const missing = Math.min(cost, klass.flood_burst) - session.tokens;
   const delay = Math.max(1, Math.ceil((missing / klass.flood_rate) * 1000));
-  session.floodTimer = setTimeout(() => {
-    session.floodTimer = null;
-    pump(server, session);
-  }, delay);
+  session.floodTimer = server.clock.setTimeout(
+    () => server.guard(session, () => {
+      session.floodTimer = null;
+      pump(server, session);
+    }),
+    delay,
+  );
 }
 
-/** Handle one line. Returns a promise only when the command has to wait for something. */
+/**
+ * Handle one line. Returns a promise only when the command has to wait for
+ * something. A handler's exception (thrown or rejected) is not caught here.
+ */
 export function dispatch(
   server: ObrolServer,
   session: Session,
@@ -167,28 +192,19 @@ export function dispatch(
   logCommand(server, session, msg);
   server.commandCounts.set(msg.command, (server.commandCounts.get(msg.command) ?? 0) + 1);
 
+  session.command = msg.command;
   const ctx = new CommandContext(server, session, user, replies);
-  let result: void | Promise<void>;
-  try {
-    result = spec.handle(ctx, msg);
-  } catch (err) {
-    failed(session, replies, msg, err);
-    return finish(server, session, replies);
-  }
+  const result = spec.handle(ctx, msg);
   if (result === undefined) return finish(server, session, replies);
-  return result.then(
-    () => finish(server, session, replies),
-    (err: unknown) => {
-      failed(session, replies, msg, err);
-      return finish(server, session, replies);
-    },
-  );
+  return result.then(() => finish(server, session, replies));
 }
 
 function finish(server: ObrolServer, session: Session, replies: ReplyBuffer): Promise<void> | undefined {
   replies.flush();
-  if (session.user.registered || session.closed) return undefined;
-  return completeRegistration(server, session);
+  // The verb stays named while registration completes: a fault there is logged under it.
+  const pending = session.user.registered || session.closed ? undefined : completeRegistration(server, session);
+  if (pending === undefined) session.command = null;
+  return pending;
 }
 
 /** The label of a labeled-response request: only from clients that negotiated it, at most 64 bytes. */
@@ -196,12 +212,6 @@ function labelOf(session: Session, tags: Tags | null): string | null {
   if (tags === null || !session.hasCap(CAP.LABELED_RESPONSE)) return null;
   const label = tags.get('label');
   return label !== undefined && label !== '' && Buffer.byteLength(label) <= 64 ? label : null;
-}
-
-/** A bug in a handler: log it with the connection and verb, tell only this client. */
-function failed(session: Session, replies: ReplyBuffer, msg: IrcMessage, err: unknown): void {
-  session.log.error({ err, command: msg.command }, 'command failed');
-  replies.numeric(ERR_UNKNOWNERROR(msg.command, 'Internal error while processing the command'));
 }
 
 function logCommand(server: ObrolServer, session: Session, msg: IrcMessage): void {

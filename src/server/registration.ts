@@ -48,7 +48,7 @@ function welcome(server: ObrolServer, session: Session): void {
   const user = session.user;
   const { registry, config, info } = server;
   for (const mode of config.server.default_user_modes.replace('+', '')) user.setMode(mode, true);
-  registry.register(user, Math.floor(Date.now() / 1000));
+  registry.register(user, Math.floor(server.clock.now() / 1000));
   session.password = null;
 
   const replies = new ReplyBuffer(info.name, session);

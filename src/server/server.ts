@@ -31,6 +31,7 @@ import { listenerSpecs, Listeners, type ListenerKind } from './listeners.js';
 import { Admission } from './admission.js';
 import { cloakAddress } from './cloak.js';
 import { Session } from './session.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
 
 export const VERSION = readPackageVersion();
 
@@ -45,11 +46,20 @@ export interface ServerOptions {
   bus?: Bus;
   /** Called when an operator asks the server to DIE, after it has stopped. */
   onDie?: () => void;
+  /** Time and timers (tests give a manual clock). */
+  clock?: Clock;
 }
 
 
 /** A refused connection only sends its ERROR and closes: nothing it says matters. */
-const IGNORE_EVENTS: ConnectionHandlers<null> = { onLine: () => {}, onSendQueueExceeded: () => {}, onClose: () => {} };
+const IGNORE_EVENTS: ConnectionHandlers<null> = { onLine: () => {}, onSendQueueExceeded: () => {}, onClose: () => {}, onFault: () => {} };
+
+/** A disconnect waiting for the end of the current fan-out. */
+interface PendingDisconnect {
+  session: Session;
+  reason: string;
+}
+
 export class ObrolServer implements ServerApi {
   config: Config;
   registry: Registry;
@@ -64,17 +74,26 @@ export class ObrolServer implements ServerApi {
   private readonly sessions = new Set<Session>();
   /** What every session's connection reports: one object for all of them. */
   private readonly sessionEvents: ConnectionHandlers<Session> = {
-    onLine: (session, line, problem, validUtf8) => receiveLine(this, session, line, problem, validUtf8),
-    onSendQueueExceeded: (session) => this.disconnect(session.user, 'SendQ exceeded', undefined, true),
+    onLine: (session, line, problem, validUtf8) => this.guard(session, () => receiveLine(this, session, line, problem, validUtf8)),
+    // Only marked: this is called from within someone's fan-out (see disconnectLater).
+    onSendQueueExceeded: (session) => this.disconnectLater(session, 'SendQ exceeded'),
     // Lines still pending (a password check, flood control) are answered first; then the dispatcher disconnects.
     onClose: (session, reason) =>
-      session.busy || session.backlog.length > 0 ? (session.closeWhenIdle = reason) : this.disconnect(session.user, reason),
+      this.guard(session, () =>
+        session.busy || session.backlog.length > 0 ? (session.closeWhenIdle = reason) : this.disconnect(session.user, reason),
+      ),
+    onFault: (session, err) => this.fault(session, err),
   };
+  /** Sessions to disconnect once the current command's (or timer's) deliveries are done, in order. */
+  private pendingDisconnects: PendingDisconnect[] = [];
+  private reaping = false;
+  private reapScheduled = false;
   private readonly listeners: Listeners;
   private readonly admission: Admission;
   /** The key of cloaked hosts: configured, or random for this run. */
   private cloakSecret = randomBytes(32).toString('hex');
-  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: TimerHandle | null = null;
+  readonly clock: Clock;
   private motdLines: string[] | null = null;
   private isupport: string[][] = [];
   private nextId = 0;
@@ -90,11 +109,12 @@ export class ObrolServer implements ServerApi {
     this.log = options.logger;
     this.bus = options.bus ?? new InProcessBus(randomBytes(4).toString('hex'));
     this.onDie = options.onDie;
+    this.clock = options.clock ?? systemClock;
     this.nextMsgId = msgIdGenerator(this.bus.nodeId);
     this.info = { name: this.config.server.name, version: `obrol-${VERSION}`, createdAt: new Date() };
     this.registry = new Registry(this.config.server.casemapping);
     this.whowas = new WhowasHistory(this.config.limits.whowas_entries);
-    this.listeners = new Listeners((link) => this.accept(link), this.log);
+    this.listeners = new Listeners((link) => this.attach(link), this.log);
     this.admission = new Admission(this.config);
     this.applyConfig();
   }
@@ -160,16 +180,92 @@ export class ObrolServer implements ServerApi {
   async start(): Promise<void> {
     this.stopping = null;
     await this.listeners.apply(listenerSpecs(this.loaded), true);
-    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
-    this.sweepTimer.unref();
+    this.sweepTimer = this.clock.setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
   }
 
-  private accept(link: Link): void {
+  /**
+   * Run `work` for `session` (a line, a timer, a socket event, a command
+   * completing later): an exception ends that session alone, and the
+   * disconnects it caused (send queues that overflowed during its fan-out)
+   * happen after it, not inside it.
+   */
+  guard(session: Session, work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.fault(session, err);
+    }
+    this.reap();
+  }
+
+  /** A bug met while serving `session`: log it with the connection and verb, tell the client, and end only its connection. */
+  fault(session: Session, err: unknown): void {
+    this.log.error({ err, conn: session.id, command: session.command ?? undefined }, 'internal error: closing the connection');
+    session.command = null;
+    try {
+      this.disconnect(session.user, 'Internal error');
+    } catch (again) {
+      this.log.error({ err: again, conn: session.id }, 'internal error while closing the connection');
+      this.release(session);
+    }
+  }
+
+  /**
+   * Disconnect `session` once the deliveries in progress are done. A send
+   * queue overflows in the middle of someone else's fan-out; closing it there
+   * would fan its QUIT out inside that fan-out, and so on down a channel of
+   * slow readers (a stack overflow with thousands), with state changed under
+   * a command that is still running. Marked sessions read no more lines.
+   */
+  private disconnectLater(session: Session, reason: string): void {
+    if (session.closed || session.doomed !== null) return;
+    session.doomed = reason;
+    this.pendingDisconnects.push({ session, reason });
+    // Whoever caused it calls reap() when done; this is the backstop for paths that do not.
+    if (!this.reapScheduled) {
+      this.reapScheduled = true;
+      setImmediate(() => {
+        this.reapScheduled = false;
+        this.reap();
+      });
+    }
+  }
+
+  /** Disconnect the marked sessions, one after another: QUITs they fan out may mark more, which join the queue. */
+  reap(): void {
+    if (this.reaping) return;
+    this.reaping = true;
+    try {
+      for (let k = 0; k < this.pendingDisconnects.length; k++) {
+        const { session, reason } = this.pendingDisconnects[k] as PendingDisconnect;
+        try {
+          this.disconnect(session.user, reason, undefined, true);
+        } catch (err) {
+          this.fault(session, err);
+        }
+      }
+    } finally {
+      this.pendingDisconnects = [];
+      this.reaping = false;
+    }
+  }
+
+  /** Take a new connection from any transport (the listeners, or a test's in-memory link). */
+  attach(link: Link): void {
+    try {
+      this.admit(link);
+    } catch (err) {
+      this.log.error({ err, ip: link.remoteAddress }, 'internal error while accepting a connection');
+      link.destroy();
+    }
+  }
+
+  private admit(link: Link): void {
     if (this.stopping) {
       link.destroy();
       return;
     }
-    const now = Date.now();
+    const now = this.clock.now();
     const ip = link.remoteAddress;
     const klass = this.admission.classFor(ip);
     const refusal = this.admission.check(ip, klass, this.sessions.size, now);
@@ -219,61 +315,90 @@ export class ObrolServer implements ServerApi {
   /**
    * End a user's connection: QUIT (once) to everyone sharing a channel with
    * them, MONITOR offline notices, a WHOWAS entry, and `ERROR :Closing link`
-   * to the user before the socket closes.
+   * to the user before the socket closes. Whatever fails while telling
+   * others, the session is still released whole (never half-closed).
    */
   disconnect(user: User, quitReason: string, errorReason?: string, dropQueued = false): void {
     const session = user.endpoint instanceof Session ? user.endpoint : null;
     if (!session || session.closed) return;
     session.closed = true;
+    try {
+      if (user.registered) this.announceQuit(user, quitReason);
+    } finally {
+      const who = `${user.username || '*'}@${user.host}`;
+      this.release(session, closingLink(who, errorReason ?? quitReason), dropQueued);
+    }
+    // Reasons are the user's words (QUIT) or an oper's (KILL): logged only with log.message_text.
+    const entry: Record<string, unknown> = { conn: session.id, event: 'disconnect', nick: user.nick };
+    if (this.config.log.message_text) entry.reason = quitReason;
+    this.log.info(entry, 'client disconnected');
+  }
+
+  /** What others learn when a registered user leaves: QUIT to peers, MONITOR, WHOWAS, the bus. */
+  private announceQuit(user: User, quitReason: string): void {
+    const quit = new Outgoing(
+      { tags: null, source: user.mask, command: 'QUIT', params: [quitReason] },
+      { msgid: this.nextMsgId(), bot: user.isBot, account: user.account },
+    );
+    this.registry.forEachPeer(user, (peer) => peer.endpoint?.send(quit));
+    announcePresence(this, user, false);
+    this.whowas.record(user.folded, {
+      nick: user.nick,
+      username: user.username,
+      host: user.host,
+      realname: user.realname,
+      server: this.info.name,
+      at: Math.floor(this.clock.now() / 1000),
+    });
+    this.bus.publish({ type: 'user.quit', origin: this.bus.nodeId, userId: user.id, reason: quitReason });
+  }
+
+  /**
+   * Forget a session everywhere (timers, admission counts, registry, the
+   * session table) and close its connection with `last`; each step runs even
+   * if one before it failed.
+   */
+  private release(session: Session, last?: Buffer, dropQueued = false): void {
+    const user = session.user;
+    session.closed = true;
     session.backlog.length = 0;
     session.backlogBytes = 0;
-    if (session.floodTimer !== null) clearTimeout(session.floodTimer);
+    if (session.floodTimer !== null) this.clock.clearTimeout(session.floodTimer);
     session.floodTimer = null;
-    this.admission.closed(user.ip, session.block);
-    if (user.registered) {
-      const quit = new Outgoing(
-        { tags: null, source: user.mask, command: 'QUIT', params: [quitReason] },
-        { msgid: this.nextMsgId(), bot: user.isBot, account: user.account },
-      );
-      for (const peer of this.registry.peersOf(user)) peer.endpoint?.send(quit);
-      announcePresence(this, user, false);
-      this.whowas.record(user.folded, {
-        nick: user.nick,
-        username: user.username,
-        host: user.host,
-        realname: user.realname,
-        server: this.info.name,
-        at: Math.floor(Date.now() / 1000),
-      });
-      this.bus.publish({ type: 'user.quit', origin: this.bus.nodeId, userId: user.id, reason: quitReason });
+    if (this.sessions.delete(session)) this.admission.closed(user.ip, session.block);
+    try {
+      this.registry.remove(user);
+    } finally {
+      user.endpoint = null;
+      session.conn.close(last, dropQueued);
     }
-    this.registry.remove(user);
-    user.endpoint = null;
-    this.sessions.delete(session);
-    const who = `${user.username || '*'}@${user.host}`;
-    session.conn.close(closingLink(who, errorReason ?? quitReason), dropQueued);
-    this.log.info({ conn: session.id, event: 'disconnect', nick: user.nick, reason: quitReason }, 'client disconnected');
   }
 
   /** Keepalive PINGs, ping timeouts and registration timeouts, for every connection once a second. */
-  private sweep(): void {
-    const now = Date.now();
-    this.admission.sweep(now);
+  sweep(): void {
+    const now = this.clock.now();
+    try {
+      this.admission.sweep(now);
+    } catch (err) {
+      this.log.error({ err }, 'internal error in the admission sweep');
+    }
+    for (const session of this.sessions) this.guard(session, () => this.check(session, now));
+  }
+
+  private check(session: Session, now: number): void {
     const { registration, ping_interval, ping_timeout } = this.config.timeouts;
-    for (const session of this.sessions) {
-      const user = session.user;
-      if (!user.registered) {
-        if (now - session.connectedAt > registration * 1000) this.disconnect(user, 'Registration timed out');
-        continue;
+    const user = session.user;
+    if (!user.registered) {
+      if (now - session.connectedAt > registration * 1000) this.disconnect(user, 'Registration timed out');
+      return;
+    }
+    if (session.pingSentAt !== 0) {
+      if (now - session.pingSentAt > ping_timeout * 1000) {
+        this.disconnect(user, `Ping timeout: ${Math.round((now - session.lastReadAt) / 1000)} seconds`);
       }
-      if (session.pingSentAt !== 0) {
-        if (now - session.pingSentAt > ping_timeout * 1000) {
-          this.disconnect(user, `Ping timeout: ${Math.round((now - session.lastReadAt) / 1000)} seconds`);
-        }
-      } else if (now - session.lastReadAt > ping_interval * 1000) {
-        session.pingSentAt = now;
-        session.send(new Outgoing({ tags: null, source: null, command: 'PING', params: [this.info.name] }));
-      }
+    } else if (now - session.lastReadAt > ping_interval * 1000) {
+      session.pingSentAt = now;
+      session.send(new Outgoing({ tags: null, source: null, command: 'PING', params: [this.info.name] }));
     }
   }
 
@@ -282,11 +407,23 @@ export class ObrolServer implements ServerApi {
     if (this.stopping) return this.stopping;
     this.stopping = (async () => {
       this.log.info({ event: 'stopping', reason }, 'stopping');
-      if (this.sweepTimer) clearInterval(this.sweepTimer);
+      if (this.sweepTimer) this.clock.clearInterval(this.sweepTimer);
       this.sweepTimer = null;
       // Resolves once every listener and every connection it accepted is closed.
       const closed = this.listeners.close();
-      for (const session of [...this.sessions]) this.disconnect(session.user, reason);
+      // Everyone is leaving: one ERROR each and close, no QUIT fan-out among them.
+      for (const session of this.sessions) {
+        const user = session.user;
+        session.closed = true;
+        if (session.floodTimer !== null) this.clock.clearTimeout(session.floodTimer);
+        session.floodTimer = null;
+        user.endpoint = null;
+        session.conn.close(closingLink(`${user.username || '*'}@${user.host}`, reason));
+      }
+      this.sessions.clear();
+      this.pendingDisconnects = [];
+      this.admission.reset();
+      this.registry = new Registry(this.config.server.casemapping);
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, this.config.timeouts.shutdown_grace * 1000).unref())]);
       this.log.info({ event: 'stopped' }, 'stopped');
     })();

@@ -12,6 +12,7 @@ import type { SessionState } from '../commands/context.js';
 import type { LineProblem } from '../net/framer.js';
 import type { ParseResult } from '../protocol/parse.js';
 import type { ConnectClass } from './admission.js';
+import type { TimerHandle } from './clock.js';
 import type { Connection } from '../net/connection.js';
 import { RENDER_CAPS } from '../protocol/caps.js';
 import type { Outgoing } from '../protocol/outgoing.js';
@@ -50,6 +51,15 @@ export class Session implements Endpoint, SessionState {
   pingSentAt = 0;
   /** Set once the session is being torn down: no more lines are handled. */
   closed = false;
+  /**
+   * Why this session is to be disconnected once the current fan-out is done
+   * (its send queue overflowed), or null. From then on it handles no lines.
+   */
+  doomed: string | null = null;
+  /** The verb being handled, for the log when something fails. */
+  command: string | null = null;
+  /** Lines received before registration completed (limits.unregistered_lines). */
+  linesBeforeRegistration = 0;
   /** A command is still running (it returned a promise). */
   busy = false;
   /** The peer went away while lines were pending: disconnect with this reason once they are done. */
@@ -62,7 +72,7 @@ export class Session implements Endpoint, SessionState {
   tokens: number;
   tokensAt: number;
   /** Set while waiting for the bucket to refill. */
-  floodTimer: NodeJS.Timeout | null = null;
+  floodTimer: TimerHandle | null = null;
   /** The network block this connection was counted in (admission). */
   block = '';
 
@@ -116,8 +126,13 @@ export class Session implements Endpoint, SessionState {
     this.renderKey = mask & RENDER_CAPS;
   }
 
+  /** Still taking output: nothing is rendered for a connection that is closing or over its send queue. */
+  get open(): boolean {
+    return this.conn.isOpen;
+  }
+
   send(out: Outgoing): void {
-    this.conn.write(out.bytes(this.renderKey));
+    if (this.conn.isOpen) this.conn.write(out.bytes(this.renderKey));
   }
 
   /** Send with extra server tags for this client alone (label, batch). */
@@ -127,6 +142,7 @@ export class Session implements Endpoint, SessionState {
 
   /** Send as rendered for `renderKey`, with extra server tags first (or none). */
   sendRendered(out: Outgoing, renderKey: number, extraTags: string): void {
+    if (!this.conn.isOpen) return;
     this.conn.write(extraTags === '' ? out.bytes(renderKey) : out.bytesWith(renderKey, extraTags));
   }
 

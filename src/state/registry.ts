@@ -201,6 +201,19 @@ export class Registry {
   }
 
   /** Everyone sharing at least one channel with `user`, each once, without `user`. */
+  /**
+   * Call `visit` once for each user sharing a channel with `user`. Without a
+   * set when the user is in one channel (the common case, and the one a
+   * channel full of leavers makes quadratic).
+   */
+  forEachPeer(user: User, visit: (peer: User) => void): void {
+    if (user.channels.size === 1) {
+      for (const channel of user.channels) for (const member of channel.members.keys()) if (member !== user) visit(member);
+      return;
+    }
+    if (user.channels.size > 1) for (const peer of this.peersOf(user)) visit(peer);
+  }
+
   peersOf(user: User): Set<User> {
     const peers = new Set<User>();
     for (const channel of user.channels) for (const member of channel.members.keys()) peers.add(member);

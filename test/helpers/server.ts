@@ -11,6 +11,7 @@ import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
+import type { Clock } from '../../src/server/clock.js';
 import { ObrolServer } from '../../src/server/server.js';
 
 /** A class without flood control or connection limits: the default for test servers. */
@@ -38,6 +39,8 @@ export interface TestServerOptions {
   /** Environment for OBROL_* overrides. */
   env?: Record<string, string>;
   configPath?: string;
+  /** Time and timers for the server (a ManualClock to test timing without waiting). */
+  clock?: Clock;
 }
 
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -69,7 +72,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
         }),
       )
     : pino({ level: 'silent' });
-  const server = new ObrolServer({ loaded, loadOptions, logger });
+  const server = new ObrolServer({ loaded, loadOptions, logger, ...(options.clock ? { clock: options.clock } : {}) });
   await server.start();
   return { server, port: server.address.port, logs, stop: () => server.stop() };
 }

@@ -1,23 +1,20 @@
 /**
  * How the server holds up around its edges: the shutdown grace
- * (timeouts.shutdown_grace), a command handler that fails (thrown or
- * rejected), and a REHASH whose new file is invalid (nothing of it applies,
- * classes included, and nobody is dropped).
+ * (timeouts.shutdown_grace) and a REHASH whose new file is invalid (nothing
+ * of it applies, classes included, and nobody is dropped). A command handler
+ * that fails is in faults.test.ts.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { COMMANDS } from '../../../src/commands/index.js';
-import type { CommandSpec } from '../../../src/commands/spec.js';
 import { hashPassword } from '../../../src/config/password.js';
 import { TestClient } from '../../helpers/client.js';
 import { startServer, type TestServer, type TestServerOptions } from '../../helpers/server.js';
 
 const S = ':obrol.local';
 const PASSWORD = 'lifecycle-oper-password';
-const TEST_VERBS = ['BOOM', 'BOOMLATER'];
 let hash = '';
 let servers: TestServer[] = [];
 let clients: TestClient[] = [];
@@ -28,7 +25,6 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const verb of TEST_VERBS) (COMMANDS as Map<string, CommandSpec>).delete(verb);
   for (const c of clients) c.close();
   clients = [];
   await Promise.all(servers.map((s) => s.stop()));
@@ -90,82 +86,6 @@ describe('shutdown grace', () => {
       await c.waitClosed();
       expect(c.received.at(-1)).toBe(`ERROR :Closing link: (${c.nick}@127.0.0.1) [Server shutting down]`);
     }
-  });
-});
-
-describe('a failing command', () => {
-  function install(): void {
-    const table = COMMANDS as Map<string, CommandSpec>;
-    table.set('BOOM', {
-      verb: 'BOOM',
-      minParams: 0,
-      penalty: 1000,
-      handle: (ctx) => {
-        ctx.notice('about to fail');
-        throw new Error('kaboom');
-      },
-    });
-    table.set('BOOMLATER', {
-      verb: 'BOOMLATER',
-      minParams: 0,
-      penalty: 1000,
-      handle: () => Promise.reject(new Error('kaboom later')),
-    });
-  }
-
-  it('a handler that throws: 400 to the caller only, who stays connected; the error is logged with the connection and verb', async () => {
-    install();
-    const srv = await server({ captureLogs: true });
-    const alice = await register(srv, 'alice');
-    const bob = await register(srv, 'bob');
-    await join(alice, '#c');
-    await join(bob, '#c');
-    await alice.sync();
-    alice.send('BOOM');
-    alice.send('PRIVMSG #c :still here');
-    // What the handler queued before it threw is sent, then the error numeric; the next line runs.
-    expect(await alice.sync()).toEqual([
-      `${S} NOTICE alice :about to fail`,
-      `${S} 400 alice BOOM :Internal error while processing the command`,
-    ]);
-    expect(await bob.expect(/ PRIVMSG /)).toBe(':alice!alice@127.0.0.1 PRIVMSG #c :still here');
-    bob.send('PRIVMSG #c :hello alice');
-    expect(await alice.expect(/ PRIVMSG /)).toBe(':bob!bob@127.0.0.1 PRIVMSG #c :hello alice');
-    expect(bob.received.some((l) => / 400 |about to fail/.test(l))).toBe(false);
-    expect(alice.closed).toBe(false);
-    expect(srv.server.registry.checkInvariants()).toEqual([]);
-
-    // Logged once, at error level, with alice's connection id and the verb.
-    const connect = srv.logs.find((r) => r.event === 'connect' && r.port === alice.socket.localPort);
-    expect(connect?.conn).toEqual(expect.any(String));
-    const errors = srv.logs.filter((r) => r.level === 50);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ conn: connect?.conn, command: 'BOOM', msg: 'command failed' });
-    expect((errors[0]?.err as { message?: string } | undefined)?.message).toBe('kaboom');
-  });
-
-  it('a handler whose promise rejects: 400, and the lines that waited behind it still run, in order', async () => {
-    install();
-    const srv = await server({ captureLogs: true });
-    const alice = await register(srv, 'alice');
-    const bob = await register(srv, 'bob');
-    await join(alice, '#c');
-    await join(bob, '#c');
-    await alice.sync();
-    alice.write('BOOMLATER\r\nPRIVMSG #c :one\r\nBOOM\r\nPRIVMSG #c :two\r\n');
-    expect(await alice.sync()).toEqual([
-      `${S} 400 alice BOOMLATER :Internal error while processing the command`,
-      `${S} NOTICE alice :about to fail`,
-      `${S} 400 alice BOOM :Internal error while processing the command`,
-    ]);
-    expect(await bob.expect(/ PRIVMSG /)).toBe(':alice!alice@127.0.0.1 PRIVMSG #c :one');
-    expect(await bob.expect(/ PRIVMSG /)).toBe(':alice!alice@127.0.0.1 PRIVMSG #c :two');
-    const connect = srv.logs.find((r) => r.event === 'connect' && r.port === alice.socket.localPort);
-    const errors = srv.logs.filter((r) => r.level === 50).map((r) => [r.conn, r.command, (r.err as { message?: string }).message]);
-    expect(errors).toEqual([
-      [connect?.conn, 'BOOMLATER', 'kaboom later'],
-      [connect?.conn, 'BOOM', 'kaboom'],
-    ]);
   });
 });
 
