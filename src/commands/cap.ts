@@ -105,4 +105,4 @@ export function handleCap(ctx: CommandContext, msg: IrcMessage): void {
   }
 }
 
-export const capCommands: CommandSpec[] = [{ verb: 'CAP', minParams: 1, beforeRegistration: true, penalty: 0, handle: handleCap }];
+export const capCommands: CommandSpec[] = [{ verb: 'CAP', minParams: 1, beforeRegistration: true, penalty: 500, handle: handleCap }];

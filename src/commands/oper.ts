@@ -173,6 +173,6 @@ export const operCommands: CommandSpec[] = [
   { verb: 'WALLOPS', minParams: 1, operOnly: true, penalty: 1000, handle: handleWallops },
   { verb: 'CHGHOST', minParams: 2, operOnly: true, penalty: 1000, handle: handleChghost },
   { verb: 'REHASH', minParams: 0, operOnly: true, penalty: 2000, handle: handleRehash },
-  { verb: 'RESTART', minParams: 0, operOnly: true, penalty: 0, handle: handleRestart },
-  { verb: 'DIE', minParams: 0, operOnly: true, penalty: 0, handle: handleDie },
+  { verb: 'RESTART', minParams: 0, operOnly: true, penalty: 1000, handle: handleRestart },
+  { verb: 'DIE', minParams: 0, operOnly: true, penalty: 1000, handle: handleDie },
 ];

@@ -107,10 +107,10 @@ export function handlePing(ctx: CommandContext, msg: IrcMessage): void {
 export function handlePong(): void {}
 
 export const registrationCommands: CommandSpec[] = [
-  { verb: 'PASS', minParams: 1, beforeRegistration: true, penalty: 0, handle: handlePass },
+  { verb: 'PASS', minParams: 1, beforeRegistration: true, penalty: 1000, handle: handlePass },
   { verb: 'NICK', minParams: 0, beforeRegistration: true, penalty: 3000, handle: handleNick },
-  { verb: 'USER', minParams: 4, beforeRegistration: true, penalty: 0, handle: handleUser },
-  { verb: 'QUIT', minParams: 0, beforeRegistration: true, penalty: 0, handle: handleQuit },
+  { verb: 'USER', minParams: 4, beforeRegistration: true, penalty: 1000, handle: handleUser },
+  { verb: 'QUIT', minParams: 0, beforeRegistration: true, penalty: 500, handle: handleQuit },
   { verb: 'PING', minParams: 0, beforeRegistration: true, penalty: 500, handle: handlePing },
-  { verb: 'PONG', minParams: 0, beforeRegistration: true, penalty: 0, handle: handlePong },
+  { verb: 'PONG', minParams: 0, beforeRegistration: true, penalty: 500, handle: handlePong },
 ];
