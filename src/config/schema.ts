@@ -57,7 +57,7 @@ const websocketSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: int(0, 65535).default(8097),
   tls: z.boolean().default(false),
-  origins: z.array(z.string().min(1)).default(['*']),
+  origins: z.array(z.string().min(1)).default([]),
   trusted_proxies: z.array(z.string().min(1)).default([]),
 });
 

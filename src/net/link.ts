@@ -23,6 +23,8 @@ export interface Link {
   readonly secure: boolean;
   /** SHA-256 fingerprint of the client's certificate, lower-case hex, or null. */
   readonly certfp: string | null;
+  /** What the accept gate gave this socket, when it was admitted before its handshake (see handshake.ts). */
+  readonly ticket?: unknown;
   start(events: LinkEvents): void;
   /** Write lines (each ending in CRLF), in order. */
   write(lines: readonly Buffer[], totalBytes: number): void;

@@ -4,7 +4,8 @@
  * fingerprint when the client presents one.
  */
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import { admitSocket, claim, wrapTls, type AcceptGate } from './handshake.js';
 import { normalizeAddress, socketErrorReason, type Link, type LinkEvents } from './link.js';
 
 // The socket listeners are shared by every socket: an emitter calls a listener
@@ -34,8 +35,10 @@ export class SocketLink implements Link {
   readonly remotePort: number;
   readonly secure: boolean;
   readonly certfp: string | null;
+  readonly ticket: unknown;
 
   constructor(private readonly socket: Socket) {
+    this.ticket = claim(socket);
     this.remoteAddress = normalizeAddress(socket.remoteAddress ?? '0.0.0.0');
     this.remotePort = socket.remotePort ?? 0;
     const tlsSocket = socket as TLSSocket;
@@ -105,34 +108,43 @@ export interface TlsMaterial {
 export interface ListenOptions {
   host: string;
   port: number;
-  /** Present for a TLS listener. Replace it later with server.setSecureContext(). */
+  /** Present for a TLS listener. Replace it later with the listener's setTls(). */
   tls?: TlsMaterial;
+  /** Asked at accept, before the TLS handshake (TLS listeners only: a plain one is checked by the owner at once). */
+  gate?: AcceptGate;
+  onAcceptError?: AcceptErrorSink;
+}
+
+export interface SocketListener {
+  server: Server;
+  /** A new key and certificate for the next TLS handshakes (REHASH). */
+  setTls(tls: TlsMaterial): void;
 }
 
 /**
  * Listen for plain TCP or TLS clients. Resolves once listening; rejects with a
- * message naming the address and the reason.
+ * message naming the address and the reason. A TLS socket is admitted by the
+ * gate when accepted, then has gate.handshakeMs to finish its handshake.
  */
-export function listenSockets(options: ListenOptions, onLink: (link: Link) => void): Promise<Server> {
+export async function listenSockets(options: ListenOptions, onLink: (link: Link) => void): Promise<SocketListener> {
   const { host, port, tls } = options;
-  const server: Server = tls
-    ? createTlsServer(
-        // Ask for a client certificate (for its fingerprint) but accept any, or none.
-        // Not half-open during the handshake: a peer that hangs up before it ends
-        // would otherwise leave the socket open until the handshake timeout (2 min).
-        { key: tls.key, cert: tls.cert, requestCert: true, rejectUnauthorized: false, allowHalfOpen: false },
-        (socket) => {
+  const gate = options.gate;
+  let context: SecureContext | null = tls ? createSecureContext({ key: tls.key, cert: tls.cert }) : null;
+  const server: Server = context
+    ? // Not half-open during the handshake: a peer that hangs up must not hold a socket open.
+      createTcpServer({ allowHalfOpen: false }, (raw) => {
+        if ((gate && !admitSocket(raw, gate)) || context === null) return;
+        wrapTls(raw, context, (socket) => {
           socket.allowHalfOpen = true;
           onLink(new SocketLink(socket));
-        },
-      )
+        });
+      })
     : createTcpServer({ allowHalfOpen: true }, (socket) => onLink(new SocketLink(socket)));
-  // A TLS handshake that fails (a plain client on the TLS port) must not reach the process.
-  server.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
-  return listenOn(server, host, port);
+  await listenOn(server, host, port, options.onAcceptError);
+  return { server, setTls: (material) => (context = createSecureContext({ key: material.key, cert: material.cert })) };
 }
 
-export function listenOn(server: Server, host: string, port: number): Promise<Server> {
+export function listenOn(server: Server, host: string, port: number, onAcceptError: AcceptErrorSink = () => {}): Promise<Server> {
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
@@ -140,9 +152,32 @@ export function listenOn(server: Server, host: string, port: number): Promise<Se
     });
     server.listen(port, host, () => {
       server.removeAllListeners('error');
+      server.on('error', acceptErrors(onAcceptError));
       resolve(server);
     });
   });
+}
+
+/**
+ * Errors of a listening server come from accept(2): running out of file
+ * descriptors (EMFILE, ENFILE) is the one that matters. libuv then accepts and
+ * closes the waiting connections with a reserved descriptor, so the listener
+ * does not spin, and accepting resumes by itself once descriptors are free.
+ * The owner hears of the first error of each episode (a quiet 10 s ends one),
+ * so it logs once, not once per refused socket. Without a listener here the
+ * error would end the process.
+ */
+export type AcceptErrorSink = (err: NodeJS.ErrnoException) => void;
+
+const EPISODE_MS = 10_000;
+
+function acceptErrors(sink: AcceptErrorSink): (err: NodeJS.ErrnoException) => void {
+  let last = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now - last > EPISODE_MS) sink(err);
+    last = now;
+  };
 }
 
 export function boundAddress(server: Server): AddressInfo {

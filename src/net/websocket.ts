@@ -4,19 +4,26 @@
  * preference wins), one IRC line per message without CR/LF, text frames
  * always valid UTF-8. Optionally over TLS.
  *
- * Browsers send an Origin header, checked against an allow-list; programs
- * (Node's or Deno's ws clients) usually send none and are admitted. Behind a
- * reverse proxy, the client's address is taken from X-Forwarded-For, but
- * only from proxies listed as trusted.
+ * Browsers send an Origin header, checked against an allow-list that is
+ * empty unless configured: a page must be allowed explicitly. A request
+ * without Origin (programs such as Node's ws client) follows the same rule:
+ * only '*' admits it. Behind a reverse proxy, the client's address is taken
+ * from X-Forwarded-For, but only from proxies listed as trusted.
+ *
+ * Sockets are admitted when accepted, before the TLS handshake or any HTTP
+ * parsing (handshake.ts), except those from a trusted proxy, whose clients
+ * are only known from the upgrade request; the handshake and the upgrade
+ * together must finish within the gate's deadline.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { BlockList, isIP, type Server } from 'node:net';
+import { BlockList, createServer as createTcpServer, isIP, type Server, type Socket } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { wildcardMatch } from '../protocol/wildcard.js';
 import { MAX_LINE_BYTES } from './framer.js';
+import { admitSocket, claim, wrapTls, type AcceptGate } from './handshake.js';
 import { normalizeAddress, type Link, type LinkEvents } from './link.js';
-import { listenOn, type TlsMaterial } from './tcp.js';
+import { listenOn, type AcceptErrorSink, type TlsMaterial } from './tcp.js';
 
 export const SUBPROTOCOLS = ['binary.ircv3.net', 'text.ircv3.net'] as const;
 
@@ -24,10 +31,12 @@ export interface WebSocketListenOptions {
   host: string;
   port: number;
   tls?: TlsMaterial;
-  /** Allowed Origin values (wildcards allowed, '*' for any). Clients sending no Origin are always admitted. */
+  /** Allowed Origin values (wildcards allowed, '*' for any, which alone also admits requests without Origin). */
   origins: readonly string[];
   /** Addresses or CIDR blocks of reverse proxies whose X-Forwarded-For is believed. */
   trustedProxies: readonly string[];
+  gate: AcceptGate;
+  onAcceptError?: AcceptErrorSink;
 }
 
 export class WebSocketLink implements Link {
@@ -40,6 +49,7 @@ export class WebSocketLink implements Link {
     readonly secure: boolean,
     /** binary.ircv3.net was negotiated: send binary messages, else text. */
     private readonly binary: boolean,
+    readonly ticket: unknown = undefined,
   ) {}
 
   start(events: LinkEvents): void {
@@ -106,7 +116,7 @@ export function clientAddress(request: IncomingMessage, trusted: BlockList): str
   const header = request.headers['x-forwarded-for'];
   const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((hop) => hop.trim()).filter(Boolean);
   for (let k = hops.length - 1; k >= 0; k--) {
-    const hop = normalizeAddress(hops[k] as string);
+    const hop = normalizeAddress(hopAddress(hops[k] as string));
     if (isIP(hop) === 0) break;
     address = hop;
     if (!isTrusted(trusted, hop)) break;
@@ -114,8 +124,20 @@ export function clientAddress(request: IncomingMessage, trusted: BlockList): str
   return address;
 }
 
+/** The address of one X-Forwarded-For hop, which proxies may write with a port or in brackets: 1.2.3.4:5678, [2001:db8::1]:443. */
+export function hopAddress(hop: string): string {
+  if (hop.startsWith('[')) {
+    const end = hop.indexOf(']');
+    return end > 0 ? hop.slice(1, end) : hop;
+  }
+  const colon = hop.indexOf(':');
+  // One colon: IPv4 with a port. More: a bare IPv6 address.
+  if (colon > 0 && colon === hop.lastIndexOf(':')) return hop.slice(0, colon);
+  return hop;
+}
+
 export function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
-  if (origin === undefined || origin === '') return true;
+  if (origin === undefined || origin === '') return allowed.includes('*');
   const folded = origin.toLowerCase();
   return allowed.some((pattern) => pattern === '*' || wildcardMatch(pattern.toLowerCase(), folded));
 }
@@ -124,16 +146,17 @@ export interface WebSocketListener {
   server: Server;
   /** Stop accepting; connected clients stay until they or the server close them. */
   close(): void;
-  /** New Origin allow-list and trusted proxies, for the next connections. */
-  update(origins: readonly string[], trustedProxies: readonly string[]): void;
+  /** New Origin allow-list, trusted proxies and TLS material, for the next connections. */
+  update(origins: readonly string[], trustedProxies: readonly string[], tls?: TlsMaterial): void;
 }
 
 export async function listenWebSocket(options: WebSocketListenOptions, onLink: (link: Link) => void): Promise<WebSocketListener> {
   let trusted = parseAddressList(options.trustedProxies);
   let origins = options.origins;
-  const http: HttpServer = options.tls
-    ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert })
-    : createHttpServer();
+  let context: SecureContext | null = options.tls ? createSecureContext({ key: options.tls.key, cert: options.tls.cert }) : null;
+  const secure = context !== null;
+  // HTTP is spoken over sockets we hand it once admitted (and, with TLS, once the handshake is done).
+  const http: HttpServer = createHttpServer();
   http.on('request', (_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
     res.end('This is an IRC server: connect with a WebSocket (subprotocol text.ircv3.net or binary.ircv3.net).\n');
@@ -152,18 +175,35 @@ export async function listenWebSocket(options: WebSocketListenOptions, onLink: (
   });
   wss.on('connection', (ws, request) => {
     const address = clientAddress(request, trusted);
-    onLink(new WebSocketLink(ws, address, request.socket.remotePort ?? 0, options.tls !== undefined, ws.protocol === 'binary.ircv3.net'));
+    const ticket = claim(request.socket);
+    onLink(new WebSocketLink(ws, address, request.socket.remotePort ?? 0, secure, ws.protocol === 'binary.ircv3.net', ticket));
   });
-  await listenOn(http, options.host, options.port);
+  const listener = createTcpServer({ allowHalfOpen: false }, (raw: Socket) => {
+    // A trusted proxy carries many clients: they are checked once the upgrade names them.
+    const check = !isTrusted(trusted, normalizeAddress(raw.remoteAddress ?? ''));
+    const refusal = secure ? undefined : httpRefusal;
+    if (!admitSocket(raw, options.gate, { check, ...(refusal ? { refusal } : {}) })) return;
+    if (context === null) http.emit('connection', raw);
+    else wrapTls(raw, context, (socket) => http.emit('connection', socket));
+  });
+  await listenOn(listener, options.host, options.port, options.onAcceptError);
   return {
-    server: http,
+    server: listener,
     close: () => {
       wss.close();
+      listener.close();
       http.close();
     },
-    update: (newOrigins, newTrusted) => {
+    update: (newOrigins, newTrusted, tls) => {
       origins = newOrigins;
       trusted = parseAddressList(newTrusted);
+      if (tls && context) context = createSecureContext({ key: tls.key, cert: tls.cert });
     },
   };
+}
+
+/** A refusal the browser can show: the socket is closed right after. */
+function httpRefusal(reason: string): string {
+  const body = `${reason}\n`;
+  return `HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }

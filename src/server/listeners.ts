@@ -6,9 +6,9 @@
  * reported and the old one kept.
  */
 import type { AddressInfo, Server } from 'node:net';
-import type { Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
+import type { AcceptGate } from '../net/handshake.js';
 import type { Link } from '../net/link.js';
 import { boundAddress, listenSockets, type TlsMaterial } from '../net/tcp.js';
 import { loadTlsMaterial } from '../net/tlsfiles.js';
@@ -29,7 +29,8 @@ interface Open {
   spec: Spec;
   server: Server;
   close(): void;
-  update?(origins: readonly string[], trustedProxies: readonly string[]): void;
+  /** Take new lists and TLS material in place (nobody connected is dropped). */
+  update(spec: Spec): void;
 }
 
 /** What the config asks for; reads (and checks) the TLS files. Throws TlsFileError naming a bad file. */
@@ -58,7 +59,14 @@ export class Listeners {
   constructor(
     private readonly onLink: (link: Link) => void,
     private readonly log: Logger,
+    /** Admission at accept, for the TLS and WebSocket listeners. */
+    private readonly gate: AcceptGate,
   ) {}
+
+  /** Running out of file descriptors: logged once per episode; accepting resumes by itself. */
+  private readonly acceptError = (err: NodeJS.ErrnoException) => {
+    this.log.error({ event: 'accept-failed', code: err.code }, `cannot accept connections: ${err.code ?? err.message}; clients connected are unaffected, new ones are refused until descriptors are free`);
+  };
 
   address(kind: ListenerKind): AddressInfo | null {
     const open = this.open.get(kind);
@@ -82,8 +90,7 @@ export class Listeners {
       const current = this.open.get(spec.kind);
       if (current && current.spec.host === spec.host && current.spec.port === spec.port && !!current.spec.tls === !!spec.tls) {
         // Same address: keep every client; take a new certificate and lists in place.
-        if (spec.tls) (current.server as TlsServer).setSecureContext({ key: spec.tls.key, cert: spec.tls.cert });
-        current.update?.(spec.origins ?? [], spec.trustedProxies ?? []);
+        current.update(spec);
         current.spec = spec;
         continue;
       }
@@ -105,15 +112,20 @@ export class Listeners {
   }
 
   private async openOne(spec: Spec): Promise<Open> {
+    const common = { host: spec.host, port: spec.port, ...(spec.tls ? { tls: spec.tls } : {}), gate: this.gate, onAcceptError: this.acceptError };
     if (spec.kind === 'websocket') {
-      const ws = await listenWebSocket(
-        { host: spec.host, port: spec.port, ...(spec.tls ? { tls: spec.tls } : {}), origins: spec.origins ?? [], trustedProxies: spec.trustedProxies ?? [] },
-        this.onLink,
-      );
-      return { spec, server: ws.server, close: ws.close, update: ws.update };
+      const ws = await listenWebSocket({ ...common, origins: spec.origins ?? [], trustedProxies: spec.trustedProxies ?? [] }, this.onLink);
+      return { spec, server: ws.server, close: ws.close, update: (next) => ws.update(next.origins ?? [], next.trustedProxies ?? [], next.tls) };
     }
-    const server = await listenSockets({ host: spec.host, port: spec.port, ...(spec.tls ? { tls: spec.tls } : {}) }, this.onLink);
-    return { spec, server, close: () => server.close() };
+    const listener = await listenSockets(common, this.onLink);
+    return {
+      spec,
+      server: listener.server,
+      close: () => listener.server.close(),
+      update: (next) => {
+        if (next.tls) listener.setTls(next.tls);
+      },
+    };
   }
 
   /** Stop accepting on every listener; resolves when they are closed (after their connections end). */

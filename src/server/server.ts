@@ -28,7 +28,8 @@ import { User } from '../state/user.js';
 import { WhowasHistory } from '../state/whowas.js';
 import { receiveLine } from './dispatcher.js';
 import { listenerSpecs, Listeners, type ListenerKind } from './listeners.js';
-import { Admission } from './admission.js';
+import { Admission, type ConnectClass } from './admission.js';
+import type { AcceptGate } from '../net/handshake.js';
 import { cloakAddress } from './cloak.js';
 import { Session } from './session.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
@@ -53,6 +54,15 @@ export interface ServerOptions {
 
 /** A refused connection only sends its ERROR and closes: nothing it says matters. */
 const IGNORE_EVENTS: ConnectionHandlers<null> = { onLine: () => {}, onSendQueueExceeded: () => {}, onClose: () => {}, onFault: () => {} };
+
+/** A socket admitted at accept (see gate): its class and the block it was counted in. */
+class AdmissionTicket {
+  constructor(
+    readonly ip: string,
+    readonly klass: ConnectClass,
+    readonly block: string,
+  ) {}
+}
 
 /** A disconnect waiting for the end of the current fan-out. */
 interface PendingDisconnect {
@@ -97,6 +107,8 @@ export class ObrolServer implements ServerApi {
   private motdLines: string[] | null = null;
   private isupport: string[][] = [];
   private nextId = 0;
+  /** Sockets admitted at accept whose handshake is not done yet. */
+  private handshaking = 0;
   private stopping: Promise<void> | null = null;
   private readonly onDie: (() => void) | undefined;
   readonly nextMsgId: () => string;
@@ -114,7 +126,7 @@ export class ObrolServer implements ServerApi {
     this.info = { name: this.config.server.name, version: `obrol-${VERSION}`, createdAt: new Date() };
     this.registry = new Registry(this.config.server.casemapping);
     this.whowas = new WhowasHistory(this.config.limits.whowas_entries);
-    this.listeners = new Listeners((link) => this.attach(link), this.log);
+    this.listeners = new Listeners((link) => this.attach(link), this.log, this.gate);
     this.admission = new Admission(this.config);
     this.applyConfig();
   }
@@ -267,11 +279,21 @@ export class ObrolServer implements ServerApi {
     }
     const now = this.clock.now();
     const ip = link.remoteAddress;
-    const klass = this.admission.classFor(ip);
-    const refusal = this.admission.check(ip, klass, this.sessions.size, now);
-    if (refusal !== null) {
-      this.refuse(link, refusal.reason, refusal.repeat);
-      return;
+    // Admitted at accept, before its handshake (TLS, WebSocket), or now.
+    const ticket = link.ticket instanceof AdmissionTicket ? link.ticket : null;
+    let klass: ConnectClass;
+    let block: string;
+    if (ticket !== null) {
+      this.handshaking--;
+      ({ klass, block } = ticket);
+    } else {
+      klass = this.admission.classFor(ip);
+      const refusal = this.admission.check(ip, klass, this.sessions.size + this.handshaking, now);
+      if (refusal !== null) {
+        this.refuse(link, refusal.reason, refusal.repeat);
+        return;
+      }
+      block = this.admission.opened(ip);
     }
     const id = (++this.nextId).toString(36);
     const conn = new Connection<Session>(link, klass.sendq_bytes, this.config.limits.client_tag_bytes);
@@ -279,7 +301,7 @@ export class ObrolServer implements ServerApi {
     user.secure = conn.secure;
     user.certfp = conn.certfp;
     const session = new Session(id, conn, user, this.log, now, klass);
-    session.block = this.admission.opened(ip);
+    session.block = block;
     user.endpoint = session;
     this.sessions.add(session);
     if (this.sessions.size > this.maxConnections) this.maxConnections = this.sessions.size;
@@ -295,11 +317,39 @@ export class ObrolServer implements ServerApi {
     );
   }
 
-  /** Turn a connection away before it becomes a session: ERROR with the reason, then close. */
-  private refuse(link: Link, reason: string, repeat: boolean): void {
-    const entry = { event: 'refused', ip: link.remoteAddress, reason };
+  /**
+   * Admission for the TLS and WebSocket listeners, asked when a socket is
+   * accepted, before its handshake: a socket that handshakes counts against
+   * its address's limits from the start, and a refused one costs no TLS work.
+   */
+  private readonly gate: AcceptGate = {
+    admit: (ip) => {
+      const klass = this.admission.classFor(ip);
+      const refusal = this.admission.check(ip, klass, this.sessions.size + this.handshaking, this.clock.now());
+      if (refusal !== null) {
+        this.logRefusal(ip, refusal.reason, refusal.repeat);
+        return { refused: refusal.reason };
+      }
+      this.handshaking++;
+      return { ticket: new AdmissionTicket(ip, klass, this.admission.opened(ip)) };
+    },
+    release: (ticket) => {
+      if (!(ticket instanceof AdmissionTicket)) return;
+      this.handshaking--;
+      this.admission.closed(ticket.ip, ticket.block);
+    },
+    handshakeMs: () => this.config.timeouts.handshake * 1000,
+  };
+
+  private logRefusal(ip: string, reason: string, repeat: boolean): void {
+    const entry = { event: 'refused', ip, reason };
     if (repeat) this.log.debug(entry, 'connection refused');
     else this.log.info(entry, 'connection refused');
+  }
+
+  /** Turn a connection away before it becomes a session: ERROR with the reason, then close. */
+  private refuse(link: Link, reason: string, repeat: boolean): void {
+    this.logRefusal(link.remoteAddress, reason, repeat);
     const conn = new Connection<null>(link, 4096);
     conn.start(IGNORE_EVENTS, null);
     conn.close(closingLink(`unknown@${displayHost(link.remoteAddress)}`, reason));

@@ -219,7 +219,7 @@ describe('irc-framework against Obrol', () => {
   });
 
   it("over WebSocket with the library's browser transport (Kiwi IRC's): text.ircv3.net, registration, chat both ways", async () => {
-    const srv = await startServer({ config: { websocket: { host: '127.0.0.1', port: 0 } } });
+    const srv = await startServer({ config: { websocket: { host: '127.0.0.1', port: 0, origins: ['*'] } } });
     servers.push(srv);
     const wsPort = srv.server.addressOf('websocket').port;
     const alice = await TestClient.register(srv.port, 'alice');

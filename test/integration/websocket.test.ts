@@ -203,7 +203,8 @@ interface Running {
 }
 
 async function server(websocket: WsSection = {}, withTls = false): Promise<Running> {
-  const config: ConfigInput = { websocket: { host: '127.0.0.1', port: 0, ...websocket } };
+  // Tests about other things admit every origin and clients without one.
+  const config: ConfigInput = { websocket: { host: '127.0.0.1', port: 0, origins: ['*'], ...websocket } };
   if (withTls || websocket.tls) config.tls = { host: '127.0.0.1', port: 0, cert: certs.cert, key: certs.key };
   const srv = await startServer({ config });
   servers.push(srv);
@@ -392,28 +393,34 @@ describe('one channel, three transports', () => {
 });
 
 describe('Origin allow-list', () => {
-  it('listed origins are accepted, others get 403; clients without Origin are accepted', async () => {
+  it('listed origins are accepted, others get 403, and so do clients without Origin', async () => {
     const { url } = await server({ origins: ['https://good.example'] });
     expect(await upgradeStatus(url, { origin: 'https://good.example' })).toBe(101);
     expect(await upgradeStatus(url, { origin: 'HTTPS://GOOD.EXAMPLE' })).toBe(101);
     expect(await upgradeStatus(url, { origin: 'https://evil.example' })).toBe(403);
     expect(await upgradeStatus(url, { origin: 'http://good.example' })).toBe(403);
     expect(await upgradeStatus(url, { origin: 'https://good.example.evil.example' })).toBe(403);
-    expect(await upgradeStatus(url, {})).toBe(101);
-    // And such a client can chat.
-    const noOrigin = await WsClient.register(url, 'nodejs');
-    noOrigin.send('PING :ok');
-    expect(await noOrigin.expect(/ PONG /)).toBe(`${S} PONG obrol.local :ok`);
+    expect(await upgradeStatus(url, {})).toBe(403);
+    // And an allowed page can chat.
     const good = await WsClient.register(url, 'browser', ['text.ircv3.net'], { origin: 'https://good.example' });
-    expect(good.closed).toBe(false);
+    good.send('PING :ok');
+    expect(await good.expect(/ PONG /)).toBe(`${S} PONG obrol.local :ok`);
   });
 
-  it('"*" allows every origin (the default)', async () => {
+  it('"*" allows every origin, and clients without one', async () => {
     const star = await server({ origins: ['*'] });
     expect(await upgradeStatus(star.url, { origin: 'https://anything.example' })).toBe(101);
     expect(await upgradeStatus(star.url, { origin: 'null' })).toBe(101);
-    const byDefault = await server();
-    expect(await upgradeStatus(byDefault.url, { origin: 'https://anything.example' })).toBe(101);
+    expect(await upgradeStatus(star.url, {})).toBe(101);
+    const noOrigin = await WsClient.register(star.url, 'nodejs');
+    noOrigin.send('PING :ok');
+    expect(await noOrigin.expect(/ PONG /)).toBe(`${S} PONG obrol.local :ok`);
+  });
+
+  it('by default no origin is allowed: a page must be allowed explicitly, and so must clients without Origin', async () => {
+    const byDefault = await server({ origins: undefined });
+    expect(await upgradeStatus(byDefault.url, { origin: 'https://anything.example' })).toBe(403);
+    expect(await upgradeStatus(byDefault.url, {})).toBe(403);
   });
 
   it('wildcard patterns: https://*.example.org', async () => {
@@ -427,10 +434,10 @@ describe('Origin allow-list', () => {
     expect(await upgradeStatus(url, { origin: 'https://evilexample.org' })).toBe(403);
   });
 
-  it('an empty list admits only clients without Origin', async () => {
+  it('an empty list admits nobody', async () => {
     const { url } = await server({ origins: [] });
     expect(await upgradeStatus(url, { origin: 'https://good.example' })).toBe(403);
-    expect(await upgradeStatus(url, {})).toBe(101);
+    expect(await upgradeStatus(url, {})).toBe(403);
   });
 });
 
@@ -484,6 +491,14 @@ describe('X-Forwarded-For and trusted proxies', () => {
     expect((await hostSeen(url, 'junk', 'unknown')).host).toBe('127.0.0.1');
     expect((await hostSeen(url, 'six', '2001:db8::7')).host).toBe('2001:db8::7');
     expect((await hostSeen(url, 'none')).host).toBe('127.0.0.1');
+  });
+
+  it('hops written with a port or in brackets are read as their address', async () => {
+    const { url } = await server({ trusted_proxies: ['127.0.0.1'] });
+    expect((await hostSeen(url, 'port4', '203.0.113.7:51234')).host).toBe('203.0.113.7');
+    expect((await hostSeen(url, 'brak6', '[2001:db8::7]:443')).host).toBe('2001:db8::7');
+    expect((await hostSeen(url, 'bare6', '[2001:db8::8]')).host).toBe('2001:db8::8');
+    expect((await hostSeen(url, 'chain', '198.51.100.1:1, 203.0.113.9:2')).host).toBe('203.0.113.9');
   });
 });
 

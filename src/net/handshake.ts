@@ -1,0 +1,94 @@
+/**
+ * The first moments of a socket on the TLS and WebSocket ports, before it is
+ * a connection: admission is asked at accept, before any TLS handshake or
+ * HTTP parsing (the expensive work a flood of sockets would otherwise buy),
+ * and the handshake (TLS, then the WebSocket upgrade) must finish within a
+ * deadline. A socket refused at accept is closed at once; one that misses the
+ * deadline is destroyed. The gate's ticket travels with the socket into the
+ * Link, or is given back if the socket never gets that far.
+ */
+import { TLSSocket, type SecureContext } from 'node:tls';
+import type { Socket } from 'node:net';
+import { normalizeAddress } from './link.js';
+
+/** The owner's admission check, asked for every accepted socket. */
+export interface AcceptGate {
+  /** A ticket for a socket from `address` (counted against its limits), or why it is refused. */
+  admit(address: string): { ticket: unknown } | { refused: string };
+  /** The socket went away before it became a connection. */
+  release(ticket: unknown): void;
+  /** How long the TLS handshake and WebSocket upgrade may take (asked per socket: REHASH may change it). */
+  handshakeMs(): number;
+}
+
+const PENDING = Symbol('obrol.pendingHandshake');
+
+interface Pending {
+  ticket: unknown;
+  timer: NodeJS.Timeout;
+  claimed: boolean;
+}
+
+type Tagged = Socket & { [PENDING]?: Pending };
+
+export interface AdmitOptions {
+  /** Ask the gate (false: only the deadline applies, e.g. a trusted proxy whose clients are checked later). */
+  check: boolean;
+  /** Bytes to write before closing a refused socket (an HTTP 503, say), where the protocol allows. */
+  refusal?: (reason: string) => string;
+}
+
+/**
+ * Ask the gate about a freshly accepted socket. Returns false when refused
+ * (the socket is being closed). Otherwise the socket carries its ticket and a
+ * deadline until claim(); if it closes first, the ticket is given back.
+ */
+export function admitSocket(raw: Socket, gate: AcceptGate, options: AdmitOptions = { check: true }): boolean {
+  raw.on('error', () => raw.destroy());
+  let ticket: unknown = undefined;
+  if (options.check) {
+    const verdict = gate.admit(normalizeAddress(raw.remoteAddress ?? '0.0.0.0'));
+    if ('refused' in verdict) {
+      if (options.refusal) raw.end(options.refusal(verdict.refused));
+      raw.destroySoon();
+      return false;
+    }
+    ticket = verdict.ticket;
+  }
+  const pending: Pending = { ticket, claimed: false, timer: setTimeout(() => raw.destroy(), gate.handshakeMs()) };
+  pending.timer.unref();
+  (raw as Tagged)[PENDING] = pending;
+  raw.once('close', () => {
+    clearTimeout(pending.timer);
+    if (pending.claimed) return;
+    pending.claimed = true;
+    if (ticket !== undefined) gate.release(ticket);
+  });
+  return true;
+}
+
+/** The pending ticket of `raw` (or of the raw socket under a TLS socket made by wrapTls), now owned by the caller. */
+export function claim(socket: Socket): unknown {
+  const pending = (socket as Tagged)[PENDING];
+  if (pending === undefined || pending.claimed) return undefined;
+  pending.claimed = true;
+  clearTimeout(pending.timer);
+  return pending.ticket;
+}
+
+/**
+ * Start a server-side TLS handshake over `raw`; `onSecure` gets the TLS
+ * socket once it completes. The TLS socket shares raw's pending ticket. A
+ * client certificate is asked for (its fingerprint) but any, or none, is
+ * accepted. A failed handshake just closes the socket.
+ */
+export function wrapTls(raw: Socket, context: SecureContext, onSecure: (socket: TLSSocket) => void): void {
+  const socket = new TLSSocket(raw, { isServer: true, secureContext: context, requestCert: true, rejectUnauthorized: false });
+  (socket as Tagged)[PENDING] = (raw as Tagged)[PENDING];
+  const failed = () => socket.destroy();
+  socket.on('error', failed);
+  socket.once('secure', () => {
+    socket.off('error', failed);
+    onSecure(socket);
+  });
+}
