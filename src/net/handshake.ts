@@ -27,6 +27,10 @@ interface Pending {
   ticket: unknown;
   timer: NodeJS.Timeout;
   claimed: boolean;
+  /** What the deadline destroys: raw, or the TLS socket made over it. */
+  outer: Socket;
+  /** Give the ticket back unless claimed (once). */
+  release(): void;
 }
 
 type Tagged = Socket & { [PENDING]?: Pending };
@@ -55,15 +59,21 @@ export function admitSocket(raw: Socket, gate: AcceptGate, options: AdmitOptions
     }
     ticket = verdict.ticket;
   }
-  const pending: Pending = { ticket, claimed: false, timer: setTimeout(() => raw.destroy(), gate.handshakeMs()) };
+  const pending: Pending = {
+    ticket,
+    claimed: false,
+    outer: raw,
+    timer: setTimeout(() => pending.outer.destroy(), gate.handshakeMs()),
+    release: () => {
+      clearTimeout(pending.timer);
+      if (pending.claimed) return;
+      pending.claimed = true;
+      if (ticket !== undefined) gate.release(ticket);
+    },
+  };
   pending.timer.unref();
   (raw as Tagged)[PENDING] = pending;
-  raw.once('close', () => {
-    clearTimeout(pending.timer);
-    if (pending.claimed) return;
-    pending.claimed = true;
-    if (ticket !== undefined) gate.release(ticket);
-  });
+  raw.once('close', pending.release);
   return true;
 }
 
@@ -84,7 +94,13 @@ export function claim(socket: Socket): unknown {
  */
 export function wrapTls(raw: Socket, context: SecureContext, onSecure: (socket: TLSSocket) => void): void {
   const socket = new TLSSocket(raw, { isServer: true, secureContext: context, requestCert: true, rejectUnauthorized: false });
-  (socket as Tagged)[PENDING] = (raw as Tagged)[PENDING];
+  const pending = (raw as Tagged)[PENDING];
+  (socket as Tagged)[PENDING] = pending;
+  // The TLS socket takes over raw's handle: raw may never say it closed, so both may give the ticket back.
+  if (pending) {
+    pending.outer = socket;
+    socket.once('close', pending.release);
+  }
   const failed = () => socket.destroy();
   socket.on('error', failed);
   socket.once('secure', () => {

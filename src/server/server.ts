@@ -29,6 +29,7 @@ import { WhowasHistory } from '../state/whowas.js';
 import { receiveLine } from './dispatcher.js';
 import { listenerSpecs, Listeners, type ListenerKind } from './listeners.js';
 import { Admission, type ConnectClass } from './admission.js';
+import { Descriptors } from './descriptors.js';
 import type { AcceptGate } from '../net/handshake.js';
 import { cloakAddress } from './cloak.js';
 import { Session } from './session.js';
@@ -109,6 +110,9 @@ export class ObrolServer implements ServerApi {
   private nextId = 0;
   /** Sockets admitted at accept whose handshake is not done yet. */
   private handshaking = 0;
+  private readonly descriptors = new Descriptors();
+  /** Refusing for want of file descriptors (logged once per episode). */
+  private outOfDescriptors = false;
   private stopping: Promise<void> | null = null;
   private readonly onDie: (() => void) | undefined;
   readonly nextMsgId: () => string;
@@ -192,6 +196,7 @@ export class ObrolServer implements ServerApi {
   async start(): Promise<void> {
     this.stopping = null;
     await this.listeners.apply(listenerSpecs(this.loaded), true);
+    this.descriptors.refresh(this.sessions.size, this.clock.now(), true);
     this.sweepTimer = this.clock.setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
   }
 
@@ -288,7 +293,7 @@ export class ObrolServer implements ServerApi {
       ({ klass, block } = ticket);
     } else {
       klass = this.admission.classFor(ip);
-      const refusal = this.admission.check(ip, klass, this.sessions.size + this.handshaking, now);
+      const refusal = this.admissionCheck(ip, klass);
       if (refusal !== null) {
         this.refuse(link, refusal.reason, refusal.repeat);
         return;
@@ -325,7 +330,7 @@ export class ObrolServer implements ServerApi {
   private readonly gate: AcceptGate = {
     admit: (ip) => {
       const klass = this.admission.classFor(ip);
-      const refusal = this.admission.check(ip, klass, this.sessions.size + this.handshaking, this.clock.now());
+      const refusal = this.admissionCheck(ip, klass);
       if (refusal !== null) {
         this.logRefusal(ip, refusal.reason, refusal.repeat);
         return { refused: refusal.reason };
@@ -340,6 +345,23 @@ export class ObrolServer implements ServerApi {
     },
     handshakeMs: () => this.config.timeouts.handshake * 1000,
   };
+
+  /** Admission's verdict on a new socket from `ip`, file descriptors included. */
+  private admissionCheck(ip: string, klass: ConnectClass): { reason: string; repeat: boolean } | null {
+    const sockets = this.sessions.size + this.handshaking;
+    const refusal = this.admission.check(ip, klass, sockets, this.clock.now());
+    if (refusal !== null) return refusal;
+    if (this.descriptors.hasRoom(sockets)) return null;
+    // Make sure before refusing (a recount), and say so once per episode.
+    this.descriptors.refresh(sockets, this.clock.now(), true);
+    if (this.descriptors.hasRoom(sockets)) return null;
+    const repeat = this.outOfDescriptors;
+    if (!repeat) {
+      this.outOfDescriptors = true;
+      this.log.error({ event: 'descriptors-exhausted', ...this.descriptors.sizes, clients: sockets }, 'out of file descriptors: refusing new connections until some are free');
+    }
+    return { reason: 'Server is out of file descriptors, try again later', repeat: true };
+  }
 
   private logRefusal(ip: string, reason: string, repeat: boolean): void {
     const entry = { event: 'refused', ip, reason };
@@ -429,6 +451,12 @@ export class ObrolServer implements ServerApi {
     const now = this.clock.now();
     try {
       this.admission.sweep(now);
+      const sockets = this.sessions.size + this.handshaking;
+      this.descriptors.refresh(sockets, now);
+      if (this.outOfDescriptors && this.descriptors.hasRoom(sockets)) {
+        this.outOfDescriptors = false;
+        this.log.info({ event: 'descriptors-available', ...this.descriptors.sizes }, 'file descriptors are free again: accepting connections');
+      }
     } catch (err) {
       this.log.error({ err }, 'internal error in the admission sweep');
     }
