@@ -76,15 +76,16 @@ describe('loadConfig: errors name the key', () => {
     ['an unknown key', 'server:\n  nmae: x\n', 'server', 'nmae'],
     ['an unknown section', 'servre:\n  name: x.y\n', '(top level)', 'servre'],
     ['a wrong type', 'listen:\n  port: "six"\n', 'listen.port', 'number'],
-    ['a number out of range', 'listen:\n  port: 70000\n', 'listen.port', ''],
-    ['a zero limit', 'limits:\n  nick_length: 0\n', 'limits.nick_length', ''],
-    ['a fraction where an integer is needed', 'limits:\n  targets: 2.5\n', 'limits.targets', ''],
-    ['a bad enum value', 'server:\n  casemapping: unicode\n', 'server.casemapping', ''],
+    ['a number out of range', 'listen:\n  port: 70000\n', 'listen.port', '<=65535'],
+    ['a zero limit', 'limits:\n  nick_length: 0\n', 'limits.nick_length', '>=1'],
+    ['a fraction where an integer is needed', 'limits:\n  targets: 2.5\n', 'limits.targets', 'expected int'],
+    ['a bad enum value', 'server:\n  casemapping: unicode\n', 'server.casemapping', '"rfc1459"'],
     ['a server name without a dot', 'server:\n  name: obrol\n', 'server.name', 'dot'],
-    ['a bad default channel mode', 'channels:\n  default_modes: "+nk"\n', 'channels.default_modes', ''],
-    ['a wrong type in a list item', 'opers:\n  - name: 5\n', 'opers[0].name', ''],
-    ['a section that is not a mapping', 'limits: 5\n', 'limits', ''],
+    ['a bad default channel mode', 'channels:\n  default_modes: "+nk"\n', 'channels.default_modes', 'may only contain the channel modes'],
+    ['a wrong type in a list item', 'opers:\n  - name: 5\n', 'opers[0].name', 'expected string'],
+    ['a section that is not a mapping', 'limits: 5\n', 'limits', 'expected object'],
   ])('%s', (_what, yaml, key, detail) => {
+    expect(detail, 'every row names the detail its message must hold').not.toBe('');
     const err = configError({ path: file('bad.yaml', yaml) });
     expect(err.code).toBe('CONFIG_INVALID');
     const problem = err.problems.find((p) => p.startsWith(`${key}: `));
