@@ -222,12 +222,13 @@ describe('HELP', () => {
     const srv = await server();
     const alice = await register(srv, 'alice');
     alice.send('HELP');
-    expect(await alice.sync()).toEqual([
+    const lines = await alice.sync();
+    expect(lines).toEqual([
       `${S} 704 alice * :${HELP_INDEX[0]}`,
       ...HELP_INDEX.slice(1).map((line) => `${S} 705 alice * :${line}`),
       `${S} 706 alice * :End of /HELP`,
     ]);
-    expect(HELP_INDEX.join(' ')).toContain('JOIN');
+    expect(lines.some((line) => / 70[45] alice \* :.*\bJOIN\b/.test(line))).toBe(true);
   });
 
   it('HELP JOIN, in any case', async () => {
