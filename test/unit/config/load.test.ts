@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { ConfigError, envOverrides, loadConfig, PACKAGE_CONF_DIR, type LoadOptions } from '../../../src/config/load.js';
 import { hashPassword } from '../../../src/config/password.js';
 
@@ -92,6 +93,30 @@ describe('loadConfig: errors name the key', () => {
     expect(problem, err.problems.join('\n')).toBeDefined();
     expect(problem).toContain(detail);
     expect(err.message).toContain(key);
+  });
+
+  describe('free text that goes into protocol lines refuses CR, LF and NUL', () => {
+    const KEYS = ['server.description', 'server.network', 'admin.location', 'admin.organisation', 'admin.email'];
+    const BAD = [
+      ['CR', 'a\rb'],
+      ['LF', 'a\nPRIVMSG #c :injected'],
+      ['NUL', 'a\0b'],
+    ];
+    it.each(KEYS.flatMap((key) => BAD.map(([what, value]) => [key, what, value] as const)))('%s with %s', (key, _what, value) => {
+      const [section, name] = key.split('.') as [string, string];
+      const err = configError({ path: file('bad.yaml', stringify({ [section]: { [name]: value } })) });
+      expect(err.problems).toEqual([`${key}: must not contain CR, LF or NUL`]);
+    });
+
+    it('and through an environment override too (a YAML double-quoted value can hold them)', () => {
+      const err = configError({ env: { OBROL_SERVER__DESCRIPTION: '"one\\r\\nQUIT"' } });
+      expect(err.problems).toEqual(['server.description: must not contain CR, LF or NUL']);
+    });
+
+    it('other characters are fine', () => {
+      const { config } = loadConfig({ path: file('ok.yaml', stringify({ server: { description: 'Tabs\tand ünïcode ✓' }, admin: { email: 'a@b.c' } })) });
+      expect(config.server.description).toBe('Tabs\tand ünïcode ✓');
+    });
   });
 
   it('reports every problem at once', () => {
