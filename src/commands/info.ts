@@ -93,7 +93,8 @@ export function handleLusers(ctx: CommandContext, msg: IrcMessage): void {
 export function handleVersion(ctx: CommandContext, msg: IrcMessage): void {
   if (!isThisServer(ctx, msg.params[0])) return;
   const { info } = ctx.server;
-  ctx.reply(RPL_VERSION(info.version, ctx.serverName, `Obrol IRC server on Node.js ${process.version}`));
+  const comment = ctx.config.server.show_versions ? `Obrol IRC server on Node.js ${process.version}` : 'Obrol IRC server';
+  ctx.reply(RPL_VERSION(info.version, ctx.serverName, comment));
   sendIsupport(ctx);
 }
 
@@ -118,7 +119,8 @@ export function handleInfo(ctx: CommandContext, msg: IrcMessage): void {
   const lines = [
     `${info.version}: Obrol, an IRC server for Node.js`,
     'Obrol is from the Indonesian "ngobrol", to chat.',
-    `Running on Node.js ${process.version}`,
+    // The exact runtime version only when the config asks for it (server.show_versions).
+    ...(ctx.config.server.show_versions ? [`Running on Node.js ${process.version}`] : []),
     `Up since ${info.createdAt.toUTCString()}`,
   ];
   for (const line of lines) ctx.reply(RPL_INFO(line));

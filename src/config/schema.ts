@@ -44,6 +44,8 @@ const serverSchema = z.strictObject({
   casemapping: z.enum(CASEMAPPINGS).default('rfc1459'),
   default_user_modes: userModes.default(''),
   utf8_only: z.boolean().default(true),
+  /** Name the Node.js version in VERSION and INFO (off: it helps an attacker more than a user). */
+  show_versions: z.boolean().default(false),
 });
 
 const adminSchema = z.strictObject({

@@ -149,11 +149,15 @@ describe('VERSION', () => {
     const isupport = alice.received.filter((l) => l.startsWith(`${S} 005 alice `));
     expect(isupport.length).toBeGreaterThan(0);
     alice.send('VERSION');
-    expect(await alice.sync()).toEqual([
-      `${S} 351 alice obrol-${VERSION} obrol.local :Obrol IRC server on Node.js ${process.version}`,
-      ...isupport,
-    ]);
+    expect(await alice.sync()).toEqual([`${S} 351 alice obrol-${VERSION} obrol.local :Obrol IRC server`, ...isupport]);
     alice.send('VERSION obrol.local');
+    expect((await alice.sync())[0]).toBe(`${S} 351 alice obrol-${VERSION} obrol.local :Obrol IRC server`);
+  });
+
+  it('names the Node.js version only with server.show_versions', async () => {
+    const srv = await server({ server: { show_versions: true } });
+    const alice = await register(srv, 'alice');
+    alice.send('VERSION');
     expect((await alice.sync())[0]).toBe(`${S} 351 alice obrol-${VERSION} obrol.local :Obrol IRC server on Node.js ${process.version}`);
   });
 });
@@ -205,6 +209,18 @@ describe('ADMIN', () => {
 describe('INFO', () => {
   it('371 lines, then 374', async () => {
     const srv = await server();
+    const alice = await register(srv, 'alice');
+    alice.send('INFO');
+    expect(await alice.sync()).toEqual([
+      `${S} 371 alice :obrol-${VERSION}: Obrol, an IRC server for Node.js`,
+      `${S} 371 alice :Obrol is from the Indonesian "ngobrol", to chat.`,
+      `${S} 371 alice :Up since ${srv.server.info.createdAt.toUTCString()}`,
+      `${S} 374 alice :End of INFO list`,
+    ]);
+  });
+
+  it('names the Node.js version only with server.show_versions', async () => {
+    const srv = await server({ server: { show_versions: true } });
     const alice = await register(srv, 'alice');
     alice.send('INFO');
     expect(await alice.sync()).toEqual([
