@@ -2,7 +2,8 @@
  * Output and input limits added with the hardening work, over real sockets:
  * WHO and LIST stop at limits.who_results / list_results with 416
  * ERR_TOOMANYMATCHES, limits.client_tag_bytes bounds the tags a client may
- * send, and STATS u, m and z (https://modern.ircdocs.horse/#stats-message).
+ * send, and STATS u, m and z (https://modern.ircdocs.horse/#stats-message;
+ * m and z are for operators).
  * Also the configurable lengths no other test sets: user_length,
  * channel_length and whowas_entries.
  */
@@ -115,9 +116,17 @@ describe('STATS', () => {
     expect(lines[1]).toBe(`${S} 219 alice u :End of /STATS report`);
   });
 
-  it('STATS m: one 212 per command used, with counts that grow', async () => {
+  it('STATS m: 481 for a non-oper, and nothing of the counts', async () => {
     const srv = await fx.server();
+    const bob = await fx.register(srv, 'bob');
+    expect(await run(bob, 'STATS m')).toEqual([`${S} 481 bob :Permission Denied- You're not an IRC operator`]);
+  });
+
+  it('STATS m for an oper: one 212 per command used, with counts that grow', async () => {
+    const srv = await fx.server({ config: { opers: [{ name: 'boss', password: hash, hosts: ['*@127.0.0.1'] }] } });
     const alice = await fx.register(srv, 'alice');
+    alice.send(`OPER boss ${PASSWORD}`);
+    await alice.expect(/ 381 /);
     await fx.join(alice, '#c');
     const before = await run(alice, 'STATS m');
     expect(before.at(-1)).toBe(`${S} 219 alice m :End of /STATS report`);
