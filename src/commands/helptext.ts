@@ -63,7 +63,7 @@ export const HELP_TOPICS: Record<string, string[]> = {
   QUIT: ['QUIT [:reason]', 'Leaves the server; the reason is shown to the people in your channels.'],
   REHASH: ['REHASH', 'Operators only: reloads the configuration file without dropping anyone.'],
   RESTART: ['RESTART', 'Operators only: disconnects everyone and starts the server afresh.'],
-  STATS: ['STATS <u|m|z>', 'u: how long the server has been up; m: how often each command was used; z (operators): memory and table sizes.'],
+  STATS: ['STATS <u|m|z>', 'u: how long the server has been up; for operators, m: how often each command was used, and z: memory and table sizes.'],
   SETNAME: ['SETNAME :<real name>', 'Changes your real name (the one shown in WHOIS).'],
   TAGMSG: ['TAGMSG <target>[,target...]', 'A message with only IRCv3 tags (typing notices, reactions), for clients with message-tags.'],
   TIME: ['TIME [server]', 'Shows the server time.'],

@@ -93,7 +93,8 @@ export function handleLusers(ctx: CommandContext, msg: IrcMessage): void {
 export function handleVersion(ctx: CommandContext, msg: IrcMessage): void {
   if (!isThisServer(ctx, msg.params[0])) return;
   const { info } = ctx.server;
-  ctx.reply(RPL_VERSION(info.version, ctx.serverName, `Obrol IRC server on Node.js ${process.version}`));
+  const comment = ctx.config.server.show_versions ? `Obrol IRC server on Node.js ${process.version}` : 'Obrol IRC server';
+  ctx.reply(RPL_VERSION(info.version, ctx.serverName, comment));
   sendIsupport(ctx);
 }
 
@@ -118,7 +119,8 @@ export function handleInfo(ctx: CommandContext, msg: IrcMessage): void {
   const lines = [
     `${info.version}: Obrol, an IRC server for Node.js`,
     'Obrol is from the Indonesian "ngobrol", to chat.',
-    `Running on Node.js ${process.version}`,
+    // The exact runtime version only when the config asks for it (server.show_versions).
+    ...(ctx.config.server.show_versions ? [`Running on Node.js ${process.version}`] : []),
     `Up since ${info.createdAt.toUTCString()}`,
   ];
   for (const line of lines) ctx.reply(RPL_INFO(line));
@@ -135,24 +137,28 @@ export function handleLinks(ctx: CommandContext, msg: IrcMessage): void {
   ctx.reply(RPL_ENDOFLINKS(mask));
 }
 
+/** STATS letters only operators may ask for: what the server is busy with says too much. */
+const OPER_STATS = new Set(['m', 'z']);
+
 /**
- * STATS <query>: u (uptime), m (commands used), and for operators z (memory
- * and table sizes). https://modern.ircdocs.horse/#stats-message
+ * STATS <query>: u (uptime), and for operators m (commands used) and z
+ * (memory and table sizes); others get 481 for those.
+ * https://modern.ircdocs.horse/#stats-message
  */
 export function handleStats(ctx: CommandContext, msg: IrcMessage): void {
   const query = msg.params[0] ?? '';
   if (!isThisServer(ctx, msg.params[1])) return;
   const letter = query.slice(0, 1);
+  if (OPER_STATS.has(letter) && !ctx.user.isOper) {
+    ctx.reply(ERR_NOPRIVILEGES());
+    return;
+  }
   if (letter === 'u') {
     ctx.reply(RPL_STATSUPTIME(Math.floor((Date.now() - ctx.server.info.createdAt.getTime()) / 1000)));
   } else if (letter === 'm') {
     const counts = [...ctx.server.commandCounts].sort(([a], [b]) => a.localeCompare(b));
     for (const [command, count] of counts) ctx.reply(RPL_STATSCOMMANDS(command, count));
   } else if (letter === 'z') {
-    if (!ctx.user.isOper) {
-      ctx.reply(ERR_NOPRIVILEGES());
-      return;
-    }
     for (const line of ctx.server.debugStats()) ctx.reply(RPL_STATSDEBUG('z', line));
   }
   ctx.reply(RPL_ENDOFSTATS(query === '' ? '*' : letter));

@@ -14,6 +14,14 @@ import { isPasswordHash } from './password.js';
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const seconds = (min: number, max: number) => z.number().min(min).max(max);
 
+/**
+ * Free text that the server puts into protocol lines (WHOIS, ADMIN, LINKS, the
+ * welcome burst): a CR, LF or NUL there would end the line early or let the
+ * file inject a command, so it is refused before any other check.
+ */
+const lineText = () =>
+  z.string().refine((text) => !/[\r\n\0]/.test(text), { message: 'must not contain CR, LF or NUL', abort: true });
+
 const hostname = z
   .string()
   .min(1)
@@ -29,19 +37,21 @@ const userModes = z.string().regex(/^\+?[iwB]*$/, 'may only contain the user mod
 
 const serverSchema = z.strictObject({
   name: hostname.default('obrol.local'),
-  network: z.string().regex(/^[^\s]{1,32}$/, 'must be 1 to 32 characters without spaces').default('Obrol'),
-  description: z.string().max(120).default('Obrol IRC server'),
+  network: lineText().regex(/^[^\s]{1,32}$/, 'must be 1 to 32 characters without spaces').default('Obrol'),
+  description: lineText().max(120).default('Obrol IRC server'),
   motd_file: z.string().nullable().default('motd.txt'),
   password: passwordHash.nullable().default(null),
   casemapping: z.enum(CASEMAPPINGS).default('rfc1459'),
   default_user_modes: userModes.default(''),
   utf8_only: z.boolean().default(true),
+  /** Name the Node.js version in VERSION and INFO (off: it helps an attacker more than a user). */
+  show_versions: z.boolean().default(false),
 });
 
 const adminSchema = z.strictObject({
-  location: z.string().max(200).default('Somewhere on the internet'),
-  organisation: z.string().max(200).default('An Obrol network'),
-  email: z.string().max(200).default('admin@obrol.local'),
+  location: lineText().max(200).default('Somewhere on the internet'),
+  organisation: lineText().max(200).default('An Obrol network'),
+  email: lineText().max(200).default('admin@obrol.local'),
 });
 
 const tlsSchema = z.strictObject({

@@ -32,6 +32,16 @@ const SB = 0xfa;
 const SE = 0xf0;
 const WILL = 0xfb;
 
+/** The smallest buffer kept for an incomplete line (it doubles as the line grows). */
+const MIN_PARTIAL_BYTES = 256;
+
+/** The first line end (CR or LF) at or after `from`, or -1. */
+function lineEnd(data: Buffer, from: number): number {
+  const lf = data.indexOf(LF, from);
+  const cr = data.indexOf(CR, from);
+  return lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+}
+
 export type LineProblem = 'too-long' | null;
 /** Receives a framer's lines (an object, not a callback, so a connection can be its own sink). */
 export interface LineSink {
@@ -47,9 +57,12 @@ const enum Telnet {
 }
 
 export class LineFramer {
+  /** The held bytes of an incomplete line: the first partialLength bytes of a buffer with room to grow. */
   private partial: Buffer | null = null;
+  private partialLength = 0;
   private discarding = false;
   private telnet = Telnet.Data;
+  private copied = 0;
   /** The longest legal line without its terminator, for this framer's tag limit. */
   private readonly maxLineBytes: number;
 
@@ -62,12 +75,26 @@ export class LineFramer {
   push(chunk: Buffer, sink: LineSink): void {
     let data = chunk;
     if (this.telnet !== Telnet.Data || data.indexOf(IAC) >= 0 || data.indexOf(NUL) >= 0) data = this.stripTelnet(data);
-    if (this.partial !== null) {
-      data = Buffer.concat([this.partial, data]);
-      this.partial = null;
-    }
     const n = data.length;
     let pos = 0;
+    if (this.partial !== null) {
+      // Only the new bytes are copied onto the held part: a line sent a byte at
+      // a time costs about its own length, not its length squared.
+      const first = lineEnd(data, 0);
+      if (first < 0) {
+        if (this.partialLength + n > this.maxLineBytes) {
+          this.dropPartial();
+          this.discarding = true;
+        } else {
+          this.append(data, n);
+        }
+        return;
+      }
+      this.append(data, first);
+      this.emit(this.partial, 0, this.partialLength, sink);
+      this.dropPartial();
+      pos = first + 1;
+    }
     let lf = data.indexOf(LF, pos);
     let cr = data.indexOf(CR, pos);
     while (pos < n) {
@@ -90,7 +117,9 @@ export class LineFramer {
       return;
     }
     // Copy the tail so a small partial line does not pin the whole socket chunk.
-    this.partial = Buffer.from(data.subarray(pos));
+    this.partial = Buffer.allocUnsafe(Math.min(this.maxLineBytes, Math.max(MIN_PARTIAL_BYTES, 2 * (n - pos))));
+    this.partialLength = 0;
+    this.append(data, n, pos);
   }
 
   /**
@@ -102,9 +131,35 @@ export class LineFramer {
     this.push(LINE_END, sink);
   }
 
+  /** Copy data[from, to) after the held bytes, growing the buffer by doubling. */
+  private append(data: Buffer, to: number, from = 0): void {
+    const partial = this.partial as Buffer;
+    const needed = this.partialLength + (to - from);
+    let target = partial;
+    if (needed > partial.length) {
+      target = Buffer.allocUnsafe(Math.max(needed, Math.min(this.maxLineBytes, 2 * partial.length)));
+      partial.copy(target, 0, 0, this.partialLength);
+      this.copied += this.partialLength;
+      this.partial = target;
+    }
+    data.copy(target, this.partialLength, from, to);
+    this.copied += to - from;
+    this.partialLength = needed;
+  }
+
+  private dropPartial(): void {
+    this.partial = null;
+    this.partialLength = 0;
+  }
+
+  /** Bytes copied so far to hold and join incomplete lines (a measure of the framer's work). */
+  get bytesCopied(): number {
+    return this.copied;
+  }
+
   /** Bytes held for an incomplete line. */
   get pendingBytes(): number {
-    return this.partial?.length ?? 0;
+    return this.partialLength;
   }
 
   private emit(data: Buffer, start: number, end: number, sink: LineSink): void {

@@ -1,19 +1,21 @@
 /**
  * The fuzzer of bench/fuzz.ts in its short form (the long one is `npm run
  * fuzz`): 20000 generated lines (commands, mutations, random bytes) over
- * several connections of a live server. The seed is random and printed; set
- * FUZZ_SEED to replay a run.
+ * several connections of a live server. The seed is fixed (see
+ * test/helpers/seed.ts: OBROL_FUZZ_SEED=random draws one) and printed when the
+ * test fails.
  */
 import { expect, it } from 'vitest';
 import { formatReport, runFuzz } from '../../bench/fuzz.js';
+import { fuzzSeed, reportSeedOnFailure, seedNote } from '../helpers/seed.js';
 
 const LINES = 20_000;
 
-it(`survives ${LINES} fuzz lines: replies well formed, state consistent, server alive`, async () => {
-  const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 0x7fffffff);
-  process.stdout.write(`fuzz seed ${seed} (FUZZ_SEED=${seed} replays it)\n`);
+it(`survives ${LINES} fuzz lines: replies well formed, state consistent, server alive`, async (ctx) => {
+  const seed = fuzzSeed();
+  reportSeedOnFailure(ctx, seed);
   const report = await runFuzz({ lines: LINES, seed });
-  const summary = formatReport(report).join('\n');
+  const summary = [seedNote(seed), ...formatReport(report)].join('\n');
   expect(report.linesSent, summary).toBe(LINES);
   expect(report.problems, summary).toEqual([]);
   expect(report.violations, summary).toEqual([]);

@@ -10,9 +10,12 @@
  * server closed is re-opened in its role), so later runs meet the state
  * earlier ones left. After each run every client is synchronised with PING
  * round trips before anything is checked.
+ *
+ * The seed is fixed (see test/helpers/seed.ts: OBROL_FUZZ_SEED=random draws
+ * one) and printed when a property fails.
  */
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/config/password.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { serializeBody } from '../../src/protocol/serialize.js';
@@ -34,6 +37,7 @@ import {
   WireClient,
   type Role,
 } from '../helpers/fuzzlines.js';
+import { fuzzSeed, reportSeedOnFailure } from '../helpers/seed.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
 import { COMMANDS } from '../../src/commands/index.js';
@@ -74,8 +78,11 @@ afterEach(async () => {
   servers = [];
 });
 
+const SEED = fuzzSeed();
+beforeEach((ctx) => reportSeedOnFailure(ctx, SEED));
+
 /** fast-check settings: a handful of runs, no shrinking (the server's state moves on between runs). */
-const RUNS = { numRuns: 60, endOnFailure: true } as const;
+const RUNS = { numRuns: 60, endOnFailure: true, seed: SEED } as const;
 
 const CONTROL: Role = { name: 'control', register: true };
 
@@ -308,7 +315,7 @@ describe('hostile input (properties)', () => {
         expect(pongs.slice(0, -1)).toEqual(tokens);
         expect(client.problems).toEqual([]);
       }),
-      { numRuns: 60, endOnFailure: true },
+      RUNS,
     );
   });
 });

@@ -71,7 +71,8 @@ describe('CAP LS', () => {
     c.send('CAP LS');
     const lines = await c.sync();
     expect(lines).toEqual([`${S} CAP * LS :${ALL_CAPS.join(' ')}`]);
-    expect(ALL_CAPS).toEqual(expect.arrayContaining(['multi-prefix', 'userhost-in-names']));
+    const offered = (lines[0] as string).split(' :')[1]?.split(' ');
+    expect(offered).toEqual(expect.arrayContaining(['multi-prefix', 'userhost-in-names']));
   });
 
   it('with 302 lists them too (with values where a capability has one)', async () => {

@@ -4,143 +4,55 @@
  * lines, invalid UTF-8, and empty lines.
  */
 import { isUtf8 } from 'node:buffer';
-import { connect as netConnect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { TestClient } from '../helpers/client.js';
-import type { ConfigInput } from '../../src/config/schema.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import type { Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import type { TestClient } from '../helpers/client.js';
+import { useFixture } from '../helpers/fixture.js';
 
 const S = ':obrol.local';
 
-let srv: TestServer | null = null;
-let clients: TestClient[] = [];
-let rawSockets: Socket[] = [];
-
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  for (const s of rawSockets) s.destroy();
-  rawSockets = [];
-  await srv?.stop();
-  srv = null;
-});
-
-async function server(config?: ConfigInput): Promise<TestServer> {
-  srv = await startServer(config ? { config } : {});
-  return srv;
-}
-
-async function connect(port: number): Promise<TestClient> {
-  const c = await TestClient.connect(port);
-  clients.push(c);
-  return c;
-}
-
-async function register(port: number, nick: string): Promise<TestClient> {
-  const c = await TestClient.register(port, nick);
-  clients.push(c);
-  return c;
-}
-
-async function join(c: TestClient, channel: string): Promise<void> {
-  c.send(`JOIN ${channel}`);
-  await c.expect(new RegExp(` 366 ${c.nick} ${channel} `));
-}
+const fx = useFixture();
 
 function writeAndWait(socket: Socket, data: Buffer | string): Promise<void> {
   return new Promise((resolve, reject) => socket.write(data, (err) => (err ? reject(err) : resolve())));
 }
 
-/**
- * A client that keeps the raw bytes it receives (TestClient decodes them), to
- * check that what the server sends is valid UTF-8.
- */
-class RawClient {
-  private data = Buffer.alloc(0);
-  private waiters: Array<() => void> = [];
-
-  private constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.data = Buffer.concat([this.data, chunk]);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    socket.on('error', () => {});
-  }
-
-  static connect(port: number): Promise<RawClient> {
-    return new Promise((resolve, reject) => {
-      const socket = netConnect({ port, host: '127.0.0.1' }, () => resolve(new RawClient(socket)));
-      rawSockets.push(socket);
-      socket.once('error', reject);
-    });
-  }
-
-  /** Every complete line received so far, as bytes. */
-  lines(): Buffer[] {
-    const out: Buffer[] = [];
-    let pos = 0;
-    for (let end = this.data.indexOf('\r\n', pos); end >= 0; end = this.data.indexOf('\r\n', pos)) {
-      out.push(this.data.subarray(pos, end));
-      pos = end + 2;
-    }
-    return out;
-  }
-
-  /** Wait for a line (decoded leniently for matching) that passes `test`; returns its bytes. */
-  async waitLine(test: (line: string) => boolean, timeoutMs = 3000): Promise<Buffer> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = this.lines().find((line) => test(line.toString('latin1')));
-      if (hit) return hit;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out; received:\n${this.lines().map((l) => l.toString('latin1')).join('\n')}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-}
-
 describe('line ends', () => {
   it('bare LF (netcat)', async () => {
-    const { port } = await server();
-    const c = await connect(port);
+    const { port } = await fx.server();
+    const c = await fx.open(port);
     c.write('NICK lf\nUSER lf 0 * :LF\nJOIN #lf\n');
     expect(await c.expect(/ 001 /)).toBe(`${S} 001 lf :Welcome to the Obrol IRC Network lf!lf@127.0.0.1`);
     expect(await c.expect(/^:\S+ JOIN /)).toBe(':lf!lf@127.0.0.1 JOIN :#lf');
   });
 
   it('CRLF', async () => {
-    const { port } = await server();
-    const c = await connect(port);
+    const { port } = await fx.server();
+    const c = await fx.open(port);
     c.write('NICK crlf\r\nUSER crlf 0 * :CRLF\r\nJOIN #crlf\r\n');
     expect(await c.expect(/ 001 /)).toBe(`${S} 001 crlf :Welcome to the Obrol IRC Network crlf!crlf@127.0.0.1`);
     expect(await c.expect(/^:\S+ JOIN /)).toBe(':crlf!crlf@127.0.0.1 JOIN :#crlf');
   });
 
   it('bare CR', async () => {
-    const { port } = await server();
-    const c = await connect(port);
+    const { port } = await fx.server();
+    const c = await fx.open(port);
     c.write('NICK cr\rUSER cr 0 * :CR\rJOIN #cr\r');
     expect(await c.expect(/ 001 /)).toBe(`${S} 001 cr :Welcome to the Obrol IRC Network cr!cr@127.0.0.1`);
     expect(await c.expect(/^:\S+ JOIN /)).toBe(':cr!cr@127.0.0.1 JOIN :#cr');
   });
 
   it('CR NUL (telnet with a bare CR)', async () => {
-    const { port } = await server();
-    const c = await connect(port);
+    const { port } = await fx.server();
+    const c = await fx.open(port);
     c.write(Buffer.from('NICK crnul\r\0USER crnul 0 * :CR NUL\r\0JOIN #crnul\r\0', 'latin1'));
     expect(await c.expect(/ 001 /)).toBe(`${S} 001 crnul :Welcome to the Obrol IRC Network crnul!crnul@127.0.0.1`);
     expect(await c.expect(/^:\S+ JOIN /)).toBe(':crnul!crnul@127.0.0.1 JOIN :#crnul');
   });
 
   it('mixed line ends in one write', async () => {
-    const { port } = await server();
-    const c = await connect(port);
+    const { port } = await fx.server();
+    const c = await fx.open(port);
     c.write('NICK mixed\nUSER mixed 0 * :Mixed\r\nJOIN #m1\rJOIN #m2\r\n');
     await c.expect(/ 001 /);
     expect(await c.expect(/^:\S+ JOIN /)).toBe(':mixed!mixed@127.0.0.1 JOIN :#m1');
@@ -148,8 +60,8 @@ describe('line ends', () => {
   });
 
   it('a line sent one byte at a time', async () => {
-    const { port } = await server();
-    const c = await connect(port);
+    const { port } = await fx.server();
+    const c = await fx.open(port);
     c.socket.setNoDelay(true);
     for (const byte of Buffer.from('NICK slow\r\nUSER slow 0 * :Slow Poke\r\nPRIVMSG slow :é ok\r\n')) {
       await writeAndWait(c.socket, Buffer.from([byte]));
@@ -162,8 +74,8 @@ describe('line ends', () => {
 
 describe('telnet negotiation', () => {
   it('IAC sequences before and inside lines are stripped', async () => {
-    const { port } = await server();
-    const c = await connect(port);
+    const { port } = await fx.server();
+    const c = await fx.open(port);
     const IAC_DO_SGA = [0xff, 0xfd, 0x03];
     const IAC_WILL_TTYPE = [0xff, 0xfb, 0x18];
     const IAC_SB_TTYPE_SEND = [0xff, 0xfa, 0x18, 0x01, 0xff, 0xf0];
@@ -185,8 +97,8 @@ describe('telnet negotiation', () => {
   });
 
   it('an IAC sequence cut across writes is still stripped', async () => {
-    const { port } = await server();
-    const c = await register(port, 'alice');
+    const { port } = await fx.server();
+    const c = await fx.register(port, 'alice');
     await writeAndWait(c.socket, Buffer.from([0x50, 0x49, 0xff])); // "PI" IAC
     await writeAndWait(c.socket, Buffer.from([0xfa, 0x18])); // SB TTYPE ...
     await writeAndWait(c.socket, Buffer.from([0x00, 0x78, 0xff])); // ... subnegotiation data, IAC
@@ -197,8 +109,8 @@ describe('telnet negotiation', () => {
 
 describe('size limits', () => {
   it('a 510-byte PING is answered (the PONG cut to fit); 511 bytes gets 417, no PONG, and the client stays', async () => {
-    const { port } = await server();
-    const c = await register(port, 'alice');
+    const { port } = await fx.server();
+    const c = await fx.register(port, 'alice');
     const body510 = `PING ${'x'.repeat(505)}`;
     expect(Buffer.byteLength(body510)).toBe(510);
     c.send(body510);
@@ -211,11 +123,11 @@ describe('size limits', () => {
   });
 
   it('a 511-byte PRIVMSG is not relayed; a 510-byte one is, cut to fit the source prefix', async () => {
-    const { port } = await server();
-    const alice = await register(port, 'alice');
-    const bob = await register(port, 'bob');
-    await join(alice, '#c');
-    await join(bob, '#c');
+    const { port } = await fx.server();
+    const alice = await fx.register(port, 'alice');
+    const bob = await fx.register(port, 'bob');
+    await fx.join(alice, '#c');
+    await fx.join(bob, '#c');
     alice.drain();
 
     const tooLong = `PRIVMSG #c :${'z'.repeat(499)}`;
@@ -233,11 +145,11 @@ describe('size limits', () => {
   });
 
   it('a 511-byte line with multi-byte characters counts bytes, not characters', async () => {
-    const { port } = await server();
-    const alice = await register(port, 'alice');
-    const bob = await register(port, 'bob');
-    await join(alice, '#c');
-    await join(bob, '#c');
+    const { port } = await fx.server();
+    const alice = await fx.register(port, 'alice');
+    const bob = await fx.register(port, 'bob');
+    await fx.join(alice, '#c');
+    await fx.join(bob, '#c');
     alice.drain();
     // 12 bytes of command + 166 three-byte characters + 1 = 511 bytes, only 179 characters.
     const line = `PRIVMSG #c :${'€'.repeat(166)}a`;
@@ -248,11 +160,11 @@ describe('size limits', () => {
   });
 
   it('a 20 KB line without a line end, then a line end: one 417, and the connection keeps working', async () => {
-    const { port } = await server();
-    const alice = await register(port, 'alice');
-    const bob = await register(port, 'bob');
-    await join(alice, '#c');
-    await join(bob, '#c');
+    const { port } = await fx.server();
+    const alice = await fx.register(port, 'alice');
+    const bob = await fx.register(port, 'bob');
+    await fx.join(alice, '#c');
+    await fx.join(bob, '#c');
     alice.drain();
     await writeAndWait(alice.socket, `PRIVMSG #c :${'q'.repeat(20 * 1024)}`);
     await writeAndWait(alice.socket, 'q'.repeat(1000));
@@ -264,11 +176,11 @@ describe('size limits', () => {
   });
 
   it('a 4096-byte tag section is accepted (tags not relayed); 4097 bytes gets 417 and is not relayed', async () => {
-    const { port } = await server();
-    const alice = await register(port, 'alice');
-    const bob = await register(port, 'bob');
-    await join(alice, '#c');
-    await join(bob, '#c');
+    const { port } = await fx.server();
+    const alice = await fx.register(port, 'alice');
+    const bob = await fx.register(port, 'bob');
+    await fx.join(alice, '#c');
+    await fx.join(bob, '#c');
     alice.drain();
 
     // '@' + tags + ' ' is the tag section.
@@ -289,10 +201,10 @@ describe('size limits', () => {
 
 describe('invalid UTF-8', () => {
   it('with utf8_only (the default) is refused with FAIL INVALID_UTF8 and never relayed', async () => {
-    const { port } = await server();
-    const alice = await register(port, 'alice');
-    await join(alice, '#u');
-    const peer = await RawClient.connect(port);
+    const { port } = await fx.server();
+    const alice = await fx.register(port, 'alice');
+    await fx.join(alice, '#u');
+    const peer = await fx.raw(port);
     peer.socket.write('NICK peer\r\nUSER peer 0 * :Peer\r\nJOIN #u\r\n');
     await peer.waitLine((l) => / 366 peer #u /.test(l));
     peer.socket.write(Buffer.concat([Buffer.from('PRIVMSG #u :caf'), Buffer.from([0xe9]), Buffer.from('\r\nPRIVMSG #u :after\r\n')]));
@@ -303,13 +215,13 @@ describe('invalid UTF-8', () => {
   });
 
   it('without utf8_only does not crash the server; peers get valid UTF-8 with replacement characters; other text is untouched', async () => {
-    const { port } = await server({ server: { utf8_only: false } });
-    const alice = await register(port, 'alice');
-    const carol = await register(port, 'carol');
-    await join(alice, '#u');
-    await join(carol, '#u');
+    const { port } = await fx.server({ config: { server: { utf8_only: false } } });
+    const alice = await fx.register(port, 'alice');
+    const carol = await fx.register(port, 'carol');
+    await fx.join(alice, '#u');
+    await fx.join(carol, '#u');
 
-    const peer = await RawClient.connect(port);
+    const peer = await fx.raw(port);
     peer.socket.write('NICK peer\r\nUSER peer 0 * :Peer\r\nJOIN #u\r\n');
     await peer.waitLine((l) => l.includes(' 366 peer #u '));
 
@@ -335,16 +247,16 @@ describe('invalid UTF-8', () => {
 
 describe('empty lines', () => {
   it('empty lines and lines of spaces are ignored silently', async () => {
-    const { port } = await server();
-    const c = await register(port, 'alice');
+    const { port } = await fx.server();
+    const c = await fx.register(port, 'alice');
     c.write('\r\n\r\n\n\r   \r\n \n\r\n');
     expect(await c.sync()).toEqual([]);
     expect(c.closed).toBe(false);
   });
 
   it('are ignored before registration too, and registration still works', async () => {
-    const { port } = await server();
-    const c = await connect(port);
+    const { port } = await fx.server();
+    const c = await fx.open(port);
     await c.expect(/NOTICE/);
     c.write('\r\n  \r\nNICK blank\r\n\r\nUSER blank 0 * :Blank\r\n');
     expect(await c.expect(/ 001 /)).toBe(`${S} 001 blank :Welcome to the Obrol IRC Network blank!blank@127.0.0.1`);

@@ -4,39 +4,18 @@
  * (https://github.com/ircv3/ircv3-specifications/pull/501). GET, LIST, CLEAR,
  * SYNC and SUBS answer in batches; subscribers hear of changes.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { TestClient } from '../helpers/client.js';
-import { startServer, type TestServer, type TestServerOptions } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import type { TestClient } from '../helpers/client.js';
+import { useFixture } from '../helpers/fixture.js';
 
 const S = ':obrol.local';
 const CAPS = 'draft/metadata-3 batch';
 
-let servers: TestServer[] = [];
-let clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
-});
-
-async function server(options: TestServerOptions = {}): Promise<number> {
-  const srv = await startServer(options);
-  servers.push(srv);
-  return srv.port;
-}
-
-async function connect(port: number): Promise<TestClient> {
-  const c = await TestClient.connect(port);
-  clients.push(c);
-  await c.expect(/NOTICE \* :\*\*\* /);
-  return c;
-}
+const fx = useFixture();
 
 /** Negotiate `caps` ('' for none) before NICK and USER, then register. */
 async function client(port: number, nick: string, caps = CAPS): Promise<TestClient> {
-  const c = await connect(port);
+  const c = await fx.connect(port);
   if (caps !== '') {
     c.send(`CAP REQ :${caps}`);
     expect(await c.expect(/ CAP \* (ACK|NAK) /)).toBe(`${S} CAP * ACK :${caps}`);
@@ -105,16 +84,16 @@ async function ask(c: TestClient, line: string): Promise<string[]> {
 
 describe('CAP LS', () => {
   it('offers draft/metadata-3 with before-connect and the configured limits', async () => {
-    const port = await server({ config: { limits: { metadata_keys: 7, metadata_subscriptions: 8, metadata_value_bytes: 9 } } });
-    const c = await connect(port);
+    const { port } = await fx.server({ config: { limits: { metadata_keys: 7, metadata_subscriptions: 8, metadata_value_bytes: 9 } } });
+    const c = await fx.connect(port);
     c.send('CAP LS 302');
     const [ls] = await c.sync();
     expect(ls?.split(' ')).toContain('draft/metadata-3=before-connect,max-subs=8,max-keys=7,max-value-bytes=9');
   });
 
   it('shows the default limits', async () => {
-    const port = await server();
-    const c = await connect(port);
+    const { port } = await fx.server();
+    const c = await fx.connect(port);
     c.send('CAP LS 302');
     const [ls] = await c.sync();
     expect(ls?.split(' ')).toContain('draft/metadata-3=before-connect,max-subs=100,max-keys=50,max-value-bytes=300');
@@ -123,7 +102,7 @@ describe('CAP LS', () => {
 
 describe('METADATA on yourself', () => {
   it('SET with * or your own nick answers 761; GET with either answers in a metadata batch', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     expect(await ask(foo, 'METADATA * SET display-name :Foo The First')).toEqual([`${S} 761 foo foo display-name * :Foo The First`]);
     expect(await ask(foo, 'METADATA * GET display-name')).toEqual([
@@ -140,7 +119,7 @@ describe('METADATA on yourself', () => {
   });
 
   it('GET answers 761 or 766 for every key in order, and FAIL INVALID_KEY inside the batch for a bad name', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     await ask(foo, 'METADATA * SET avatar :https://example.com/foo.png');
     expect(await ask(foo, 'METADATA * GET display-name $bad avatar Upper')).toEqual([
@@ -154,13 +133,13 @@ describe('METADATA on yourself', () => {
   });
 
   it('GET without a key is 461', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     expect(await ask(foo, 'METADATA * GET')).toEqual([`${S} 461 foo METADATA :Not enough parameters`]);
   });
 
   it('LIST gives every key in a batch (an empty batch when there is none)', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     expect(await ask(foo, 'METADATA * LIST')).toEqual([`${S} BATCH +B1 metadata :foo`, `${S} BATCH :-B1`]);
     await ask(foo, 'METADATA * SET display-name :Foo');
@@ -174,7 +153,7 @@ describe('METADATA on yourself', () => {
   });
 
   it('SET with a key and no value removes it (766)', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     await ask(foo, 'METADATA * SET display-name :Foo');
     expect(await ask(foo, 'METADATA * SET display-name')).toEqual([`${S} 766 foo foo display-name :Key not set`]);
@@ -187,14 +166,14 @@ describe('METADATA on yourself', () => {
   });
 
   it('SET with an invalid key name is FAIL INVALID_KEY', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     expect(await ask(foo, 'METADATA * SET Display :x')).toEqual([`${S} FAIL METADATA INVALID_KEY Display :Invalid key name`]);
     expect(await ask(foo, 'METADATA * LIST')).toEqual([`${S} BATCH +B1 metadata :foo`, `${S} BATCH :-B1`]);
   });
 
   it('CLEAR removes every key: one 766 per key in a batch', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     await ask(foo, 'METADATA * SET display-name :Foo');
     await ask(foo, 'METADATA * SET avatar :https://example.com/foo.png');
@@ -208,13 +187,13 @@ describe('METADATA on yourself', () => {
   });
 
   it('accepts a value with multi-byte characters', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     expect(await ask(foo, 'METADATA * SET display-name :->\u{1F49C}<-')).toEqual([`${S} 761 foo foo display-name * :->\u{1F49C}<-`]);
   });
 
   it('an unknown subcommand is FAIL INVALID_PARAMS', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     expect(await ask(foo, 'METADATA * DESTROY')).toEqual([`${S} FAIL METADATA INVALID_PARAMS DESTROY :Invalid subcommand`]);
   });
@@ -222,7 +201,7 @@ describe('METADATA on yourself', () => {
 
 describe('METADATA on channels', () => {
   it('an operator sets a key; members read it; others in the channel hear nothing without a subscription', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     await join(foo, '#chan');
@@ -243,7 +222,7 @@ describe('METADATA on channels', () => {
   });
 
   it('refuses SET and CLEAR by a member who is not an operator, and tells nobody', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     await join(foo, '#chan');
@@ -266,7 +245,7 @@ describe('METADATA on channels', () => {
   });
 
   it('CLEAR by the operator: one 766 per key in a batch', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     await join(foo, '#chan');
     await ask(foo, 'METADATA #chan SET display-name :Hash Channel');
@@ -281,7 +260,7 @@ describe('METADATA on channels', () => {
   });
 
   it('a non-member cannot GET, LIST or SYNC a channel: FAIL KEY_NO_PERMISSION and no value', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     await ask(bar, 'METADATA * SUB display-name');
@@ -296,7 +275,7 @@ describe('METADATA on channels', () => {
   });
 
   it('a non-member cannot set a channel key either', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     await join(foo, '#chan');
@@ -307,7 +286,7 @@ describe('METADATA on channels', () => {
   });
 
   it('SYNC by a member gives the subscribed keys of the channel and its members', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     await join(foo, '#chan');
@@ -332,7 +311,7 @@ describe('METADATA on channels', () => {
 
 describe('METADATA permissions and targets', () => {
   it('refuses SET and CLEAR on another user and leaves their keys alone', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     await join(foo, '#chan');
@@ -352,7 +331,7 @@ describe('METADATA permissions and targets', () => {
   });
 
   it('another user’s keys are public: GET on them works without a shared channel', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     await ask(foo, 'METADATA * SET display-name :Foo The First');
@@ -365,7 +344,7 @@ describe('METADATA permissions and targets', () => {
   });
 
   it('an unknown nick or channel is FAIL INVALID_TARGET, with no batch', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     expect(await ask(foo, 'METADATA nobody LIST')).toEqual([`${S} FAIL METADATA INVALID_TARGET nobody :Invalid metadata target`]);
     expect(await ask(foo, 'METADATA nobody GET avatar')).toEqual([`${S} FAIL METADATA INVALID_TARGET nobody :Invalid metadata target`]);
@@ -376,7 +355,7 @@ describe('METADATA permissions and targets', () => {
 
 describe('METADATA limits', () => {
   it('a value longer than limits.metadata_value_bytes (in bytes) is FAIL INVALID_VALUE and is not stored or relayed', async () => {
-    const port = await server({ config: { limits: { metadata_value_bytes: 10 } } });
+    const { port } = await fx.server({ config: { limits: { metadata_value_bytes: 10 } } });
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     await join(foo, '#chan');
@@ -398,7 +377,7 @@ describe('METADATA limits', () => {
   });
 
   it('a key past limits.metadata_keys is FAIL LIMIT_REACHED; replacing a value or a freed slot still works', async () => {
-    const port = await server({ config: { limits: { metadata_keys: 2 } } });
+    const { port } = await fx.server({ config: { limits: { metadata_keys: 2 } } });
     const foo = await client(port, 'foo');
     await ask(foo, 'METADATA * SET a :1');
     await ask(foo, 'METADATA * SET b :2');
@@ -415,7 +394,7 @@ describe('METADATA limits', () => {
   });
 
   it('the key limit applies to channels too', async () => {
-    const port = await server({ config: { limits: { metadata_keys: 1 } } });
+    const { port } = await fx.server({ config: { limits: { metadata_keys: 1 } } });
     const foo = await client(port, 'foo');
     await join(foo, '#chan');
     await ask(foo, 'METADATA #chan SET a :1');
@@ -425,7 +404,7 @@ describe('METADATA limits', () => {
 
 describe('METADATA SUB, UNSUB, SUBS', () => {
   it('SUB answers 770 with the keys, UNSUB 771, SUBS a metadata-subs batch of 772', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const bar = await client(port, 'bar');
     expect(await ask(bar, 'METADATA * SUBS')).toEqual([`${S} BATCH +B1 :metadata-subs`, `${S} BATCH :-B1`]);
     expect(await ask(bar, 'METADATA * SUB avatar display-name')).toEqual([`${S} 770 bar avatar :display-name`]);
@@ -443,20 +422,20 @@ describe('METADATA SUB, UNSUB, SUBS', () => {
   });
 
   it('SUB with an invalid key: FAIL INVALID_KEY for it, the others are subscribed', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const bar = await client(port, 'bar');
     expect(await ask(bar, 'METADATA * SUB foo $url bar')).toEqual([`${S} FAIL METADATA INVALID_KEY $url :Invalid key name`, `${S} 770 bar foo :bar`]);
     expect(await ask(bar, 'METADATA * UNSUB $url')).toEqual([`${S} FAIL METADATA INVALID_KEY $url :Invalid key name`]);
   });
 
   it('SUB without keys is 461', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const bar = await client(port, 'bar');
     expect(await ask(bar, 'METADATA * SUB')).toEqual([`${S} 461 bar METADATA :Not enough parameters`]);
   });
 
   it('SUBS lists at most ten keys per 772', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const bar = await client(port, 'bar');
     const keys = Array.from({ length: 12 }, (_, k) => `k${k}`);
     await ask(bar, `METADATA * SUB ${keys.join(' ')}`);
@@ -469,7 +448,7 @@ describe('METADATA SUB, UNSUB, SUBS', () => {
   });
 
   it('past limits.metadata_subscriptions: FAIL TOO_MANY_SUBS for the first key refused, nothing after it', async () => {
-    const port = await server({ config: { limits: { metadata_subscriptions: 3 } } });
+    const { port } = await fx.server({ config: { limits: { metadata_subscriptions: 3 } } });
     const bar = await client(port, 'bar');
     expect(await ask(bar, 'METADATA * SUB website avatar')).toEqual([`${S} 770 bar website :avatar`]);
     expect(await ask(bar, 'METADATA * SUB email city country')).toEqual([
@@ -491,7 +470,7 @@ describe('METADATA SUB, UNSUB, SUBS', () => {
 
 describe('METADATA notifications', () => {
   it('a subscriber sharing a channel hears of changes; a non-subscriber and a client without the capability do not', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     const baz = await client(port, 'baz');
@@ -523,7 +502,7 @@ describe('METADATA notifications', () => {
   });
 
   it('CLEAR tells subscribers about every subscribed key removed', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     await join(foo, '#chan');
@@ -539,7 +518,7 @@ describe('METADATA notifications', () => {
   });
 
   it('members subscribed to a key hear of channel changes; the operator who made it gets its reply only', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     const outside = await client(port, 'outside');
@@ -557,7 +536,7 @@ describe('METADATA notifications', () => {
   });
 
   it('a subscriber who monitors a user hears of their changes without sharing a channel; others do not', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     const baz = await client(port, 'baz');
@@ -572,7 +551,7 @@ describe('METADATA notifications', () => {
 
 describe('METADATA on JOIN', () => {
   it('after 366, a metadata batch with the subscribed keys of the channel and its members', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     await join(foo, '#chan');
@@ -595,7 +574,7 @@ describe('METADATA on JOIN', () => {
   });
 
   it('no batch when nothing subscribed is set, or without a subscription, or without the capability', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     const baz = await client(port, 'baz');
@@ -612,7 +591,7 @@ describe('METADATA on JOIN', () => {
   });
 
   it('a channel set before the subscriber joined: exactly the one key', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     await ask(bar, 'METADATA * SUB display-name avatar');
@@ -626,8 +605,8 @@ describe('METADATA on JOIN', () => {
 
 describe('METADATA before registration (before-connect)', () => {
   it('SET answers 761 * * ...; the registration burst has a metadata batch for the nick before the MOTD', async () => {
-    const port = await server();
-    const c = await connect(port);
+    const { port } = await fx.server();
+    const c = await fx.connect(port);
     c.send('CAP LS 302');
     c.send(`CAP REQ :${CAPS}`);
     await c.expect(` CAP * ACK :${CAPS}`);
@@ -657,9 +636,9 @@ describe('METADATA before registration (before-connect)', () => {
   });
 
   it('before registration only your own metadata: another target is KEY_NO_PERMISSION', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     await client(port, 'bar');
-    const c = await connect(port);
+    const c = await fx.connect(port);
     c.send(`CAP REQ :${CAPS}`);
     await c.expect(` CAP * ACK :${CAPS}`);
     expect(await ask(c, 'METADATA bar GET avatar')).toEqual([
@@ -670,8 +649,8 @@ describe('METADATA before registration (before-connect)', () => {
 
 describe('METADATA without batch', () => {
   it('GET, LIST and the burst come without BATCH lines or batch tags', async () => {
-    const port = await server();
-    const c = await connect(port);
+    const { port } = await fx.server();
+    const c = await fx.connect(port);
     c.send('CAP REQ :draft/metadata-3');
     await c.expect(' CAP * ACK :draft/metadata-3');
     c.send('METADATA * SET display-name :Foo');
@@ -695,7 +674,7 @@ describe('METADATA without batch', () => {
 
 describe('METADATA with labeled-response', () => {
   it('a labeled GET: the metadata batch nests inside the labeled-response batch', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo', `${CAPS} labeled-response`);
     await ask(foo, 'METADATA * SET display-name :Foo');
     expect(await ask(foo, '@label=m1 METADATA * GET display-name')).toEqual([
@@ -711,7 +690,7 @@ describe('METADATA with labeled-response', () => {
 
 describe('WHOIS', () => {
   it('shows 760 per key to clients with the capability only', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     const baz = await client(port, 'baz', '');
@@ -731,7 +710,7 @@ describe('WHOIS', () => {
 
 describe('UTF8ONLY', () => {
   it('a value that is not UTF-8 is FAIL METADATA INVALID_UTF8; nothing is stored or relayed', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     await join(foo, '#chan');

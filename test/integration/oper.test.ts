@@ -2,35 +2,24 @@
  * IRC operators: OPER, KILL, WALLOPS, REHASH, DIE, dropping +o, and what the
  * log records about them. https://modern.ircdocs.horse/#operator-messages
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/config/password.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { TestClient } from '../helpers/client.js';
-import { startServer, type TestServer, type TestServerOptions } from '../helpers/server.js';
+import { useFixture } from '../helpers/fixture.js';
+import type { TestServer } from '../helpers/server.js';
 
 const S = ':obrol.local';
 const PASSWORD = 'Tr0ub4dor&3-oper-secret';
 const NOT_OPER = "481 %s :Permission Denied- You're not an IRC operator";
 
 let hash = '';
-let servers: TestServer[] = [];
-let clients: TestClient[] = [];
-let tempDirs: string[] = [];
+const fx = useFixture();
 
 beforeAll(async () => {
   hash = await hashPassword(PASSWORD);
-});
-
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs = [];
 });
 
 function operConfig(extra: ConfigInput = {}): ConfigInput {
@@ -43,26 +32,9 @@ function operConfig(extra: ConfigInput = {}): ConfigInput {
   };
 }
 
-async function server(options: TestServerOptions = { config: operConfig() }): Promise<TestServer> {
-  const srv = await startServer(options);
-  servers.push(srv);
-  return srv;
-}
-
-async function register(srv: TestServer, nick: string, user?: string): Promise<TestClient> {
-  const c = await TestClient.register(srv.port, nick, user ? { user } : {});
-  clients.push(c);
-  return c;
-}
-
 async function oper(c: TestClient): Promise<void> {
   c.send(`OPER boss ${PASSWORD}`);
   await c.expect(/ 381 /);
-}
-
-async function join(c: TestClient, channel: string): Promise<void> {
-  c.send(`JOIN ${channel}`);
-  await c.expect(new RegExp(` 366 ${c.nick} ${channel} `));
 }
 
 function notOper(nick: string): string {
@@ -77,8 +49,8 @@ async function operCount(c: TestClient): Promise<string | undefined> {
 
 describe('OPER', () => {
   it('succeeds with the right name and password: MODE +o then 381', async () => {
-    const srv = await server();
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server({ config: operConfig() });
+    const alice = await fx.register(srv, 'alice');
     alice.send(`OPER boss ${PASSWORD}`);
     expect(await alice.sync()).toEqual([':alice!alice@127.0.0.1 MODE alice :+o', `${S} 381 alice :You are now an IRC operator`]);
     expect(await operCount(alice)).toBe(`${S} 252 alice 1 :operator(s) online`);
@@ -90,8 +62,8 @@ describe('OPER', () => {
   });
 
   it('464 for a wrong password, and no operator status', async () => {
-    const srv = await server();
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server({ config: operConfig() });
+    const alice = await fx.register(srv, 'alice');
     alice.send('OPER boss wrong-password');
     expect(await alice.sync()).toEqual([`${S} 464 alice :Password incorrect`]);
     expect(await operCount(alice)).toBe(`${S} 252 alice 0 :operator(s) online`);
@@ -100,39 +72,38 @@ describe('OPER', () => {
   });
 
   it('491 for an unknown oper name', async () => {
-    const srv = await server();
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server({ config: operConfig() });
+    const alice = await fx.register(srv, 'alice');
     alice.send(`OPER nosuchoper ${PASSWORD}`);
     expect(await alice.sync()).toEqual([`${S} 491 alice :No O-lines for your host`]);
   });
 
   it('491 when the host masks do not match, even with the right password', async () => {
-    const srv = await server();
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server({ config: operConfig() });
+    const alice = await fx.register(srv, 'alice');
     alice.send(`OPER faraway ${PASSWORD}`);
     expect(await alice.sync()).toEqual([`${S} 491 alice :No O-lines for your host`]);
     expect(await operCount(alice)).toBe(`${S} 252 alice 0 :operator(s) online`);
   });
 
   it('the username part of a host mask counts', async () => {
-    const srv = await server();
+    const srv = await fx.server({ config: operConfig() });
     // faraway allows nobody@* from anywhere.
-    const nobody = await register(srv, 'nobody', 'nobody');
+    const nobody = await fx.register(srv, 'nobody', { user: 'nobody' });
     nobody.send(`OPER faraway ${PASSWORD}`);
     expect(await nobody.sync()).toEqual([':nobody!nobody@127.0.0.1 MODE nobody :+o', `${S} 381 nobody :You are now an IRC operator`]);
   });
 
   it('461 with too few parameters', async () => {
-    const srv = await server();
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server({ config: operConfig() });
+    const alice = await fx.register(srv, 'alice');
     alice.send('OPER boss');
     expect(await alice.sync()).toEqual([`${S} 461 alice OPER :Not enough parameters`]);
   });
 
   it('is not allowed before registration', async () => {
-    const srv = await server();
-    const c = await TestClient.connect(srv.port);
-    clients.push(c);
+    const srv = await fx.server({ config: operConfig() });
+    const c = await fx.open(srv);
     await c.expect(/NOTICE/);
     c.send(`OPER boss ${PASSWORD}`);
     expect(await c.sync()).toEqual([`${S} 451 * :You have not registered`]);
@@ -141,13 +112,13 @@ describe('OPER', () => {
 
 describe('KILL', () => {
   it('by an oper: the victim gets KILL then ERROR and is closed; channel peers see one QUIT', async () => {
-    const srv = await server();
-    const alice = await register(srv, 'alice');
-    const victim = await register(srv, 'victim');
-    const peer = await register(srv, 'peer');
+    const srv = await fx.server({ config: operConfig() });
+    const alice = await fx.register(srv, 'alice');
+    const victim = await fx.register(srv, 'victim');
+    const peer = await fx.register(srv, 'peer');
     for (const ch of ['#a', '#b']) {
-      await join(victim, ch);
-      await join(peer, ch);
+      await fx.join(victim, ch);
+      await fx.join(peer, ch);
     }
     await oper(alice);
     peer.drain();
@@ -164,9 +135,9 @@ describe('KILL', () => {
   });
 
   it('without a reason says "No reason given"', async () => {
-    const srv = await server();
-    const alice = await register(srv, 'alice');
-    const victim = await register(srv, 'victim');
+    const srv = await fx.server({ config: operConfig() });
+    const alice = await fx.register(srv, 'alice');
+    const victim = await fx.register(srv, 'victim');
     await oper(alice);
     alice.send('KILL Victim');
     expect(await victim.expect(/ KILL /)).toBe(':alice!alice@127.0.0.1 KILL victim :No reason given');
@@ -175,9 +146,9 @@ describe('KILL', () => {
   });
 
   it('by a non-oper: 481, and nobody is disconnected (not even the caller itself)', async () => {
-    const srv = await server();
-    const bob = await register(srv, 'bob');
-    const victim = await register(srv, 'victim');
+    const srv = await fx.server({ config: operConfig() });
+    const bob = await fx.register(srv, 'bob');
+    const victim = await fx.register(srv, 'victim');
     bob.send('KILL victim :no');
     bob.send('KILL bob :no');
     expect(await bob.sync()).toEqual([notOper('bob'), notOper('bob')]);
@@ -187,8 +158,8 @@ describe('KILL', () => {
   });
 
   it('of an unknown nick: 401; of the server: 483', async () => {
-    const srv = await server();
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server({ config: operConfig() });
+    const alice = await fx.register(srv, 'alice');
     await oper(alice);
     alice.send('KILL ghost :boo');
     alice.send('KILL obrol.local :boo');
@@ -198,13 +169,12 @@ describe('KILL', () => {
 
 describe('WALLOPS', () => {
   it('from an oper reaches +w users only', async () => {
-    const srv = await server();
-    const alice = await register(srv, 'alice');
-    const bob = await register(srv, 'bob');
-    const quiet = await register(srv, 'quiet');
+    const srv = await fx.server({ config: operConfig() });
+    const alice = await fx.register(srv, 'alice');
+    const bob = await fx.register(srv, 'bob');
+    const quiet = await fx.register(srv, 'quiet');
     // USER mode 4 asks for +w at registration (RFC 2812).
-    const carol = await TestClient.connect(srv.port);
-    clients.push(carol);
+    const carol = await fx.open(srv);
     carol.send('NICK carol');
     carol.send('USER carol 4 * :Carol');
     await carol.expect(/ 376 /);
@@ -223,9 +193,9 @@ describe('WALLOPS', () => {
   });
 
   it('from a non-oper: 481, delivered to nobody', async () => {
-    const srv = await server();
-    const bob = await register(srv, 'bob');
-    const watcher = await register(srv, 'watcher');
+    const srv = await fx.server({ config: operConfig() });
+    const bob = await fx.register(srv, 'bob');
+    const watcher = await fx.register(srv, 'watcher');
     watcher.send('MODE watcher +w');
     await watcher.sync();
     bob.send('WALLOPS :hi all');
@@ -254,11 +224,10 @@ describe('REHASH', () => {
   }
 
   async function fileServer(): Promise<{ srv: TestServer; path: string }> {
-    const dir = mkdtempSync(joinPath(tmpdir(), 'obrol-oper-'));
-    tempDirs.push(dir);
+    const dir = fx.tempDir();
     const path = joinPath(dir, 'obrol.yaml');
     writeConfig(path, 'First description', 300);
-    const srv = await server({ configPath: path });
+    const srv = await fx.server({ configPath: path });
     return { srv, path };
   }
 
@@ -270,7 +239,7 @@ describe('REHASH', () => {
 
   it('by an oper: 382, and the changed file takes effect', async () => {
     const { srv, path } = await fileServer();
-    const alice = await register(srv, 'alice');
+    const alice = await fx.register(srv, 'alice');
     await oper(alice);
     alice.send('WHOIS alice');
     expect(await alice.expect(/ 312 /)).toBe(`${S} 312 alice alice obrol.local :First description`);
@@ -283,11 +252,11 @@ describe('REHASH', () => {
     expect(await alice.expect(/ 312 /)).toBe(`${S} 312 alice alice obrol.local :Second description`);
     expect(await topicLen(alice)).toBe('120');
     // Topics are cut to the new length.
-    await join(alice, '#t');
+    await fx.join(alice, '#t');
     alice.send(`TOPIC #t :${'x'.repeat(200)}`);
     expect(await alice.expect(/ TOPIC /)).toBe(`:alice!alice@127.0.0.1 TOPIC #t :${'x'.repeat(120)}`);
     // The new oper block can be used, from a new client.
-    const bob = await register(srv, 'bob');
+    const bob = await fx.register(srv, 'bob');
     bob.send(`OPER newboss ${PASSWORD}`);
     expect(await bob.expect(/ 381 /)).toBe(`${S} 381 bob :You are now an IRC operator`);
     // Nobody was disconnected, and alice is still an oper.
@@ -296,7 +265,7 @@ describe('REHASH', () => {
 
   it('an invalid file keeps the old config, and the oper is told why', async () => {
     const { srv, path } = await fileServer();
-    const alice = await register(srv, 'alice');
+    const alice = await fx.register(srv, 'alice');
     await oper(alice);
     writeFileSync(path, 'limits:\n  topic_length: lots\nserver:\n  description: Never applied\n');
     alice.send('REHASH');
@@ -320,7 +289,7 @@ describe('REHASH', () => {
 
   it('by a non-oper: 481 and nothing reloaded', async () => {
     const { srv, path } = await fileServer();
-    const bob = await register(srv, 'bob');
+    const bob = await fx.register(srv, 'bob');
     writeConfig(path, 'Changed', 50);
     bob.send('REHASH');
     expect(await bob.sync()).toEqual([notOper('bob')]);
@@ -330,19 +299,19 @@ describe('REHASH', () => {
 
 describe('DIE and RESTART', () => {
   it('DIE and RESTART by a non-oper: 481, the server keeps running', async () => {
-    const srv = await server();
-    const bob = await register(srv, 'bob');
+    const srv = await fx.server({ config: operConfig() });
+    const bob = await fx.register(srv, 'bob');
     bob.send('DIE');
     bob.send('RESTART');
     expect(await bob.sync()).toEqual([notOper('bob'), notOper('bob')]);
-    const other = await register(srv, 'other');
+    const other = await fx.register(srv, 'other');
     expect(other.closed).toBe(false);
   });
 
   it('DIE by an oper: every client gets ERROR and is closed, the server stops listening', async () => {
-    const srv = await server();
-    const alice = await register(srv, 'alice');
-    const bob = await register(srv, 'bob');
+    const srv = await fx.server({ config: operConfig() });
+    const alice = await fx.register(srv, 'alice');
+    const bob = await fx.register(srv, 'bob');
     await oper(alice);
     alice.send('DIE');
     expect(await alice.expect(/^ERROR/)).toBe('ERROR :Closing link: (alice@127.0.0.1) [Server shutting down (requested by alice)]');
@@ -356,13 +325,13 @@ describe('DIE and RESTART', () => {
 
 describe('RESTART by an oper', () => {
   it('disconnects everyone with ERROR, clears the state, and listens again', async () => {
-    const srv = await server();
+    const srv = await fx.server({ config: operConfig() });
     // Observe the restart the command starts, to know when the listener is back.
     let restarted!: Promise<void>;
     const original = srv.server.restart.bind(srv.server);
     srv.server.restart = (reason: string) => (restarted = original(reason));
-    const alice = await register(srv, 'alice');
-    const bob = await register(srv, 'bob');
+    const alice = await fx.register(srv, 'alice');
+    const bob = await fx.register(srv, 'bob');
     await oper(alice);
     bob.send('JOIN #kept');
     await bob.sync();
@@ -373,7 +342,7 @@ describe('RESTART by an oper', () => {
     await bob.waitClosed();
     await restarted;
     // Port 0 in the test config: the new listener has a port of its own.
-    const carol = await TestClient.register(srv.server.address.port, 'carol');
+    const carol = await fx.register(srv.server.address.port, 'carol');
     carol.send('LIST');
     carol.send('LUSERS');
     const lines = await carol.sync();
@@ -386,8 +355,8 @@ describe('RESTART by an oper', () => {
 
 describe('MODE -o', () => {
   it('drops operator status: LUSERS 252 goes back to 0 and oper commands get 481', async () => {
-    const srv = await server();
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server({ config: operConfig() });
+    const alice = await fx.register(srv, 'alice');
     await oper(alice);
     expect(await operCount(alice)).toBe(`${S} 252 alice 1 :operator(s) online`);
     alice.send('MODE alice -o');
@@ -402,9 +371,9 @@ describe('MODE -o', () => {
   });
 
   it('an oper who quits is no longer counted', async () => {
-    const srv = await server();
-    const alice = await register(srv, 'alice');
-    const bob = await register(srv, 'bob');
+    const srv = await fx.server({ config: operConfig() });
+    const alice = await fx.register(srv, 'alice');
+    const bob = await fx.register(srv, 'bob');
     await oper(alice);
     expect(await operCount(bob)).toBe(`${S} 252 bob 1 :operator(s) online`);
     await alice.quit();
@@ -414,9 +383,9 @@ describe('MODE -o', () => {
 
 describe('the log', () => {
   it('records OPER success and failures and KILL with the connection id, never the password', async () => {
-    const srv = await server({ config: operConfig({ log: { message_text: true } }), captureLogs: true });
-    const alice = await register(srv, 'alice');
-    const victim = await register(srv, 'victim');
+    const srv = await fx.server({ config: operConfig({ log: { message_text: true } }), captureLogs: true });
+    const alice = await fx.register(srv, 'alice');
+    const victim = await fx.register(srv, 'victim');
     alice.send('OPER boss not-the-password');
     alice.send(`OPER nosuchoper ${PASSWORD}`);
     alice.send(`OPER faraway ${PASSWORD}`);

@@ -4,36 +4,20 @@
  * comes with every JOIN, before its 366.
  * https://ircv3.net/specs/extensions/read-marker
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { TestClient } from '../helpers/client.js';
-import type { ConfigInput } from '../../src/config/schema.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import type { TestClient } from '../helpers/client.js';
+import { useFixture } from '../helpers/fixture.js';
 
 const S = ':obrol.local';
 const CAP = 'draft/read-marker';
 const T1 = 'timestamp=2019-01-04T14:33:26.123Z';
 const T2 = 'timestamp=2019-01-04T14:33:27.000Z';
 
-let servers: TestServer[] = [];
-let clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
-});
-
-async function server(config?: ConfigInput): Promise<number> {
-  const srv = await startServer(config ? { config } : {});
-  servers.push(srv);
-  return srv.port;
-}
+const fx = useFixture();
 
 /** Negotiate `caps` ('' for none) before NICK and USER, then register. */
 async function client(port: number, nick: string, caps = CAP): Promise<TestClient> {
-  const c = await TestClient.connect(port);
-  clients.push(c);
+  const c = await fx.open(port);
   if (caps !== '') {
     c.send(`CAP REQ :${caps}`);
     expect(await c.expect(/ CAP \* (ACK|NAK) /)).toBe(`${S} CAP * ACK :${caps}`);
@@ -54,13 +38,13 @@ async function ask(c: TestClient, line: string): Promise<string[]> {
 
 describe('MARKREAD get and set', () => {
   it('a target without a marker: MARKREAD <target> *', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     expect(await ask(foo, 'MARKREAD #c')).toEqual([`${S} MARKREAD #c :*`]);
   });
 
   it('set, then get, the same timestamp; the target is matched case-insensitively', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     expect(await ask(foo, `MARKREAD #c ${T1}`)).toEqual([`${S} MARKREAD #c :${T1}`]);
     expect(await ask(foo, 'MARKREAD #c')).toEqual([`${S} MARKREAD #c :${T1}`]);
@@ -69,7 +53,7 @@ describe('MARKREAD get and set', () => {
   });
 
   it('only moves forward: an older or equal timestamp is answered with the stored one', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     expect(await ask(foo, `MARKREAD #c ${T2}`)).toEqual([`${S} MARKREAD #c :${T2}`]);
     expect(await ask(foo, `MARKREAD #c ${T1}`)).toEqual([`${S} MARKREAD #c :${T2}`]);
@@ -80,7 +64,7 @@ describe('MARKREAD get and set', () => {
   });
 
   it('works for a nick target too, and markers are not shared with other users', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar');
     expect(await ask(foo, 'MARKREAD bar')).toEqual([`${S} MARKREAD bar :*`]);
@@ -91,7 +75,7 @@ describe('MARKREAD get and set', () => {
   });
 
   it('answers a labeled MARKREAD with the label', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo', `${CAP} labeled-response batch`);
     expect(await ask(foo, `@label=r1 MARKREAD #c ${T1}`)).toEqual([`@label=r1 ${S} MARKREAD #c :${T1}`]);
   });
@@ -99,14 +83,14 @@ describe('MARKREAD get and set', () => {
 
 describe('MARKREAD errors', () => {
   it('without a target: FAIL MARKREAD NEED_MORE_PARAMS', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     expect(await ask(foo, 'MARKREAD')).toEqual([`${S} FAIL MARKREAD NEED_MORE_PARAMS :Missing parameters`]);
     expect(await ask(foo, 'MARKREAD :')).toEqual([`${S} FAIL MARKREAD NEED_MORE_PARAMS :Missing parameters`]);
   });
 
   it('a bad timestamp or a literal *: FAIL MARKREAD INVALID_PARAMS, and the marker is unchanged', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     await ask(foo, `MARKREAD #c ${T1}`);
     const invalid = (param: string) => `${S} FAIL MARKREAD INVALID_PARAMS ${param} :The timestamp must be timestamp=YYYY-MM-DDThh:mm:ss.sssZ`;
@@ -129,9 +113,8 @@ describe('MARKREAD errors', () => {
   });
 
   it('before registration: 451', async () => {
-    const port = await server();
-    const c = await TestClient.connect(port);
-    clients.push(c);
+    const { port } = await fx.server();
+    const c = await fx.open(port);
     await c.expect(/NOTICE \* :\*\*\* /);
     expect(await ask(c, 'MARKREAD #c')).toEqual([`${S} 451 * :You have not registered`]);
   });
@@ -139,7 +122,7 @@ describe('MARKREAD errors', () => {
 
 describe('MARKREAD on JOIN', () => {
   it('with the capability: MARKREAD <channel> * after the JOIN, before 366', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const lines = await ask(foo, 'JOIN #c');
     expect(lines[0]).toBe(':foo!foo@127.0.0.1 JOIN :#c');
@@ -148,7 +131,7 @@ describe('MARKREAD on JOIN', () => {
   });
 
   it('after PART and JOIN: the stored marker, before 366', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     const bar = await client(port, 'bar', '');
     await ask(foo, 'JOIN #c');
@@ -162,7 +145,7 @@ describe('MARKREAD on JOIN', () => {
   });
 
   it('a marker set before joining comes with the JOIN', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     await ask(foo, `MARKREAD #c ${T2}`);
     const lines = await ask(foo, 'JOIN #c');
@@ -170,7 +153,7 @@ describe('MARKREAD on JOIN', () => {
   });
 
   it('without the capability: no MARKREAD on JOIN (the command still works)', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const bar = await client(port, 'bar', '');
     const lines = await ask(bar, 'JOIN #c');
     expect(lines.at(-1)).toBe(`${S} 366 bar #c :End of /NAMES list`);
@@ -179,7 +162,7 @@ describe('MARKREAD on JOIN', () => {
   });
 
   it('each JOIN of a multi-channel JOIN gets its own marker before its own 366', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     await ask(foo, `MARKREAD #b ${T1}`);
     const lines = await ask(foo, 'JOIN #a,#b');
@@ -197,7 +180,7 @@ describe('MARKREAD on JOIN', () => {
 
 describe('MARKREAD bounds', () => {
   it('a target that is neither a channel nor a nick: FAIL MARKREAD INVALID_PARAMS, nothing stored', async () => {
-    const port = await server();
+    const { port } = await fx.server();
     const foo = await client(port, 'foo');
     expect(await ask(foo, `MARKREAD a,b ${T1}`)).toEqual([`${S} FAIL MARKREAD INVALID_PARAMS a,b :The target must be a channel or a nick`]);
     expect(await ask(foo, `MARKREAD ${'x'.repeat(100)} ${T1}`)).toEqual([
@@ -206,7 +189,7 @@ describe('MARKREAD bounds', () => {
   });
 
   it('keeps at most limits.read_markers targets, forgetting the one set longest ago', async () => {
-    const port = await server({ limits: { read_markers: 2 } });
+    const { port } = await fx.server({ config: { limits: { read_markers: 2 } } });
     const foo = await client(port, 'foo');
     await ask(foo, `MARKREAD #a ${T1}`);
     await ask(foo, `MARKREAD #b ${T1}`);

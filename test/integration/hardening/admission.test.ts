@@ -7,36 +7,25 @@
  * `ERROR :Closing link: (unknown@<ip>) [<reason>]` and is closed.
  *
  * Clients connect from several loopback addresses (127.0.0.0/8 all reaches
- * the server on 127.0.0.1) with TestClient.connect(..., { localAddress }).
+ * the server on 127.0.0.1) with fx.open(port, { localAddress }).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { hashPassword } from '../../../src/config/password.js';
 import type { ConfigInput } from '../../../src/config/schema.js';
-import { TestClient } from '../../helpers/client.js';
-import { startServer, type TestServer, type TestServerOptions } from '../../helpers/server.js';
+import type { TestClient } from '../../helpers/client.js';
+import { useFixture } from '../../helpers/fixture.js';
+import type { TestServer } from '../../helpers/server.js';
 
 const S = ':obrol.local';
 const PASSWORD = 'admission-oper-password';
 let hash = '';
-let servers: TestServer[] = [];
-let clients: TestClient[] = [];
-let tempDirs: string[] = [];
+const fx = useFixture();
 
 beforeAll(async () => {
   hash = await hashPassword(PASSWORD);
-});
-
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs = [];
 });
 
 /** A class with everything generous except what the test sets. */
@@ -46,29 +35,16 @@ function klass(name: string, hosts: string[], limits: Record<string, number>): C
   return { name, hosts, max_per_ip: 1000, max_per_cidr: 1000, connects_per_minute: 100_000, flood_rate: 0, ...limits };
 }
 
-async function server(options: TestServerOptions): Promise<TestServer> {
-  const srv = await startServer(options);
-  servers.push(srv);
-  return srv;
-}
-
-/** A TestClient whose connection comes from `localAddress`. */
-async function connectFrom(port: number, localAddress = '127.0.0.1'): Promise<TestClient> {
-  const c = await TestClient.connect(port, '127.0.0.1', { localAddress });
-  clients.push(c);
-  return c;
-}
-
 /** Connect from `localAddress` and see the welcome notice: the connection was let in. */
 async function admitted(srv: TestServer, localAddress = '127.0.0.1'): Promise<TestClient> {
-  const c = await connectFrom(srv.port, localAddress);
+  const c = await fx.open(srv.port, { localAddress });
   expect(await c.expect(/NOTICE|ERROR/)).toMatch(/^:obrol\.local NOTICE \* :\*\*\* Welcome to Obrol/);
   return c;
 }
 
 /** Connect from `localAddress` and be turned away with exactly this ERROR, then closed. */
 async function refused(srv: TestServer, localAddress: string, reason: string): Promise<void> {
-  const c = await connectFrom(srv.port, localAddress);
+  const c = await fx.open(srv.port, { localAddress });
   expect(await c.expect(/NOTICE|ERROR/)).toBe(`ERROR :Closing link: (unknown@${localAddress}) [${reason}]`);
   await c.waitClosed();
   expect(c.received).toEqual([`ERROR :Closing link: (unknown@${localAddress}) [${reason}]`]);
@@ -101,7 +77,7 @@ function opersBlock(): ConfigInput['opers'] {
 
 describe('limits.max_clients', () => {
   it('past max_clients a connection gets ERROR [Server is full] and is closed; a place freed by a QUIT can be taken', async () => {
-    const srv = await server({ config: { limits: { max_clients: 3 } }, captureLogs: true });
+    const srv = await fx.server({ config: { limits: { max_clients: 3 } }, captureLogs: true });
     const a = await registerFrom(srv, 'a');
     await registerFrom(srv, 'b');
     // An unregistered connection takes a place too.
@@ -125,7 +101,7 @@ describe('limits.max_clients', () => {
 
 describe('per address and per network', () => {
   it('max_per_ip: the next connection from that address is refused, other addresses are not', async () => {
-    const srv = await server({ config: { classes: [klass('c', ['*'], { max_per_ip: 2 })] } });
+    const srv = await fx.server({ config: { classes: [klass('c', ['*'], { max_per_ip: 2 })] } });
     await registerFrom(srv, 'a1');
     await admitted(srv);
     await refused(srv, '127.0.0.1', 'Too many connections from your address');
@@ -135,7 +111,7 @@ describe('per address and per network', () => {
   });
 
   it('max_per_cidr with cidr_ipv4_prefix 24: 127.0.0.x addresses count together', async () => {
-    const srv = await server({ config: { limits: { cidr_ipv4_prefix: 24 }, classes: [klass('c', ['*'], { max_per_ip: 10, max_per_cidr: 3 })] } });
+    const srv = await fx.server({ config: { limits: { cidr_ipv4_prefix: 24 }, classes: [klass('c', ['*'], { max_per_ip: 10, max_per_cidr: 3 })] } });
     await admitted(srv, '127.0.0.1');
     await admitted(srv, '127.0.0.2');
     await admitted(srv, '127.0.0.3');
@@ -146,7 +122,7 @@ describe('per address and per network', () => {
   });
 
   it('max_per_cidr with cidr_ipv4_prefix 32: each address is its own network', async () => {
-    const srv = await server({ config: { limits: { cidr_ipv4_prefix: 32 }, classes: [klass('c', ['*'], { max_per_ip: 10, max_per_cidr: 2 })] } });
+    const srv = await fx.server({ config: { limits: { cidr_ipv4_prefix: 32 }, classes: [klass('c', ['*'], { max_per_ip: 10, max_per_cidr: 2 })] } });
     await admitted(srv, '127.0.0.1');
     await admitted(srv, '127.0.0.1');
     await refused(srv, '127.0.0.1', 'Too many connections from your network');
@@ -157,7 +133,7 @@ describe('per address and per network', () => {
   });
 
   it('counts are given back when clients go (QUIT or a dropped socket): reconnecting works again and again', async () => {
-    const srv = await server({
+    const srv = await fx.server({
       config: { limits: { cidr_ipv4_prefix: 24 }, classes: [klass('c', ['*'], { max_per_ip: 2, max_per_cidr: 2 })], opers: opersBlock() },
     });
     const watcher = await registerFrom(srv, 'watcher', '127.0.1.1');
@@ -183,7 +159,7 @@ describe('per address and per network', () => {
 
 describe('connects_per_minute and throttle_seconds', () => {
   it('the connection past the rate is refused, later ones are throttled too, other addresses are unaffected', async () => {
-    const srv = await server({
+    const srv = await fx.server({
       config: {
         classes: [klass('trusted', ['127.0.0.2/32'], {}), klass('strict', ['*'], { connects_per_minute: 3, throttle_seconds: 60 })],
         opers: opersBlock(),
@@ -215,7 +191,7 @@ describe('connects_per_minute and throttle_seconds', () => {
   });
 
   it('with throttle_seconds 0 the address is refused past the rate but not throttled', async () => {
-    const srv = await server({
+    const srv = await fx.server({
       config: {
         classes: [klass('trusted', ['127.0.0.2/32'], {}), klass('strict', ['*'], { connects_per_minute: 1, throttle_seconds: 0 })],
         opers: opersBlock(),
@@ -231,7 +207,7 @@ describe('connects_per_minute and throttle_seconds', () => {
 
 describe('connection classes', () => {
   it('the first class whose hosts match applies: its limits, and its name in the log', async () => {
-    const srv = await server({
+    const srv = await fx.server({
       config: {
         classes: [klass('trusted', ['127.0.0.2/32', '10.0.0.0/8'], { max_per_ip: 4 }), klass('strict', ['*'], { max_per_ip: 1 })],
       },
@@ -255,8 +231,7 @@ describe('connection classes', () => {
   });
 
   it('REHASH applies new class limits to new connections and moves connected clients to their new class', async () => {
-    const dir = mkdtempSync(joinPath(tmpdir(), 'obrol-admission-'));
-    tempDirs.push(dir);
+    const dir = fx.tempDir();
     const path = joinPath(dir, 'obrol.yaml');
     const write = (strict: Record<string, number>) =>
       writeFileSync(
@@ -269,7 +244,7 @@ describe('connection classes', () => {
       );
     write({ max_per_ip: 2, flood_burst: 5, flood_rate: 1 });
     // `classes: undefined` takes away the test helper's own class, so the file's apply.
-    const srv = await server({ configPath: path, config: { classes: undefined } });
+    const srv = await fx.server({ configPath: path, config: { classes: undefined } });
     const boss = await registerFrom(srv, 'boss', '127.0.0.2');
     await oper(boss);
     const bob = await registerFrom(srv, 'bob');

@@ -7,12 +7,13 @@
  * Clients connect from several loopback addresses (127.0.0.2, 127.0.1.2, ...)
  * so that they have distinct addresses and blocks.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../../src/config/password.js';
 import type { ConfigInput } from '../../../src/config/schema.js';
 import { cloakAddress } from '../../../src/server/cloak.js';
-import { TestClient } from '../../helpers/client.js';
-import { startServer, type TestServer } from '../../helpers/server.js';
+import type { TestClient } from '../../helpers/client.js';
+import { useFixture } from '../../helpers/fixture.js';
+import type { TestServer } from '../../helpers/server.js';
 
 const S = ':obrol.local';
 const SECRET = 'a-test-secret-of-16+';
@@ -22,18 +23,10 @@ const PASSWORD = 'cloak-oper-password';
 const CLOAK = /^[0-9a-f]{10}\.[0-9a-f]{10}\.ip$/;
 
 let hash = '';
-let servers: TestServer[] = [];
-let clients: TestClient[] = [];
+const fx = useFixture();
 
 beforeAll(async () => {
   hash = await hashPassword(PASSWORD);
-});
-
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
 });
 
 /** The cloak the server should show for `ip` with the default prefixes. */
@@ -42,15 +35,12 @@ function cloakOf(ip: string, secret = SECRET, ipv4Prefix = 24): string {
 }
 
 async function server(cloak: ConfigInput['cloak'] = { enabled: true, secret: SECRET }, captureLogs = false): Promise<TestServer> {
-  const srv = await startServer({ config: { cloak, opers: [{ name: 'boss', password: hash, hosts: ['*@*'] }] }, captureLogs });
-  servers.push(srv);
-  return srv;
+  return fx.server({ config: { cloak, opers: [{ name: 'boss', password: hash, hosts: ['*@*'] }] }, captureLogs });
 }
 
 /** Register `nick` from `ip`, with the capabilities asked for; resolves after the end of the MOTD. */
 async function register(srv: TestServer, nick: string, ip: string, caps: string[] = []): Promise<TestClient> {
-  const c = await TestClient.connect(srv.port, '127.0.0.1', { localAddress: ip });
-  clients.push(c);
+  const c = await fx.open(srv, { localAddress: ip });
   if (caps.length > 0) c.send(`CAP REQ :${caps.join(' ')}`);
   c.send(`NICK ${nick}`);
   c.send(`USER ${nick} 0 * :${nick} Test`);
@@ -62,11 +52,6 @@ async function register(srv: TestServer, nick: string, ip: string, caps: string[
   await c.expect(/ (376|422) /);
   c.nick = nick;
   return c;
-}
-
-async function join(c: TestClient, channel: string): Promise<void> {
-  c.send(`JOIN ${channel}`);
-  await c.expect(new RegExp(` 366 ${c.nick} ${channel} `));
 }
 
 async function oper(c: TestClient): Promise<void> {
@@ -89,8 +74,8 @@ describe('what others see', () => {
     const bob = await register(srv, 'bob', '127.0.0.3');
     const cloak = cloakOf('127.0.0.2');
     expect(cloak).toMatch(CLOAK);
-    await join(bob, '#c');
-    await join(alice, '#c');
+    await fx.join(bob, '#c');
+    await fx.join(alice, '#c');
     expect(await bob.expect(/ JOIN /)).toBe(`:alice!alice@${cloak} JOIN :#c`);
     alice.send('PRIVMSG #c :hi');
     expect(await bob.expect(/ PRIVMSG /)).toBe(`:alice!alice@${cloak} PRIVMSG #c :hi`);
@@ -98,7 +83,7 @@ describe('what others see', () => {
     expect(await bob.expect(/ PRIVMSG /)).toBe(`:alice!alice@${cloak} PRIVMSG bob :psst`);
     alice.send('PART #c :later');
     expect(await bob.expect(/ PART /)).toBe(`:alice!alice@${cloak} PART #c :later`);
-    await join(alice, '#c');
+    await fx.join(alice, '#c');
     await alice.quit('gone');
     expect(await bob.expect(/ QUIT /)).toBe(`:alice!alice@${cloak} QUIT :Quit: gone`);
   });
@@ -122,7 +107,7 @@ describe('what others see', () => {
     const bob = await register(srv, 'bob', '127.0.0.3', ['userhost-in-names']);
     const cloakA = cloakOf('127.0.0.2');
     const cloakB = cloakOf('127.0.0.3');
-    await join(alice, '#c');
+    await fx.join(alice, '#c');
     bob.send('JOIN :#c');
     expect(await bob.expect(/ 353 /)).toBe(`${S} 353 bob = #c :@alice!alice@${cloakA} bob!bob@${cloakB}`);
     await bob.expect(/ 366 /);
@@ -187,7 +172,7 @@ describe('the real address', () => {
     const bob = await register(srv, 'bob', '127.0.0.3', ['userhost-in-names']);
     const carol = await register(srv, 'carol', '127.0.1.4');
     const cloak = cloakOf('127.0.0.2');
-    for (const c of [alice, bob, carol]) await join(c, '#c');
+    for (const c of [alice, bob, carol]) await fx.join(c, '#c');
     await oper(carol);
 
     // What an ordinary user can ask about alice.
@@ -296,7 +281,7 @@ describe('bans', () => {
   async function setup(): Promise<{ op: TestClient; alice: TestClient; bob: TestClient }> {
     const srv = await server();
     const op = await register(srv, 'op', '127.0.1.1');
-    await join(op, '#c');
+    await fx.join(op, '#c');
     const alice = await register(srv, 'alice', '127.0.0.2');
     const bob = await register(srv, 'bob', '127.0.0.3');
     return { op, alice, bob };
@@ -316,7 +301,7 @@ describe('bans', () => {
     const { op, alice, bob } = await setup();
     await ban(op, `*!*@${cloakOf('127.0.0.2')}`);
     await refused(alice);
-    await join(bob, '#c');
+    await fx.join(bob, '#c');
   });
 
   it('+b *!*@*.<block part>.ip bans the whole /24 and not the next one', async () => {
@@ -327,14 +312,14 @@ describe('bans', () => {
     await refused(bob);
     op.send('PART #c');
     await op.expect(/ PART /);
-    await join(op, '#c');
+    await fx.join(op, '#c');
   });
 
   it('+b *!*@<real address> bans that user too, though others never see the address', async () => {
     const { op, alice, bob } = await setup();
     await ban(op, '*!*@127.0.0.2');
     await refused(alice);
-    await join(bob, '#c');
+    await fx.join(bob, '#c');
   });
 
   it('+b on a wildcard of the real address bans the matching users', async () => {
@@ -346,7 +331,7 @@ describe('bans', () => {
 
   it('a ban on the real address silences a member already in the channel', async () => {
     const { op, alice } = await setup();
-    await join(alice, '#c');
+    await fx.join(alice, '#c');
     await ban(op, '*!alice@127.0.0.2');
     alice.send('PRIVMSG #c :can you hear me');
     expect(await alice.expect(/ 404 /)).toBe(`${S} 404 alice #c :Cannot send to channel (you are banned, +b)`);
@@ -359,7 +344,7 @@ describe('bans', () => {
     await ban(op, '*!*@127.0.0.*');
     op.send(`MODE #c +e *!*@${cloakOf('127.0.0.2')}`);
     await op.expect(/ MODE #c \+e /);
-    await join(alice, '#c');
+    await fx.join(alice, '#c');
   });
 });
 
@@ -368,8 +353,8 @@ describe('configuration', () => {
     const srv = await server({ enabled: false, secret: SECRET });
     const alice = await register(srv, 'alice', '127.0.0.2');
     const bob = await register(srv, 'bob', '127.0.0.3');
-    await join(bob, '#c');
-    await join(alice, '#c');
+    await fx.join(bob, '#c');
+    await fx.join(alice, '#c');
     expect(await bob.expect(/ JOIN /)).toBe(':alice!alice@127.0.0.2 JOIN :#c');
     bob.send('WHOIS alice');
     expect(await bob.expect(/ 311 /)).toBe(`${S} 311 bob alice alice 127.0.0.2 * :alice Test`);

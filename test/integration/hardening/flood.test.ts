@@ -8,26 +8,18 @@
  * arithmetic (the bucket never holds more than flood_burst), so they hold on
  * any machine.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../../src/config/password.js';
 import type { ConfigInput } from '../../../src/config/schema.js';
-import { TestClient } from '../../helpers/client.js';
-import { startServer, type TestServer } from '../../helpers/server.js';
+import type { TestClient } from '../../helpers/client.js';
+import { useFixture } from '../../helpers/fixture.js';
 
 const PASSWORD = 'flood-oper-password-1';
 let hash = '';
-let servers: TestServer[] = [];
-let clients: TestClient[] = [];
+const fx = useFixture();
 
 beforeAll(async () => {
   hash = await hashPassword(PASSWORD);
-});
-
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
 });
 
 interface FloodSettings {
@@ -54,39 +46,6 @@ function floodConfig(flood: FloodSettings, extra: ConfigInput = {}): ConfigInput
   };
 }
 
-async function server(config: ConfigInput): Promise<TestServer> {
-  const srv = await startServer({ config });
-  servers.push(srv);
-  return srv;
-}
-
-async function register(srv: TestServer, nick: string): Promise<TestClient> {
-  const c = await TestClient.register(srv.port, nick);
-  clients.push(c);
-  return c;
-}
-
-/** Register with capabilities requested before CAP END. */
-async function registerWithCaps(srv: TestServer, nick: string, caps: string): Promise<TestClient> {
-  const c = await TestClient.connect(srv.port);
-  clients.push(c);
-  c.send('CAP LS 302');
-  c.send(`CAP REQ :${caps}`);
-  c.send(`NICK ${nick}`);
-  c.send(`USER ${nick} 0 * :${nick} Test`);
-  expect(await c.expect(/ CAP \S+ (ACK|NAK) /)).toBe(`:obrol.local CAP * ACK :${caps}`);
-  c.send('CAP END');
-  await c.expect(/ 001 /);
-  await c.expect(/ (376|422) /);
-  c.nick = nick;
-  return c;
-}
-
-async function join(c: TestClient, channel: string): Promise<void> {
-  c.send(`JOIN ${channel}`);
-  await c.expect(new RegExp(` 366 ${c.nick} ${channel} `));
-}
-
 function tokens(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, k) => `${prefix}${String(k + 1).padStart(3, '0')}`);
 }
@@ -109,8 +68,8 @@ function pongTokens(c: TestClient, prefix: string): string[] {
 describe('flood control: burst, delay, order', () => {
   it('a burst within flood_burst is answered at once', async () => {
     // 20 units, 2 per second: registration's NICK (3 units) leaves 17.
-    const srv = await server(floodConfig({ flood_burst: 20, flood_rate: 2 }));
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server({ config: floodConfig({ flood_burst: 20, flood_rate: 2 }) });
+    const alice = await fx.register(srv, 'alice');
     const list = tokens('burst', 30); // PING costs half a unit: 15 units in all
     const sent = sendPings(alice, list);
     expect(await alice.expect((l) => l.endsWith(':burst030'))).toBe(pong('burst030'));
@@ -120,8 +79,8 @@ describe('flood control: burst, delay, order', () => {
   });
 
   it('beyond flood_burst commands are delayed, never dropped, and answered in order', async () => {
-    const srv = await server(floodConfig({ flood_burst: 5, flood_rate: 10 }));
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server({ config: floodConfig({ flood_burst: 5, flood_rate: 10 }) });
+    const alice = await fx.register(srv, 'alice');
     const list = tokens('f', 40); // 20 units: at most 5 at once, then 10 per second
     const sent = sendPings(alice, list);
     // The first few come back at once.
@@ -137,8 +96,8 @@ describe('flood control: burst, delay, order', () => {
   });
 
   it('commands cost different amounts: NICK costs 3 units', async () => {
-    const srv = await server(floodConfig({ flood_burst: 5, flood_rate: 10 }));
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server({ config: floodConfig({ flood_burst: 5, flood_rate: 10 }) });
+    const alice = await fx.register(srv, 'alice');
     // Six nick changes: 18 units; with at most 5 in the bucket, the last waits
     // for 13 more (1.3 s). Were NICK one unit like PRIVMSG, it would wait 0.1 s.
     const start = Date.now();
@@ -156,11 +115,11 @@ describe('flood control: burst, delay, order', () => {
   });
 
   it('order holds across different commands while they wait: PRIVMSGs and PINGs interleaved, then a free QUIT', async () => {
-    const srv = await server(floodConfig({ flood_burst: 5, flood_rate: 20 }));
-    const alice = await registerWithCaps(srv, 'alice', 'echo-message');
-    const bob = await register(srv, 'bob');
-    await join(alice, '#c');
-    await join(bob, '#c');
+    const srv = await fx.server({ config: floodConfig({ flood_burst: 5, flood_rate: 20 }) });
+    const alice = await fx.withCaps(srv, 'alice', 'echo-message');
+    const bob = await fx.register(srv, 'bob');
+    await fx.join(alice, '#c');
+    await fx.join(bob, '#c');
     expect(await alice.expect(/ JOIN /)).toBe(':bob!bob@127.0.0.1 JOIN :#c');
     const n = 20; // 20 × (1 + 0.5) = 30 units: about 1.25 s of waiting
     let batch = '';
@@ -186,11 +145,11 @@ describe('flood control: burst, delay, order', () => {
 
 describe('flood control: Excess Flood', () => {
   it('waiting lines under recvq_bytes are all answered; past it the client gets ERROR [Excess Flood] and peers see the QUIT', async () => {
-    const srv = await server(floodConfig({ flood_burst: 10, flood_rate: 10, recvq_bytes: 1024 }));
-    const alice = await register(srv, 'alice');
-    const bob = await register(srv, 'bob');
-    await join(alice, '#c');
-    await join(bob, '#c');
+    const srv = await fx.server({ config: floodConfig({ flood_burst: 10, flood_rate: 10, recvq_bytes: 1024 }) });
+    const alice = await fx.register(srv, 'alice');
+    const bob = await fx.register(srv, 'bob');
+    await fx.join(alice, '#c');
+    await fx.join(bob, '#c');
     // 40 lines of 24 bytes ("PING under-padding-001"): 960 bytes, under 1024 even if all waited.
     const under = tokens('under-padding-', 40);
     sendPings(alice, under);
@@ -214,10 +173,10 @@ describe('flood control: Excess Flood', () => {
 
 describe('flood control: exemptions', () => {
   it('an operator is exempt: 200 PINGs after OPER are answered promptly', async () => {
-    const srv = await server(
+    const srv = await fx.server({ config: 
       floodConfig({ flood_burst: 10, flood_rate: 1 }, { opers: [{ name: 'boss', password: hash, hosts: ['*@127.0.0.1'] }] }),
-    );
-    const alice = await register(srv, 'alice');
+     });
+    const alice = await fx.register(srv, 'alice');
     alice.send(`OPER boss ${PASSWORD}`);
     await alice.expect(/ 381 /);
     // 100 units at 1 per second would take well over a minute without the exemption.
@@ -228,8 +187,8 @@ describe('flood control: exemptions', () => {
   });
 
   it('a refused OPER (unknown name) does not hold up the lines after it: nothing waits in the recvq', async () => {
-    const srv = await server(floodConfig({ flood_burst: 1, flood_rate: 0, recvq_bytes: 1024 }, { opers: [{ name: 'boss', password: hash, hosts: ['*@127.0.0.1'] }] }));
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server({ config: floodConfig({ flood_burst: 1, flood_rate: 0, recvq_bytes: 1024 }, { opers: [{ name: 'boss', password: hash, hosts: ['*@127.0.0.1'] }] }) });
+    const alice = await fx.register(srv, 'alice');
     // Over 1 KiB of PINGs in the same write as the refused OPER: had OPER paused
     // the session, they would pile up in the 1 KiB recvq and end in Excess Flood.
     const list = tokens('after-oper', 100);
@@ -240,8 +199,8 @@ describe('flood control: exemptions', () => {
   });
 
   it('a class with flood_rate 0 has no flood control', async () => {
-    const srv = await server(floodConfig({ flood_burst: 1, flood_rate: 0 }));
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server({ config: floodConfig({ flood_burst: 1, flood_rate: 0 }) });
+    const alice = await fx.register(srv, 'alice');
     const list = tokens('z', 200);
     sendPings(alice, list);
     alice.write('NICK n1\r\nNICK n2\r\nNICK n3\r\n');
@@ -252,8 +211,8 @@ describe('flood control: exemptions', () => {
 
 describe('flood control and the connection lifecycle', () => {
   it('a PONG stuck behind a flood still counts as an answer: no ping timeout while lines wait', async () => {
-    const srv = await server(floodConfig({ flood_burst: 5, flood_rate: 10 }, { timeouts: { ping_interval: 1, ping_timeout: 1 } }));
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server({ config: floodConfig({ flood_burst: 5, flood_rate: 10 }, { timeouts: { ping_interval: 1, ping_timeout: 1 } }) });
+    const alice = await fx.register(srv, 'alice');
     // Answer keepalive PINGs at once; the answers queue behind the flood.
     const keepalives: number[] = [];
     alice.socket.on('data', (chunk: string) => {
@@ -277,11 +236,11 @@ describe('flood control and the connection lifecycle', () => {
   });
 
   it('a client that half-closes with lines still waiting gets all of them answered, then ERROR', async () => {
-    const srv = await server(floodConfig({ flood_burst: 5, flood_rate: 10 }));
-    const alice = await register(srv, 'alice');
-    const bob = await register(srv, 'bob');
-    await join(alice, '#c');
-    await join(bob, '#c');
+    const srv = await fx.server({ config: floodConfig({ flood_burst: 5, flood_rate: 10 }) });
+    const alice = await fx.register(srv, 'alice');
+    const bob = await fx.register(srv, 'bob');
+    await fx.join(alice, '#c');
+    await fx.join(bob, '#c');
     const list = tokens('h', 30); // 15 units: most of them wait
     const sent = sendPings(alice, list);
     alice.socket.end();

@@ -2,62 +2,24 @@
  * Output and input limits added with the hardening work, over real sockets:
  * WHO and LIST stop at limits.who_results / list_results with 416
  * ERR_TOOMANYMATCHES, limits.client_tag_bytes bounds the tags a client may
- * send, and STATS u, m and z (https://modern.ircdocs.horse/#stats-message).
+ * send, and STATS u, m and z (https://modern.ircdocs.horse/#stats-message;
+ * m and z are for operators).
  * Also the configurable lengths no other test sets: user_length,
  * channel_length and whowas_entries.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../../src/config/password.js';
-import type { ConfigInput } from '../../../src/config/schema.js';
-import { TestClient } from '../../helpers/client.js';
-import { startServer, type TestServer } from '../../helpers/server.js';
+import type { TestClient } from '../../helpers/client.js';
+import { useFixture } from '../../helpers/fixture.js';
 
 const S = ':obrol.local';
 const PASSWORD = 'limits-oper-password';
 let hash = '';
-let servers: TestServer[] = [];
-let clients: TestClient[] = [];
+const fx = useFixture();
 
 beforeAll(async () => {
   hash = await hashPassword(PASSWORD);
 });
-
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
-});
-
-async function server(config: ConfigInput = {}): Promise<TestServer> {
-  const srv = await startServer({ config });
-  servers.push(srv);
-  return srv;
-}
-
-async function register(srv: TestServer, nick: string, options: { user?: string } = {}): Promise<TestClient> {
-  const c = await TestClient.register(srv.port, nick, options);
-  clients.push(c);
-  return c;
-}
-
-async function registerWithCaps(srv: TestServer, nick: string, caps: string): Promise<TestClient> {
-  const c = await TestClient.connect(srv.port);
-  clients.push(c);
-  c.send(`CAP REQ :${caps}`);
-  c.send(`NICK ${nick}`);
-  c.send(`USER ${nick} 0 * :${nick} Test`);
-  expect(await c.expect(/ CAP /)).toBe(`${S} CAP * ACK :${caps}`);
-  c.send('CAP END');
-  await c.expect(/ (376|422) /);
-  c.nick = nick;
-  return c;
-}
-
-async function join(c: TestClient, channel: string): Promise<void> {
-  c.send(`JOIN ${channel}`);
-  await c.expect(new RegExp(` 366 ${c.nick} ${channel} `));
-}
 
 /** Send a command and return everything it answered (up to a PING round trip). */
 async function run(c: TestClient, line: string): Promise<string[]> {
@@ -71,11 +33,11 @@ function code(line: string): string {
 
 describe('WHO and LIST result limits', () => {
   it('WHO on a channel stops at who_results: that many 352s, then 416, then 315', async () => {
-    const srv = await server({ limits: { who_results: 3 } });
+    const srv = await fx.server({ config: { limits: { who_results: 3 } } });
     const users: TestClient[] = [];
     for (const nick of ['u1', 'u2', 'u3', 'u4', 'u5']) {
-      const c = await register(srv, nick);
-      await join(c, '#c');
+      const c = await fx.register(srv, nick);
+      await fx.join(c, '#c');
       users.push(c);
     }
     const u1 = users[0] as TestClient;
@@ -95,15 +57,15 @@ describe('WHO and LIST result limits', () => {
       `${S} 315 u1 u* :End of WHO list`,
     ]);
     // Exactly as many results as the limit: no 416.
-    for (const c of users.slice(0, 3)) await join(c, '#three');
+    for (const c of users.slice(0, 3)) await fx.join(c, '#three');
     await u1.sync();
     expect((await run(u1, 'WHO #three')).map(code)).toEqual(['352', '352', '352', '315']);
   });
 
   it('LIST stops at list_results: that many 322s, then 416, then 323', async () => {
-    const srv = await server({ limits: { list_results: 3 } });
-    const alice = await register(srv, 'alice');
-    for (const ch of ['#a', '#b', '#c', '#d', '#e']) await join(alice, ch);
+    const srv = await fx.server({ config: { limits: { list_results: 3 } } });
+    const alice = await fx.register(srv, 'alice');
+    for (const ch of ['#a', '#b', '#c', '#d', '#e']) await fx.join(alice, ch);
     expect(await run(alice, 'LIST')).toEqual([
       `${S} 321 alice Channel :Users  Name`,
       `${S} 322 alice #a 1 :`,
@@ -119,11 +81,11 @@ describe('WHO and LIST result limits', () => {
 
 describe('limits.client_tag_bytes', () => {
   it('a tag section over the limit gets 417 and is not relayed; one at the limit is relayed', async () => {
-    const srv = await server({ limits: { client_tag_bytes: 100 } });
-    const alice = await registerWithCaps(srv, 'alice', 'message-tags');
-    const bob = await registerWithCaps(srv, 'bob', 'message-tags');
-    await join(alice, '#c');
-    await join(bob, '#c');
+    const srv = await fx.server({ config: { limits: { client_tag_bytes: 100 } } });
+    const alice = await fx.withCaps(srv, 'alice', 'message-tags', { ls302: false });
+    const bob = await fx.withCaps(srv, 'bob', 'message-tags', { ls302: false });
+    await fx.join(alice, '#c');
+    await fx.join(bob, '#c');
     // "@+a=" + value + " ": 5 bytes around the value.
     const atLimit = 'v'.repeat(95);
     const overLimit = 'w'.repeat(96);
@@ -137,8 +99,8 @@ describe('limits.client_tag_bytes', () => {
   });
 
   it('the default (4096) lets through a tag section that a lowered limit refuses', async () => {
-    const srv = await server();
-    const alice = await registerWithCaps(srv, 'alice', 'message-tags');
+    const srv = await fx.server();
+    const alice = await fx.withCaps(srv, 'alice', 'message-tags', { ls302: false });
     expect(await run(alice, `@+a=${'w'.repeat(200)} TAGMSG alice`)).toHaveLength(1);
     expect(alice.received.some((l) => / 417 /.test(l))).toBe(false);
   });
@@ -146,18 +108,26 @@ describe('limits.client_tag_bytes', () => {
 
 describe('STATS', () => {
   it('STATS u: 242 with the uptime, then 219', async () => {
-    const srv = await server();
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server();
+    const alice = await fx.register(srv, 'alice');
     const lines = await run(alice, 'STATS u');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^:obrol\.local 242 alice :Server Up 0 days 00:00:0\d$/);
     expect(lines[1]).toBe(`${S} 219 alice u :End of /STATS report`);
   });
 
-  it('STATS m: one 212 per command used, with counts that grow', async () => {
-    const srv = await server();
-    const alice = await register(srv, 'alice');
-    await join(alice, '#c');
+  it('STATS m: 481 for a non-oper, and nothing of the counts', async () => {
+    const srv = await fx.server();
+    const bob = await fx.register(srv, 'bob');
+    expect(await run(bob, 'STATS m')).toEqual([`${S} 481 bob :Permission Denied- You're not an IRC operator`]);
+  });
+
+  it('STATS m for an oper: one 212 per command used, with counts that grow', async () => {
+    const srv = await fx.server({ config: { opers: [{ name: 'boss', password: hash, hosts: ['*@127.0.0.1'] }] } });
+    const alice = await fx.register(srv, 'alice');
+    alice.send(`OPER boss ${PASSWORD}`);
+    await alice.expect(/ 381 /);
+    await fx.join(alice, '#c');
     const before = await run(alice, 'STATS m');
     expect(before.at(-1)).toBe(`${S} 219 alice m :End of /STATS report`);
     const counts = (lines: string[]) =>
@@ -182,13 +152,13 @@ describe('STATS', () => {
   });
 
   it('STATS z: 481 for a non-oper; memory and table lines (249) then 219 for an oper', async () => {
-    const srv = await server({ opers: [{ name: 'boss', password: hash, hosts: ['*@127.0.0.1'] }] });
-    const bob = await register(srv, 'bob');
+    const srv = await fx.server({ config: { opers: [{ name: 'boss', password: hash, hosts: ['*@127.0.0.1'] }] } });
+    const bob = await fx.register(srv, 'bob');
     expect(await run(bob, 'STATS z')).toEqual([`${S} 481 bob :Permission Denied- You're not an IRC operator`]);
-    const alice = await register(srv, 'alice');
+    const alice = await fx.register(srv, 'alice');
     alice.send(`OPER boss ${PASSWORD}`);
     await alice.expect(/ 381 /);
-    await join(alice, '#c');
+    await fx.join(alice, '#c');
     const lines = await run(alice, 'STATS z');
     expect(lines).toHaveLength(4);
     expect(lines[0]).toMatch(/^:obrol\.local 249 alice z :rss [\d.]+ MiB, heap used [\d.]+ MiB of [\d.]+ MiB, external [\d.]+ MiB$/);
@@ -198,8 +168,8 @@ describe('STATS', () => {
   });
 
   it('an unknown letter gets only 219, and STATS without a letter 219 *', async () => {
-    const srv = await server();
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server();
+    const alice = await fx.register(srv, 'alice');
     expect(await run(alice, 'STATS q')).toEqual([`${S} 219 alice q :End of /STATS report`]);
     expect(await run(alice, 'STATS')).toEqual([`${S} 219 alice * :End of /STATS report`]);
   });
@@ -207,16 +177,16 @@ describe('STATS', () => {
 
 describe('lengths no other test configures', () => {
   it('limits.user_length cuts the username (and is advertised as USERLEN)', async () => {
-    const srv = await server({ limits: { user_length: 5 } });
-    const alice = await register(srv, 'alice', { user: 'abcdefghij' });
+    const srv = await fx.server({ config: { limits: { user_length: 5 } } });
+    const alice = await fx.register(srv, 'alice', { user: 'abcdefghij' });
     expect(alice.received.join('\n')).toMatch(/ USERLEN=5 /);
     alice.send('JOIN #c');
     expect(await alice.expect(/ JOIN /)).toBe(':alice!abcde@127.0.0.1 JOIN :#c');
   });
 
   it('limits.channel_length: a longer name gets 403, one of that length is fine', async () => {
-    const srv = await server({ limits: { channel_length: 10 } });
-    const alice = await register(srv, 'alice');
+    const srv = await fx.server({ config: { limits: { channel_length: 10 } } });
+    const alice = await fx.register(srv, 'alice');
     expect(alice.received.join('\n')).toMatch(/ CHANNELLEN=10 /);
     expect(await run(alice, 'JOIN #abcdefghij')).toEqual([`${S} 403 alice #abcdefghij :No such channel`]);
     alice.send('JOIN #abcdefghi');
@@ -224,9 +194,9 @@ describe('lengths no other test configures', () => {
   });
 
   it('limits.whowas_entries: only the newest entries are kept', async () => {
-    const srv = await server({ limits: { whowas_entries: 2 } });
-    const alice = await register(srv, 'alice');
-    for (const nick of ['gone1', 'gone2', 'gone3']) await (await register(srv, nick)).quit();
+    const srv = await fx.server({ config: { limits: { whowas_entries: 2 } } });
+    const alice = await fx.register(srv, 'alice');
+    for (const nick of ['gone1', 'gone2', 'gone3']) await (await fx.register(srv, nick)).quit();
     expect(await run(alice, 'WHOWAS gone1')).toEqual([`${S} 406 alice gone1 :There was no such nickname`, `${S} 369 alice gone1 :End of WHOWAS`]);
     expect((await run(alice, 'WHOWAS gone2')).map(code)).toEqual(['314', '312', '369']);
     expect((await run(alice, 'WHOWAS gone3')).map(code)).toEqual(['314', '312', '369']);

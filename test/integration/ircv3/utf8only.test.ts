@@ -4,7 +4,6 @@
  * false the token is gone and such text is relayed, its bad bytes replaced
  * by U+FFFD. https://ircv3.net/specs/extensions/utf8-only
  */
-import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { mask, S, settle, useIrc } from './setup.js';
 
@@ -15,55 +14,6 @@ const LATIN1 = Buffer.from([0x63, 0x61, 0x66, 0xe9]);
 
 function line(...parts: Array<string | Buffer>): Buffer {
   return Buffer.concat([...parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)), Buffer.from('\r\n')]);
-}
-
-/** A client that keeps the raw bytes it receives (TestClient decodes them as UTF-8). */
-class RawClient {
-  private data = Buffer.alloc(0);
-  private waiters: Array<() => void> = [];
-  private constructor(private readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.data = Buffer.concat([this.data, chunk]);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    socket.on('error', () => {});
-  }
-
-  static open(port: number): Promise<RawClient> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ port, host: '127.0.0.1' }, () => resolve(new RawClient(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  send(bytes: Buffer | string): void {
-    this.socket.write(typeof bytes === 'string' ? `${bytes}\r\n` : bytes);
-  }
-
-  /** Wait until `needle` has arrived; returns the bytes of the line holding it. */
-  async lineWith(needle: Buffer | string, timeoutMs = 3000): Promise<Buffer> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const at = this.data.indexOf(needle);
-      if (at >= 0) {
-        const start = this.data.lastIndexOf('\n', at) + 1;
-        const end = this.data.indexOf('\r\n', at);
-        if (end >= 0) return this.data.subarray(start, end);
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(needle)}; got:\n${this.data.toString('latin1')}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
 }
 
 describe('UTF8ONLY (the default)', () => {
@@ -127,7 +77,7 @@ describe('server.utf8_only: false', () => {
     c.nick = 'alice';
     await irc.join(c, '#c');
 
-    const bob = await RawClient.open(port);
+    const bob = await irc.raw(port);
     try {
       bob.send('NICK bob');
       bob.send('USER bob 0 * :Bob');

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { ConfigError, envOverrides, loadConfig, PACKAGE_CONF_DIR, type LoadOptions } from '../../../src/config/load.js';
 import { hashPassword } from '../../../src/config/password.js';
 
@@ -76,21 +77,46 @@ describe('loadConfig: errors name the key', () => {
     ['an unknown key', 'server:\n  nmae: x\n', 'server', 'nmae'],
     ['an unknown section', 'servre:\n  name: x.y\n', '(top level)', 'servre'],
     ['a wrong type', 'listen:\n  port: "six"\n', 'listen.port', 'number'],
-    ['a number out of range', 'listen:\n  port: 70000\n', 'listen.port', ''],
-    ['a zero limit', 'limits:\n  nick_length: 0\n', 'limits.nick_length', ''],
-    ['a fraction where an integer is needed', 'limits:\n  targets: 2.5\n', 'limits.targets', ''],
-    ['a bad enum value', 'server:\n  casemapping: unicode\n', 'server.casemapping', ''],
+    ['a number out of range', 'listen:\n  port: 70000\n', 'listen.port', '<=65535'],
+    ['a zero limit', 'limits:\n  nick_length: 0\n', 'limits.nick_length', '>=1'],
+    ['a fraction where an integer is needed', 'limits:\n  targets: 2.5\n', 'limits.targets', 'expected int'],
+    ['a bad enum value', 'server:\n  casemapping: unicode\n', 'server.casemapping', '"rfc1459"'],
     ['a server name without a dot', 'server:\n  name: obrol\n', 'server.name', 'dot'],
-    ['a bad default channel mode', 'channels:\n  default_modes: "+nk"\n', 'channels.default_modes', ''],
-    ['a wrong type in a list item', 'opers:\n  - name: 5\n', 'opers[0].name', ''],
-    ['a section that is not a mapping', 'limits: 5\n', 'limits', ''],
+    ['a bad default channel mode', 'channels:\n  default_modes: "+nk"\n', 'channels.default_modes', 'may only contain the channel modes'],
+    ['a wrong type in a list item', 'opers:\n  - name: 5\n', 'opers[0].name', 'expected string'],
+    ['a section that is not a mapping', 'limits: 5\n', 'limits', 'expected object'],
   ])('%s', (_what, yaml, key, detail) => {
+    expect(detail, 'every row names the detail its message must hold').not.toBe('');
     const err = configError({ path: file('bad.yaml', yaml) });
     expect(err.code).toBe('CONFIG_INVALID');
     const problem = err.problems.find((p) => p.startsWith(`${key}: `));
     expect(problem, err.problems.join('\n')).toBeDefined();
     expect(problem).toContain(detail);
     expect(err.message).toContain(key);
+  });
+
+  describe('free text that goes into protocol lines refuses CR, LF and NUL', () => {
+    const KEYS = ['server.description', 'server.network', 'admin.location', 'admin.organisation', 'admin.email'];
+    const BAD = [
+      ['CR', 'a\rb'],
+      ['LF', 'a\nPRIVMSG #c :injected'],
+      ['NUL', 'a\0b'],
+    ];
+    it.each(KEYS.flatMap((key) => BAD.map(([what, value]) => [key, what, value] as const)))('%s with %s', (key, _what, value) => {
+      const [section, name] = key.split('.') as [string, string];
+      const err = configError({ path: file('bad.yaml', stringify({ [section]: { [name]: value } })) });
+      expect(err.problems).toEqual([`${key}: must not contain CR, LF or NUL`]);
+    });
+
+    it('and through an environment override too (a YAML double-quoted value can hold them)', () => {
+      const err = configError({ env: { OBROL_SERVER__DESCRIPTION: '"one\\r\\nQUIT"' } });
+      expect(err.problems).toEqual(['server.description: must not contain CR, LF or NUL']);
+    });
+
+    it('other characters are fine', () => {
+      const { config } = loadConfig({ path: file('ok.yaml', stringify({ server: { description: 'Tabs\tand ünïcode ✓' }, admin: { email: 'a@b.c' } })) });
+      expect(config.server.description).toBe('Tabs\tand ünïcode ✓');
+    });
   });
 
   it('reports every problem at once', () => {

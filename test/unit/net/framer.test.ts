@@ -213,6 +213,39 @@ describe('LineFramer: size limits', () => {
   });
 });
 
+describe('LineFramer: work per byte', () => {
+  /** Feed `line` one byte at a time; the framer and what it emitted. */
+  function byteByByte(line: string, maxTagBytes?: number): { framer: LineFramer; out: string[] } {
+    const framer = new LineFramer(maxTagBytes);
+    const out: string[] = [];
+    const sink = { onLine: (text: string) => out.push(text) };
+    for (const byte of Buffer.from(line)) framer.push(Buffer.from([byte]), sink);
+    return { framer, out };
+  }
+
+  it('a longest legal line sent a byte at a time is copied a bounded number of times, not once per byte', () => {
+    // 4096 bytes of tags and a 510-byte body: about 4.6 KB. Copying the held
+    // part on every byte would move about 10 MB; linear work stays near the size.
+    const tags = `@${'k'.repeat(MAX_CLIENT_TAG_BYTES - 2)} `;
+    const body = `PRIVMSG #c :${'x'.repeat(MAX_BODY_BYTES - 'PRIVMSG #c :'.length)}`;
+    const { framer, out } = byteByByte(`${tags}${body}\r\n`);
+    expect(out).toEqual([`${tags}${body}`]);
+    expect(framer.bytesCopied).toBeLessThanOrEqual(4 * MAX_LINE_BYTES);
+  });
+
+  it('a line cut off at the limit costs no more', () => {
+    const { framer, out } = byteByByte(`${'y'.repeat(3 * MAX_LINE_BYTES)}\nPING ok\n`);
+    expect(out).toEqual(['', 'PING ok']);
+    expect(framer.bytesCopied).toBeLessThanOrEqual(4 * MAX_LINE_BYTES);
+  });
+
+  it('many short lines in one chunk copy nothing', () => {
+    const framer = new LineFramer();
+    framer.push(Buffer.from('PING a\r\n'.repeat(1000)), { onLine: () => {} });
+    expect(framer.bytesCopied).toBe(0);
+  });
+});
+
 describe('LineFramer: UTF-8', () => {
   it('flags invalid UTF-8 and decodes it without throwing', () => {
     const latin1 = Buffer.concat([Buffer.from('PRIVMSG #c :caf'), Buffer.from([0xe9]), Buffer.from('\r\n')]);

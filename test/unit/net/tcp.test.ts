@@ -11,7 +11,19 @@ import { SocketLink } from '../../../src/net/tcp.js';
 let server: Server | null = null;
 const sockets: Socket[] = [];
 
+/** Waiters woken by every socket and link event, so a test awaits a condition without polling. */
+let waiters: Array<() => void> = [];
+function wake(): void {
+  for (const w of waiters.splice(0)) w();
+}
+
+/** Resolves once `check()` holds, re-checking after each event (the test's timeout bounds the wait). */
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise<void>((resolve) => waiters.push(resolve));
+}
+
 afterEach(async () => {
+  waiters = [];
   for (const s of sockets.splice(0)) s.destroy();
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   server = null;
@@ -20,7 +32,10 @@ afterEach(async () => {
 /** `n` accepted sockets, each with the client end that reads what the server writes. */
 async function pairs(n: number): Promise<Array<{ link: SocketLink; peer: Socket; received: () => string }>> {
   const accepted: Socket[] = [];
-  server = createServer((s) => accepted.push(s));
+  server = createServer((s) => {
+    accepted.push(s);
+    wake();
+  });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   const out = [];
@@ -28,9 +43,12 @@ async function pairs(n: number): Promise<Array<{ link: SocketLink; peer: Socket;
     const peer = connect(port, '127.0.0.1');
     sockets.push(peer);
     let data = '';
-    peer.on('data', (d: Buffer) => (data += d.toString()));
+    peer.on('data', (d: Buffer) => {
+      data += d.toString();
+      wake();
+    });
     await new Promise<void>((resolve) => peer.once('connect', resolve));
-    while (accepted.length <= i) await new Promise((r) => setTimeout(r, 5));
+    await until(() => accepted.length > i);
     sockets.push(accepted[i]!);
     out.push({ link: new SocketLink(accepted[i]!), peer, received: () => data });
   }
@@ -44,22 +62,20 @@ function recorder(): LinkEvents & { chunks: string[]; ended: boolean; closed: bo
     closed: false,
     onChunk(data) {
       this.chunks.push(data.toString());
+      wake();
     },
     onMessage() {},
     onEnd() {
       this.ended = true;
+      wake();
     },
     onError() {},
     onClosed() {
       this.closed = true;
+      wake();
     },
   };
 }
-
-const until = async (check: () => boolean) => {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(check()).toBe(true);
-};
 
 describe('SocketLink', () => {
   it('delivers each socket’s events to its own LinkEvents', async () => {
