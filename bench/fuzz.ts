@@ -118,7 +118,7 @@ async function startFuzzServer(utf8Only: boolean, errorLogs: string[], extra: Re
     'server.utf8_only': utf8Only,
     classes: [UNLIMITED_CLASS],
     ...extra,
-    opers: [{ name: OPER.name, password: await hashPassword(OPER.password) }],
+    opers: [{ name: OPER.name, password: await hashPassword(OPER.password), hosts: ['*@127.0.0.1'] }],
   };
   const loadOptions = { path: null, env: {}, overrides };
   const logger = pino(

@@ -133,10 +133,15 @@ const timeoutsSchema = z.strictObject({
   shutdown_grace: seconds(0, 600).default(5),
 });
 
+const HOSTS_NEEDED = 'must list the user@host masks this oper may be used from, e.g. ["*@127.0.0.1"]';
+
 const operSchema = z.strictObject({
   name: z.string().regex(/^[^\s]{1,64}$/, 'must be 1 to 64 characters without spaces'),
   password: passwordHash,
-  hosts: z.array(z.string().min(1)).min(1).default(['*@*']),
+  // No default: a forgotten list must not mean "from anywhere".
+  hosts: z
+    .array(z.string().min(1), { error: (issue) => (issue.input === undefined ? HOSTS_NEEDED : undefined) })
+    .min(1, HOSTS_NEEDED),
 });
 
 const logSchema = z.strictObject({

@@ -276,7 +276,7 @@ describe('REHASH', () => {
     expect(await alice.expect(/ 312 /)).toBe(`${S} 312 alice alice obrol.local :First description`);
     expect(await topicLen(alice)).toBe('300');
 
-    writeConfig(path, 'Second description', 120, ['  - name: newboss', `    password: ${JSON.stringify(hash)}`].join('\n'));
+    writeConfig(path, 'Second description', 120, ['  - name: newboss', `    password: ${JSON.stringify(hash)}`, '    hosts: ["*@127.0.0.1"]'].join('\n'));
     alice.send('REHASH');
     expect(await alice.sync()).toEqual([`${S} 382 alice ${path} :Rehashing`]);
     alice.send('WHOIS alice');
