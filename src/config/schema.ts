@@ -131,6 +131,9 @@ const timeoutsSchema = z.strictObject({
   ping_timeout: seconds(1, 3600).default(60),
   /** How long a shutdown waits for clients to take their ERROR line. */
   shutdown_grace: seconds(0, 600).default(5),
+  /** Back-off after a failed OPER, per address and per oper name: the first wait, doubled per failure; 0: none. */
+  oper_backoff: seconds(0, 60).default(1),
+  oper_backoff_max: seconds(1, 3600).default(30),
 });
 
 const HOSTS_NEEDED = 'must list the user@host masks this oper may be used from, e.g. ["*@127.0.0.1"]';

@@ -13,6 +13,7 @@ import type { OfferedCap, RehashResult, ServerApi, ServerInfo } from '../command
 import { STATUSMSG } from '../commands/messaging.js';
 import { metadataCapValue } from '../commands/metadata.js';
 import { announcePresence } from '../commands/monitor.js';
+import { OperGuard } from '../commands/operguard.js';
 import { ConfigError, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { Connection, type ConnectionHandlers } from '../net/connection.js';
@@ -58,6 +59,7 @@ export class ObrolServer implements ServerApi {
   readonly log: Logger;
   readonly info: ServerInfo;
   maxConnections = 0;
+  readonly operGuard = new OperGuard();
 
   private loaded: LoadedConfig;
   private readonly loadOptions: LoadOptions;
