@@ -57,8 +57,8 @@ export interface ServerApi {
   offeredCaps(secure: boolean): readonly OfferedCap[];
   /** OPER back-off and the bound on password checks running at once. */
   readonly operGuard: OperGuard;
-  /** End a user's connection: QUIT to their peers, ERROR to them. */
-  disconnect(user: User, quitReason: string, errorReason?: string): void;
+  /** End a user's connection: QUIT to their peers, ERROR to them; the log gets `logReason` if given. */
+  disconnect(user: User, quitReason: string, errorReason?: string, dropQueued?: boolean, logReason?: string): void;
   rehash(): Promise<RehashResult>;
   shutdown(reason: string): void;
   /** Resolves once the server listens again. */

@@ -76,10 +76,13 @@ export function handleKill(ctx: CommandContext, msg: IrcMessage): void {
   }
   const reason = reasonParam || 'No reason given';
   const killer = ctx.user;
-  ctx.session.log.info({ event: 'kill', target: target.nick, by: killer.nick, reason }, 'user killed');
+  // The reason is message text: logged only with log.message_text.
+  const logText = ctx.config.log.message_text;
+  ctx.session.log.info({ event: 'kill', target: target.nick, by: killer.nick, ...(logText ? { reason } : {}) }, 'user killed');
   // The victim is told who killed them and why, then gets ERROR and is gone.
   ctx.deliver(ctx.fromUser('KILL', [target.nick, reason]), [target]);
-  ctx.server.disconnect(target, `Killed (${killer.nick} (${reason}))`, `Killed by ${killer.nick}: ${reason}`);
+  const quit = `Killed (${killer.nick} (${reason}))`;
+  ctx.server.disconnect(target, quit, `Killed by ${killer.nick}: ${reason}`, false, logText ? quit : `Killed (${killer.nick})`);
 }
 
 export function handleWallops(ctx: CommandContext, msg: IrcMessage): void {

@@ -221,9 +221,10 @@ export class ObrolServer implements ServerApi {
   /**
    * End a user's connection: QUIT (once) to everyone sharing a channel with
    * them, MONITOR offline notices, a WHOWAS entry, and `ERROR :Closing link`
-   * to the user before the socket closes.
+   * to the user before the socket closes. `logReason` replaces a reason
+   * that holds text not to be logged (a KILL's).
    */
-  disconnect(user: User, quitReason: string, errorReason?: string, dropQueued = false): void {
+  disconnect(user: User, quitReason: string, errorReason?: string, dropQueued = false, logReason = quitReason): void {
     const session = user.endpoint instanceof Session ? user.endpoint : null;
     if (!session || session.closed) return;
     session.closed = true;
@@ -254,7 +255,7 @@ export class ObrolServer implements ServerApi {
     this.sessions.delete(session);
     const who = `${user.username || '*'}@${user.host}`;
     session.conn.close(closingLink(who, errorReason ?? quitReason), dropQueued);
-    this.log.info({ conn: session.id, event: 'disconnect', nick: user.nick, reason: quitReason }, 'client disconnected');
+    this.log.info({ conn: session.id, event: 'disconnect', nick: user.nick, reason: logReason }, 'client disconnected');
   }
 
   /** Keepalive PINGs, ping timeouts and registration timeouts, for every connection once a second. */

@@ -1,7 +1,8 @@
 /**
- * OPER over real sockets: every refused OPER is the same 464; the back-off
- * configured in timeouts.oper_backoff holds the next attempt back; the log
- * never gets the text given as an oper name.
+ * OPER and KILL over real sockets: every refused OPER is the same 464; the
+ * back-off configured in timeouts.oper_backoff holds the next attempt back;
+ * the log never gets the text given as an oper name, nor (without
+ * log.message_text) a KILL's reason.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../../src/config/password.js';
@@ -80,5 +81,32 @@ describe('refused OPER', () => {
     alice.send(`OPER boss ${PASSWORD}`);
     await alice.expect(/ 381 /, 5000);
     expect(Date.now() - sent).toBeGreaterThanOrEqual(950);
+  });
+});
+
+describe('KILL in the log', () => {
+  async function kill(srv: TestServer): Promise<void> {
+    const alice = await register(srv, 'alice');
+    const victim = await register(srv, 'victim');
+    alice.send(`OPER boss ${PASSWORD}`);
+    await alice.expect(/ 381 /);
+    alice.send('KILL victim :a private matter');
+    await victim.waitClosed();
+    await alice.sync();
+  }
+
+  it('records who killed whom, without the reason', async () => {
+    const srv = await server();
+    await kill(srv);
+    expect(srv.logs.filter((r) => r.event === 'kill')).toEqual([expect.objectContaining({ target: 'victim', by: 'alice' })]);
+    expect(srv.logs.find((r) => r.event === 'disconnect' && r.nick === 'victim')).toMatchObject({ reason: 'Killed (alice)' });
+    expect(JSON.stringify(srv.logs)).not.toContain('a private matter');
+  });
+
+  it('with log.message_text, the reason too', async () => {
+    const srv = await server({ log: { message_text: true } });
+    await kill(srv);
+    expect(srv.logs.filter((r) => r.event === 'kill')).toEqual([expect.objectContaining({ target: 'victim', by: 'alice', reason: 'a private matter' })]);
+    expect(srv.logs.find((r) => r.event === 'disconnect' && r.nick === 'victim')).toMatchObject({ reason: 'Killed (alice (a private matter))' });
   });
 });
