@@ -109,7 +109,7 @@ function prng(seed: number): () => number {
   };
 }
 
-/** Start a server as the tests do (no cloaking, no flood control), logging only errors. */
+/** Start a server as the tests do (no cloaking, no flood control, no OPER back-off), logging only errors. */
 async function startFuzzServer(utf8Only: boolean, errorLogs: string[], extra: Record<string, unknown>): Promise<ObrolServer> {
   const overrides: Record<string, unknown> = {
     'listen.host': '127.0.0.1',
@@ -117,8 +117,10 @@ async function startFuzzServer(utf8Only: boolean, errorLogs: string[], extra: Re
     'cloak.enabled': false,
     'server.utf8_only': utf8Only,
     classes: [UNLIMITED_CLASS],
+    // Every fuzzed client shares 127.0.0.1: a back-off per address would stall them all.
+    'timeouts.oper_backoff': 0,
     ...extra,
-    opers: [{ name: OPER.name, password: await hashPassword(OPER.password) }],
+    opers: [{ name: OPER.name, password: await hashPassword(OPER.password), hosts: ['*@127.0.0.1'] }],
   };
   const loadOptions = { path: null, env: {}, overrides };
   const logger = pino(

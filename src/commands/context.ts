@@ -5,6 +5,7 @@
  * none, are reached over the bus).
  */
 import type { Logger } from 'pino';
+import type { OperGuard } from './operguard.js';
 import type { Bus } from '../bus/bus.js';
 import type { Config } from '../config/schema.js';
 import type { IrcMessage } from '../protocol/message.js';
@@ -54,8 +55,10 @@ export interface ServerApi {
   nextMsgId(): string;
   /** The capabilities offered to a connection (plain or secure), with their CAP LS 302 values. */
   offeredCaps(secure: boolean): readonly OfferedCap[];
-  /** End a user's connection: QUIT to their peers, ERROR to them. */
-  disconnect(user: User, quitReason: string, errorReason?: string): void;
+  /** OPER back-off and the bound on password checks running at once. */
+  readonly operGuard: OperGuard;
+  /** End a user's connection: QUIT to their peers, ERROR to them; the log gets `logReason` if given. */
+  disconnect(user: User, quitReason: string, errorReason?: string, dropQueued?: boolean, logReason?: string): void;
   rehash(): Promise<RehashResult>;
   shutdown(reason: string): void;
   /** Resolves once the server listens again. */

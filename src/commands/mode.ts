@@ -207,7 +207,7 @@ function applyChannelChange(ctx: CommandContext, channel: Channel, change: ModeC
         ctx.reply(ERR_BANLISTFULL(channel.name, mode));
         return null;
       }
-      list.push({ mask, setBy: ctx.user.mask, setAt: ctx.nowSeconds() });
+      list.push({ mask, setBy: ctx.user.mask, setAt: ctx.nowSeconds(), byOper: ctx.user.isOper });
       return { adding, mode, param: mask };
     }
     if (index < 0) return null;

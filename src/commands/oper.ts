@@ -3,13 +3,12 @@
  * https://modern.ircdocs.horse/#operator-messages
  * Oper passwords are scrypt hashes in the config (see config/password.ts).
  */
-import { verifyPassword } from '../config/password.js';
+import { DUMMY_HASH, verifyPassword } from '../config/password.js';
 import type { OperBlock } from '../config/schema.js';
 import type { IrcMessage } from '../protocol/message.js';
 import { Outgoing } from '../protocol/outgoing.js';
 import {
   ERR_CANTKILLSERVER,
-  ERR_NOOPERHOST,
   ERR_NOSUCHNICK,
   ERR_PASSWDMISMATCH,
   RPL_REHASHING,
@@ -22,13 +21,16 @@ import { fromUser, type CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
 
 /**
- * OPER name password. Refusals for an unknown name or host answer at once;
- * only a password check (scrypt, off the event loop) makes the session wait.
+ * OPER name password. Every refusal is the same 464, whether the name is
+ * unknown, the host does not match or the password is wrong, and takes the
+ * same time: a password hash runs for each attempt, after the back-off the
+ * address's and the name's past failures impose (see operguard.ts), so
+ * neither the reply nor its timing tells which oper names exist.
  */
-export function handleOper(ctx: CommandContext, msg: IrcMessage): Promise<void> | undefined {
+export function handleOper(ctx: CommandContext, msg: IrcMessage): Promise<void> {
   const [name, password] = msg.params as [string, string];
-  const { user, session } = ctx;
-  const block = ctx.config.opers.find((oper) => oper.name === name);
+  const { user, config } = ctx;
+  const block = config.opers.find((oper) => oper.name === name);
   const fold = ctx.registry.fold;
   const hostOk =
     block !== undefined &&
@@ -36,23 +38,26 @@ export function handleOper(ctx: CommandContext, msg: IrcMessage): Promise<void> 
       const pattern = fold(mask);
       return wildcardMatch(pattern, fold(`${user.username}@${user.host}`)) || wildcardMatch(pattern, fold(`${user.username}@${user.ip}`));
     });
-  if (!block || !hostOk) {
-    session.log.warn({ event: 'oper-failed', name, reason: block ? 'host' : 'no such oper' }, 'OPER refused');
-    ctx.reply(ERR_NOOPERHOST());
-    return undefined;
-  }
-  return verifyPassword(password, block.password).then((ok) => finishOper(ctx, block, ok));
+  // Unknown names check against some other hash of the same cost.
+  const hash = block?.password ?? config.opers[0]?.password ?? DUMMY_HASH;
+  const backoff = { firstMs: config.timeouts.oper_backoff * 1000, maxMs: config.timeouts.oper_backoff_max * 1000 };
+  const check = () => verifyPassword(password, hash).then((ok) => ok && hostOk);
+  return ctx.server.operGuard.attempt(user.ip, name, backoff, check).then((outcome) => {
+    if (outcome === 'ok') finishOper(ctx, block as OperBlock);
+    else refuseOper(ctx, block, outcome === 'refused' ? 'busy' : !block ? 'no such oper' : !hostOk ? 'host' : 'password');
+  });
 }
 
-function finishOper(ctx: CommandContext, block: OperBlock, ok: boolean): void {
+function refuseOper(ctx: CommandContext, block: OperBlock | undefined, reason: string): void {
+  // The text given as a name is never logged: it may be a mistyped password.
+  ctx.session.log.warn({ event: 'oper-failed', ...(block ? { name: block.name } : {}), reason }, 'OPER refused');
+  if (ctx.user.endpoint) ctx.reply(ERR_PASSWDMISMATCH());
+}
+
+function finishOper(ctx: CommandContext, block: OperBlock): void {
   const { user, session } = ctx;
   // The user may have gone while the hash was computed.
   if (!user.endpoint) return;
-  if (!ok) {
-    session.log.warn({ event: 'oper-failed', name: block.name, reason: 'password' }, 'OPER refused');
-    ctx.reply(ERR_PASSWDMISMATCH());
-    return;
-  }
   user.operName = block.name;
   if (ctx.registry.setUserMode(user, 'o', true)) {
     ctx.send(ctx.fromUser('MODE', [user.nick, '+o']));
@@ -71,10 +76,13 @@ export function handleKill(ctx: CommandContext, msg: IrcMessage): void {
   }
   const reason = reasonParam || 'No reason given';
   const killer = ctx.user;
-  ctx.session.log.info({ event: 'kill', target: target.nick, by: killer.nick, reason }, 'user killed');
+  // The reason is message text: logged only with log.message_text.
+  const logText = ctx.config.log.message_text;
+  ctx.session.log.info({ event: 'kill', target: target.nick, by: killer.nick, ...(logText ? { reason } : {}) }, 'user killed');
   // The victim is told who killed them and why, then gets ERROR and is gone.
   ctx.deliver(ctx.fromUser('KILL', [target.nick, reason]), [target]);
-  ctx.server.disconnect(target, `Killed (${killer.nick} (${reason}))`, `Killed by ${killer.nick}: ${reason}`);
+  const quit = `Killed (${killer.nick} (${reason}))`;
+  ctx.server.disconnect(target, quit, `Killed by ${killer.nick}: ${reason}`, false, logText ? quit : `Killed (${killer.nick})`);
 }
 
 export function handleWallops(ctx: CommandContext, msg: IrcMessage): void {

@@ -39,6 +39,13 @@ function derive(password: string, salt: Buffer, keyLength: number, cost: { N: nu
   });
 }
 
+/**
+ * A well-formed hash of the default cost that no password matches (its hash
+ * part is not an scrypt output): something to check against when there is
+ * nothing to check, so that the answer takes as long as a real check.
+ */
+export const DUMMY_HASH = `${PREFIX}$${DEFAULT_COST.N}$${DEFAULT_COST.r}$${DEFAULT_COST.p}$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(KEY_LENGTH).toString('base64')}`;
+
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   const hash = await derive(password, salt, KEY_LENGTH, DEFAULT_COST);

@@ -145,12 +145,20 @@ const timeoutsSchema = z.strictObject({
   ping_timeout: seconds(1, 3600).default(60),
   /** How long a shutdown waits for clients to take their ERROR line. */
   shutdown_grace: seconds(0, 600).default(5),
+  /** Back-off after a failed OPER, per address and per oper name: the first wait, doubled per failure; 0: none. */
+  oper_backoff: seconds(0, 60).default(1),
+  oper_backoff_max: seconds(1, 3600).default(30),
 });
+
+const HOSTS_NEEDED = 'must list the user@host masks this oper may be used from, e.g. ["*@127.0.0.1"]';
 
 const operSchema = z.strictObject({
   name: z.string().regex(/^[^\s]{1,64}$/, 'must be 1 to 64 characters without spaces'),
   password: passwordHash,
-  hosts: z.array(z.string().min(1)).min(1).default(['*@*']),
+  // No default: a forgotten list must not mean "from anywhere".
+  hosts: z
+    .array(z.string().min(1), { error: (issue) => (issue.input === undefined ? HOSTS_NEEDED : undefined) })
+    .min(1, HOSTS_NEEDED),
 });
 
 const logSchema = z.strictObject({

@@ -13,6 +13,7 @@ import type { OfferedCap, RehashResult, ServerApi, ServerInfo } from '../command
 import { STATUSMSG } from '../commands/messaging.js';
 import { metadataCapValue } from '../commands/metadata.js';
 import { announcePresence } from '../commands/monitor.js';
+import { OperGuard } from '../commands/operguard.js';
 import { ConfigError, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { Connection, type ConnectionHandlers } from '../net/connection.js';
@@ -79,6 +80,7 @@ export class ObrolServer implements ServerApi {
   readonly log: Logger;
   readonly info: ServerInfo;
   maxConnections = 0;
+  readonly operGuard = new OperGuard();
 
   private loaded: LoadedConfig;
   private readonly loadOptions: LoadOptions;
@@ -389,8 +391,9 @@ export class ObrolServer implements ServerApi {
    * them, MONITOR offline notices, a WHOWAS entry, and `ERROR :Closing link`
    * to the user before the socket closes. Whatever fails while telling
    * others, the session is still released whole (never half-closed).
+   * `logReason` is what may be logged of a reason that holds text (a KILL's).
    */
-  disconnect(user: User, quitReason: string, errorReason?: string, dropQueued = false): void {
+  disconnect(user: User, quitReason: string, errorReason?: string, dropQueued = false, logReason = quitReason): void {
     const session = user.endpoint instanceof Session ? user.endpoint : null;
     if (!session || session.closed) return;
     session.closed = true;
@@ -403,6 +406,7 @@ export class ObrolServer implements ServerApi {
     // Reasons are the user's words (QUIT) or an oper's (KILL): logged only with log.message_text.
     const entry: Record<string, unknown> = { conn: session.id, event: 'disconnect', nick: user.nick };
     if (this.config.log.message_text) entry.reason = quitReason;
+    else if (logReason !== quitReason) entry.reason = logReason;
     this.log.info(entry, 'client disconnected');
   }
 

@@ -29,6 +29,12 @@ export interface ListEntry {
   mask: string;
   setBy: string;
   setAt: number;
+  /**
+   * Set by a server operator, who may see real addresses: only then does the
+   * mask also match a cloaked user's real address. A channel operator's mask
+   * matching it would let them bisect a member's address with bans.
+   */
+  byOper: boolean;
 }
 
 export type JoinRefusal = 'banned' | 'invite-only' | 'bad-key' | 'full';
@@ -92,9 +98,10 @@ export class Channel {
   }
 
   /**
-   * Does any entry of list `mode` match this user, by the host others see or
-   * by the real address (so a ban on an IP block works with cloaked hosts)?
-   * Masks are stored as given and folded here.
+   * Does any entry of list `mode` match this user, by the host others see or,
+   * for entries a server operator set, by the real address (so an oper's ban
+   * on an IP block works with cloaked hosts)? Masks are stored as given and
+   * folded here.
    */
   matchesList(mode: ListMode, user: User, fold: Folder): boolean {
     const list = this.lists[mode];
@@ -103,7 +110,7 @@ export class Channel {
     const real = user.host === user.ip ? null : fold(`${user.nick}!${user.username}@${user.ip}`);
     for (const entry of list) {
       const mask = fold(entry.mask);
-      if (wildcardMatch(mask, visible) || (real !== null && wildcardMatch(mask, real))) return true;
+      if (wildcardMatch(mask, visible) || (entry.byOper && real !== null && wildcardMatch(mask, real))) return true;
     }
     return false;
   }

@@ -19,6 +19,7 @@ import { InProcessHub, type InProcessBus } from '../../src/bus/inprocess.js';
 import type { ClusterEvent } from '../../src/bus/events.js';
 import { CommandContext, type OfferedCap, type RehashResult, type Replies, type ServerApi, type ServerInfo, type SessionState } from '../../src/commands/context.js';
 import { COMMANDS } from '../../src/commands/index.js';
+import { OperGuard } from '../../src/commands/operguard.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config, ConfigInput } from '../../src/config/schema.js';
 import { CAPABILITIES, findCapability, RENDER_CAPS } from '../../src/protocol/caps.js';
@@ -199,6 +200,8 @@ export class World implements ServerApi {
   readonly whowas: WhowasHistory;
   readonly bus: InProcessBus;
   readonly log: Logger = silent;
+  /** Replace it to inject a clock and timers. */
+  operGuard = new OperGuard();
   /** The world's clock in Unix seconds; move it forward to test idle times and LIST filters. */
   now = START_TIME;
   maxConnections = 0;

@@ -2,10 +2,10 @@
  * Start a real Obrol server in-process on 127.0.0.1, port 0, with a silent
  * logger (or one that records lines, to assert on what is logged).
  *
- * Test servers show real addresses (no cloaking) and put every client in a
- * class without flood control or connection limits, so that tests about
- * other things can connect and send freely; the tests of those features
- * pass `cloak` or `classes` themselves.
+ * Test servers show real addresses (no cloaking), put every client in a
+ * class without flood control or connection limits, and have no OPER
+ * back-off, so that tests about other things can connect and send freely;
+ * the tests of those features pass `cloak`, `classes` or `timeouts` themselves.
  */
 import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
@@ -49,6 +49,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     'listen.port': 0,
     'cloak.enabled': false,
     classes: [UNLIMITED_CLASS],
+    'timeouts.oper_backoff': 0,
   };
   const base = options.config ?? {};
   for (const [section, values] of Object.entries(base)) {

@@ -87,7 +87,7 @@ const RUNS = { numRuns: 60, endOnFailure: true, seed: SEED } as const;
 const CONTROL: Role = { name: 'control', register: true };
 
 async function setup(roles: Role[], config: ConfigInput = {}): Promise<{ srv: TestServer; fleet: Fleet; control: number }> {
-  const srv = await startServer({ captureLogs: true, config: { opers: [{ name: OPER.name, password: operHash }], ...config } });
+  const srv = await startServer({ captureLogs: true, config: { opers: [{ name: OPER.name, password: operHash, hosts: ['*@127.0.0.1'] }], ...config } });
   servers.push(srv);
   const fleet = new Fleet(srv.port, [...roles, CONTROL]);
   fleets.push(fleet);

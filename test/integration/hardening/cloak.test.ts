@@ -2,7 +2,8 @@
  * Cloaked hosts over real sockets: others see a keyed hash of a client's
  * address (stable per address and secret, its second part shared by a /24),
  * the real address shows only to the user themself and to operators, and
- * channel bans match the cloak, the cloak's block and the real address.
+ * channel bans match the cloak, the cloak's block and, when a server
+ * operator set them, the real address (cloak-bans.test.ts has the rest).
  *
  * Clients connect from several loopback addresses (127.0.0.2, 127.0.1.2, ...)
  * so that they have distinct addresses and blocks.
@@ -315,22 +316,25 @@ describe('bans', () => {
     await fx.join(op, '#c');
   });
 
-  it('+b *!*@<real address> bans that user too, though others never see the address', async () => {
+  it('+b *!*@<real address> by an operator bans that user too, though others never see the address', async () => {
     const { op, alice, bob } = await setup();
+    await oper(op);
     await ban(op, '*!*@127.0.0.2');
     await refused(alice);
     await fx.join(bob, '#c');
   });
 
-  it('+b on a wildcard of the real address bans the matching users', async () => {
+  it('+b on a wildcard of the real address by an operator bans the matching users', async () => {
     const { op, alice, bob } = await setup();
+    await oper(op);
     await ban(op, '*!*@127.0.0.*');
     await refused(alice);
     await refused(bob);
   });
 
-  it('a ban on the real address silences a member already in the channel', async () => {
+  it('a ban on the real address by an operator silences a member already in the channel', async () => {
     const { op, alice } = await setup();
+    await oper(op);
     await fx.join(alice, '#c');
     await ban(op, '*!alice@127.0.0.2');
     alice.send('PRIVMSG #c :can you hear me');
@@ -339,9 +343,11 @@ describe('bans', () => {
     expect(seen.filter((line) => / PRIVMSG /.test(line))).toEqual([]);
   });
 
-  it('+e on the cloak lets a user past a ban on the real address', async () => {
+  it("+e on the cloak lets a user past an operator's ban on the real address", async () => {
     const { op, alice } = await setup();
+    await oper(op);
     await ban(op, '*!*@127.0.0.*');
+    await refused(alice);
     op.send(`MODE #c +e *!*@${cloakOf('127.0.0.2')}`);
     await op.expect(/ MODE #c \+e /);
     await fx.join(alice, '#c');

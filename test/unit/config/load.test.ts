@@ -148,7 +148,7 @@ describe('loadConfig: errors name the key', () => {
 
   it('duplicate oper names are refused', async () => {
     const hash = await hashPassword('pw');
-    const err = configError({ overrides: { opers: [{ name: 'a', password: hash }, { name: 'a', password: hash }] } });
+    const err = configError({ overrides: { opers: [{ name: 'a', password: hash, hosts: ['*@*'] }, { name: 'a', password: hash, hosts: ['*@*'] }] } });
     expect(err.problems).toEqual(['opers[1].name: duplicate oper name "a"']);
   });
 });
@@ -159,13 +159,13 @@ describe('loadConfig: passwords in the config', () => {
     hash = await hashPassword('s3cret');
   });
 
-  it('accepts an oper block with a hash and fills the default hosts', () => {
-    const { config } = loadConfig({ overrides: { opers: [{ name: 'alice', password: hash }] } });
-    expect(config.opers).toEqual([{ name: 'alice', password: hash, hosts: ['*@*'] }]);
+  it('accepts an oper block with a hash', () => {
+    const { config } = loadConfig({ overrides: { opers: [{ name: 'alice', password: hash, hosts: ['*@127.0.0.1'] }] } });
+    expect(config.opers).toEqual([{ name: 'alice', password: hash, hosts: ['*@127.0.0.1'] }]);
   });
 
   it('refuses a plain-text oper password', () => {
-    const err = configError({ path: file('plain.yaml', 'opers:\n  - name: alice\n    password: s3cret\n') });
+    const err = configError({ path: file('plain.yaml', 'opers:\n  - name: alice\n    password: s3cret\n    hosts: ["*@*"]\n') });
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.problems).toHaveLength(1);
     expect(err.problems[0]).toMatch(/^opers\[0\]\.password: must be a password hash/);
@@ -205,6 +205,7 @@ describe('environment overrides', () => {
         OBROL_OPERS__0__HOSTS__0: '*@127.0.0.1',
         OBROL_OPERS__1__NAME: 'bob',
         OBROL_OPERS__1__PASSWORD: hash,
+        OBROL_OPERS__1__HOSTS__0: '*@*',
       },
     });
     expect(config.opers).toEqual([

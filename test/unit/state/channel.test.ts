@@ -13,7 +13,7 @@ function user(nick: string, username = nick, host = 'host.example'): User {
 }
 
 function addMask(channel: Channel, mode: ListMode, mask: string): void {
-  channel.lists[mode].push({ mask, setBy: 'op!op@h', setAt: 0 });
+  channel.lists[mode].push({ mask, setBy: 'op!op@h', setAt: 0, byOper: false });
 }
 
 describe('Channel.joinRefusal', () => {
