@@ -27,6 +27,7 @@ import {
   type Reply,
 } from '../protocol/replies.js';
 import { FLAG_MODES, LIST_MODES, STATUS_MODES, type Channel, type ListMode } from '../state/channel.js';
+import { own } from '../state/budget.js';
 import { USER_MODES } from '../state/user.js';
 import { CHANTYPES } from './channel.js';
 import type { CommandContext } from './context.js';
@@ -203,11 +204,17 @@ function applyChannelChange(ctx: CommandContext, channel: Channel, change: ModeC
     const index = list.findIndex((entry) => registry.fold(entry.mask) === folded);
     if (adding) {
       if (index >= 0) return null;
-      if (list.length >= config.limits.list_entries) {
-        ctx.reply(ERR_BANLISTFULL(channel.name, mode));
+      const { mask_length, list_entries } = config.limits;
+      if (Buffer.byteLength(mask) > mask_length) {
+        ctx.reply(ERR_INVALIDMODEPARAM(channel.name, mode, '*', `Mask too long: at most ${mask_length} bytes`));
         return null;
       }
-      list.push({ mask, setBy: ctx.user.mask, setAt: ctx.nowSeconds() });
+      // One total for b, e and I, as MAXLIST=beI:N says.
+      if (channel.listEntryCount >= list_entries) {
+        ctx.reply(ERR_BANLISTFULL(channel.name, mode, `Channel list is full: +b, +e and +I hold ${list_entries} entries together`));
+        return null;
+      }
+      list.push({ mask: own(mask), setBy: ctx.user.mask, setAt: ctx.nowSeconds() });
       return { adding, mode, param: mask };
     }
     if (index < 0) return null;

@@ -171,7 +171,7 @@ export const ERR_INVITEONLYCHAN = (channel: string) => r(N.ERR_INVITEONLYCHAN, c
 export const ERR_BANNEDFROMCHAN = (channel: string) => r(N.ERR_BANNEDFROMCHAN, channel, 'Cannot join channel (+b)');
 export const ERR_BADCHANNELKEY = (channel: string) => r(N.ERR_BADCHANNELKEY, channel, 'Cannot join channel (+k)');
 export const ERR_BADCHANMASK = (channel: string) => r(N.ERR_BADCHANMASK, channel, 'Bad Channel Mask');
-export const ERR_BANLISTFULL = (channel: string, mode: string) => r(N.ERR_BANLISTFULL, channel, mode, 'Channel list is full');
+export const ERR_BANLISTFULL = (channel: string, mode: string, text = 'Channel list is full') => r(N.ERR_BANLISTFULL, channel, mode, text);
 export const ERR_NOPRIVILEGES = () => r(N.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator");
 export const ERR_CHANOPRIVSNEEDED = (channel: string) => r(N.ERR_CHANOPRIVSNEEDED, channel, "You're not channel operator");
 export const ERR_CANTKILLSERVER = () => r(N.ERR_CANTKILLSERVER, "You can't kill a server!");

@@ -427,6 +427,7 @@ function buildIsupport(config: Config, casemapping: string): string[] {
     INVEX: 'I',
     KEYLEN: limits.key_length,
     KICKLEN: limits.kick_length,
+    // One number for the three lists together: limits.list_entries is their total.
     MAXLIST: `${listModes}:${limits.list_entries}`,
     MAXTARGETS: targets,
     MODES: limits.modes_per_command,

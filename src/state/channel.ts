@@ -61,6 +61,11 @@ export class Channel {
     readonly createdAt: number,
   ) {}
 
+  /** Entries of the b, e and I lists together (limits.list_entries bounds it). */
+  get listEntryCount(): number {
+    return this.lists.b.length + this.lists.e.length + this.lists.I.length;
+  }
+
   has(user: User): boolean {
     return this.members.has(user);
   }
