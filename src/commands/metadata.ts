@@ -36,6 +36,14 @@ function fail(ctx: CommandContext, code: string, description: string, context: s
   ctx.standardReply('FAIL', 'METADATA', code, description, context);
 }
 
+/** A valid key: the specification's characters, at most limits.metadata_key_length of them. Else FAIL INVALID_KEY. */
+function checkKey(ctx: CommandContext, key: string): boolean {
+  const max = ctx.config.limits.metadata_key_length;
+  if (KEY_RE.test(key) && key.length <= max) return true;
+  fail(ctx, 'INVALID_KEY', key.length > max ? `Keys may be at most ${max} bytes` : 'Invalid key name', [key.length > max ? '*' : key]);
+  return false;
+}
+
 /** `*` is the caller; otherwise an existing nick or channel. */
 function resolveTarget(ctx: CommandContext, name: string): Target | null {
   if (name === '*') return { kind: 'user', user: ctx.user, name: ctx.user.registered ? ctx.user.nick : '*' };
@@ -125,10 +133,7 @@ function get(ctx: CommandContext, target: Target, keys: string[]): void {
   const store = storeOf(target);
   ctx.replies.startBatch('metadata', [target.name]);
   for (const key of keys) {
-    if (!KEY_RE.test(key)) {
-      fail(ctx, 'INVALID_KEY', 'Invalid key name', [key]);
-      continue;
-    }
+    if (!checkKey(ctx, key)) continue;
     const value = store.get(key);
     ctx.reply(value === undefined ? RPL_KEYNOTSET(target.name, key) : RPL_KEYVALUE(target.name, key, VISIBLE, value));
   }
@@ -142,10 +147,7 @@ function list(ctx: CommandContext, target: Target): void {
 }
 
 function setKey(ctx: CommandContext, target: Target, key: string, value: string | undefined): void {
-  if (!KEY_RE.test(key)) {
-    fail(ctx, 'INVALID_KEY', 'Invalid key name', [key]);
-    return;
-  }
+  if (!checkKey(ctx, key)) return;
   if (!canEdit(ctx, target)) {
     fail(ctx, 'KEY_NO_PERMISSION', `You do not have permission to set ${key} on ${target.name}`, [target.name, key]);
     return;
@@ -208,10 +210,7 @@ function subscribe(ctx: CommandContext, keys: string[]): void {
   const limit = ctx.config.limits.metadata_subscriptions;
   const added: string[] = [];
   for (const key of keys) {
-    if (!KEY_RE.test(key)) {
-      fail(ctx, 'INVALID_KEY', 'Invalid key name', [key]);
-      continue;
-    }
+    if (!checkKey(ctx, key)) continue;
     if (!subs.has(key) && subs.size >= limit) {
       fail(ctx, 'TOO_MANY_SUBS', 'Too many subscriptions', [key]);
       break;
@@ -225,10 +224,7 @@ function subscribe(ctx: CommandContext, keys: string[]): void {
 function unsubscribe(ctx: CommandContext, keys: string[]): void {
   const removed: string[] = [];
   for (const key of keys) {
-    if (!KEY_RE.test(key)) {
-      fail(ctx, 'INVALID_KEY', 'Invalid key name', [key]);
-      continue;
-    }
+    if (!checkKey(ctx, key)) continue;
     ctx.session.editableMetadataSubs().delete(key);
     removed.push(key);
   }

@@ -42,3 +42,23 @@ describe('list entries: one total for b, e and I', () => {
     expect(alice.run('MODE #c +I four')).toEqual([':alice!alice@127.0.0.1 MODE #c +I :four!*@*']);
   });
 });
+
+describe('metadata keys: limits.metadata_key_length', () => {
+  it('refuses longer keys in SET and SUB with FAIL INVALID_KEY naming the limit', () => {
+    const world = new World({ config: { limits: { metadata_key_length: 8 } } });
+    const alice = world.connect('alice');
+    expect(alice.run('METADATA * SET abcdefgh v')).toEqual([':obrol.local 761 alice alice abcdefgh * :v']);
+    expect(alice.run('METADATA * SET abcdefghi v')).toEqual([':obrol.local FAIL METADATA INVALID_KEY * :Keys may be at most 8 bytes']);
+    expect(alice.run('METADATA * SUB abcdefghi')).toEqual([':obrol.local FAIL METADATA INVALID_KEY * :Keys may be at most 8 bytes']);
+    expect([...alice.user.metadata.keys()]).toEqual(['abcdefgh']);
+    expect(alice.session.metadataSubs.size).toBe(0);
+  });
+
+  it('defaults to 64 bytes', () => {
+    const world = new World();
+    const alice = world.connect('alice');
+    expect(alice.run(`METADATA * SET ${'k'.repeat(65)} v`)).toEqual([':obrol.local FAIL METADATA INVALID_KEY * :Keys may be at most 64 bytes']);
+    expect(alice.run(`METADATA * SUB ${'k'.repeat(400)}`)).toEqual([':obrol.local FAIL METADATA INVALID_KEY * :Keys may be at most 64 bytes']);
+    expect(alice.user.metadata.size).toBe(0);
+  });
+});
