@@ -26,11 +26,11 @@ import {
   RPL_UMODEIS,
   type Reply,
 } from '../protocol/replies.js';
-import { FLAG_MODES, LIST_MODES, STATUS_MODES, type Channel, type ListMode } from '../state/channel.js';
-import { own } from '../state/budget.js';
+import { FLAG_MODES, LIST_MODES, STATUS_MODES, type Channel, type ListEntry, type ListMode } from '../state/channel.js';
+import { listEntryCost, own } from '../state/budget.js';
 import { USER_MODES } from '../state/user.js';
 import { CHANTYPES } from './channel.js';
-import type { CommandContext } from './context.js';
+import { storageRefusal, type CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
 
 /** The list replies of each list mode: entry and end numerics. */
@@ -214,12 +214,20 @@ function applyChannelChange(ctx: CommandContext, channel: Channel, change: ModeC
         ctx.reply(ERR_BANLISTFULL(channel.name, mode, `Channel list is full: +b, +e and +I hold ${list_entries} entries together`));
         return null;
       }
-      list.push({ mask: own(mask), setBy: ctx.user.mask, setAt: ctx.nowSeconds() });
+      const entry: ListEntry = { mask: own(mask), setBy: ctx.user.mask, setAt: ctx.nowSeconds(), owner: ctx.user.id };
+      const refusal = ctx.store(listEntryCost(entry.mask, entry.setBy));
+      if (refusal !== null) {
+        ctx.reply(ERR_BANLISTFULL(channel.name, mode, storageRefusal(refusal, config.limits)));
+        return null;
+      }
+      list.push(entry);
       return { adding, mode, param: mask };
     }
     if (index < 0) return null;
-    const [removed] = list.splice(index, 1);
-    return { adding, mode, param: removed?.mask ?? mask };
+    const [removed] = list.splice(index, 1) as [ListEntry];
+    // Credited to whoever set it, whoever removes it.
+    registry.budget.credit(removed.owner, listEntryCost(removed.mask, removed.setBy));
+    return { adding, mode, param: removed.mask };
   }
 
   if (mode === 'k') {

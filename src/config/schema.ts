@@ -97,7 +97,7 @@ const limitsSchema = z.strictObject({
   /** Bytes of stored state one user may own (see state/budget.ts). */
   user_state_bytes: int(4096, 64 * 1024 * 1024).default(64 * 1024),
   /** Bytes of stored state all users together may own before nothing new is stored. */
-  server_state_bytes: z.number().int().min(65536).max(2 ** 40).default(256 * 1024 * 1024),
+  server_state_bytes: z.number().int().min(4096).max(2 ** 40).default(256 * 1024 * 1024),
   max_clients: int(1, 1_000_000).default(10_000),
   /** Bytes of IRCv3 tag data a client may send (the specification allows 4094; with '@' and the space, 4096). */
   client_tag_bytes: int(16, 4096).default(4096),

@@ -101,7 +101,7 @@ export const RPL_MONONLINE = (targets: string[]) => r(N.RPL_MONONLINE, targets.j
 export const RPL_MONOFFLINE = (targets: string[]) => r(N.RPL_MONOFFLINE, targets.join(','));
 export const RPL_MONLIST = (targets: string[]) => r(N.RPL_MONLIST, targets.join(','));
 export const RPL_ENDOFMONLIST = () => r(N.RPL_ENDOFMONLIST, 'End of MONITOR list');
-export const ERR_MONLISTFULL = (limit: number, targets: string) => r(N.ERR_MONLISTFULL, s(limit), targets, 'Monitor list is full');
+export const ERR_MONLISTFULL = (limit: number, targets: string, text = 'Monitor list is full') => r(N.ERR_MONLISTFULL, s(limit), targets, text);
 
 // draft/metadata-3: the keys of SUB, UNSUB and SUBS replies are separate parameters.
 export const RPL_WHOISKEYVALUE = (target: string, key: string, visibility: string, value: string) => r(N.RPL_WHOISKEYVALUE, target, key, visibility, value);

@@ -77,15 +77,15 @@ export class StateBudget {
     return refusal;
   }
 
-  /** Charge without checking: for what must be stored anyway (a replaced value's owner changes). */
+  /** Charge without checking (to put back a charge just credited). The owner '' is nobody: never charged. */
   charge(owner: string, bytes: number): void {
-    if (bytes === 0) return;
+    if (bytes === 0 || owner === '') return;
     this.owners.set(owner, this.charged(owner) + bytes);
     this.sum += bytes;
   }
 
   credit(owner: string, bytes: number): void {
-    if (bytes === 0) return;
+    if (bytes === 0 || owner === '') return;
     const left = this.charged(owner) - bytes;
     if (left > 0) this.owners.set(owner, left);
     else this.owners.delete(owner);
@@ -106,6 +106,11 @@ export function listEntryCost(mask: string, setBy: string): number {
 /** The cost of one metadata key and value (the owner id of a channel's key is one more entry). */
 export function metadataCost(key: string, value: string): number {
   return ENTRY_COST + stringCost(key) + stringCost(value);
+}
+
+/** A channel's key also has an entry naming who is charged for it. */
+export function channelMetadataCost(key: string, value: string): number {
+  return metadataCost(key, value) + ENTRY_COST;
 }
 
 /** The cost of a read marker: casefolded target and `timestamp=...` value. */
