@@ -204,11 +204,15 @@ export class Registry {
   }
 
   /**
-   * The budget against a recount of everything stored: per owner, and the
-   * total. Users still registering are reached through `extraUsers` (the
-   * registry only lists registered ones); users gone own only what channels hold.
+   * The budget against a recount of everything stored. Given every user
+   * connected (`allUsers`, registered or not), it checks each owner and the
+   * total: users gone own only what channels still hold. Without it, the
+   * registry does not know connections that have not claimed a nick yet, so
+   * it checks only the owners it can see (users with a nick, and owners of
+   * what channels hold).
    */
-  checkBudget(extraUsers: Iterable<User> = []): string[] {
+  checkBudget(allUsers?: Iterable<User>): string[] {
+    const complete = allUsers !== undefined;
     const found: string[] = [];
     const counted = new Map<string, number>();
     const add = (owner: string, bytes: number) => {
@@ -222,7 +226,7 @@ export class Registry {
       for (const [key, owner] of channel.metadataOwners) add(owner, channelMetadataCost(key, channel.metadata.get(key) ?? ''));
       for (const inviter of channel.invited.values()) add(inviter, INVITE_COST);
     }
-    const users = new Set<User>([...this.users, ...extraUsers]);
+    const users = new Set<User>([...this.users, ...(allUsers ?? this.nicks.values())]);
     for (const user of users) {
       for (const [key, value] of user.metadata) add(user.id, metadataCost(key, value));
       for (const [target, value] of user.readMarkers) add(user.id, markerCost(target, value));
@@ -234,8 +238,11 @@ export class Registry {
       total += bytes;
       if (this.budget.charged(owner) !== bytes) found.push(`budget: ${owner} is charged ${this.budget.charged(owner)} bytes, holds ${bytes}`);
     }
-    for (const [owner, bytes] of this.budget.entries()) if (!counted.has(owner)) found.push(`budget: ${owner} is charged ${bytes} bytes, holds nothing`);
-    if (total !== this.budget.total) found.push(`budget: total ${this.budget.total} bytes, stored ${total}`);
+    const seen = new Set([...users].map((user) => user.id));
+    for (const [owner, bytes] of this.budget.entries()) {
+      if (!counted.has(owner) && (complete || seen.has(owner))) found.push(`budget: ${owner} is charged ${bytes} bytes, holds nothing`);
+    }
+    if (complete && total !== this.budget.total) found.push(`budget: total ${this.budget.total} bytes, stored ${total}`);
     return found;
   }
 

@@ -16,6 +16,7 @@ function charged(world: World, client: FakeClient): number {
 /** The budget agrees with a recount of the state (and the other invariants hold). */
 function expectBalanced(world: World): void {
   expect(world.registry.checkInvariants()).toEqual([]);
+  expect(world.registry.checkBudget(world.clients.map((c) => c.user))).toEqual([]);
 }
 
 describe('what is charged, and to whom', () => {
