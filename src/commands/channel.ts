@@ -36,6 +36,7 @@ import {
 } from '../protocol/replies.js';
 import { truncateUtf8 } from '../protocol/serialize.js';
 import { wildcardMatch } from '../protocol/wildcard.js';
+import { channelCost, INVITE_COST, own, topicCost } from '../state/budget.js';
 import { OP, type Channel, type JoinRefusal } from '../state/channel.js';
 import type { User } from '../state/user.js';
 import { CappedReplies, type CommandContext } from './context.js';
@@ -86,9 +87,20 @@ function joinOne(ctx: CommandContext, name: string, key: string | undefined): vo
       return;
     }
   }
+  // A new channel is charged to its creator until it goes (limits.user_state_bytes).
+  const cost = existing ? 0 : channelCost(name, registry.fold(name));
+  const refusal = cost === 0 ? null : ctx.store(cost);
+  if (refusal !== null) {
+    ctx.failStore('JOIN', refusal, [name]);
+    return;
+  }
   const now = ctx.nowSeconds();
-  const { channel, created } = existing ? { channel: existing, created: false } : registry.channelFor(name, now);
-  if (created) for (const mode of config.channels.default_modes.replace('+', '')) channel.flags.add(mode);
+  const { channel, created } = existing ? { channel: existing, created: false } : registry.channelFor(own(name), now);
+  if (created) {
+    channel.owner = user.id;
+    channel.ownerCost = cost;
+    for (const mode of config.channels.default_modes.replace('+', '')) channel.flags.add(mode);
+  }
   const status = created ? OP : 0;
   registry.join(user, channel, status);
 
@@ -158,10 +170,21 @@ export function handleTopic(ctx: CommandContext, msg: IrcMessage): void {
     ctx.reply(ERR_CHANOPRIVSNEEDED(channel.name));
     return;
   }
-  const topic = truncateUtf8(text, ctx.config.limits.topic_length);
+  const topic = own(truncateUtf8(text, ctx.config.limits.topic_length));
+  // The topic is charged to whoever set it last: the old setter is credited.
+  const budget = ctx.registry.budget;
+  const oldCost = channel.topicOwner === '' ? 0 : topicCost(channel.topic, channel.topicSetBy);
+  budget.credit(channel.topicOwner, oldCost);
+  const refusal = ctx.store(topicCost(topic, ctx.user.mask));
+  if (refusal !== null) {
+    budget.charge(channel.topicOwner, oldCost);
+    ctx.failStore('TOPIC', refusal, [channel.name]);
+    return;
+  }
   channel.topic = topic;
   channel.topicSetBy = ctx.user.mask;
   channel.topicSetAt = ctx.nowSeconds();
+  channel.topicOwner = ctx.user.id;
   ctx.deliverToChannel(channel, ctx.fromUser('TOPIC', [channel.name, topic]));
   ctx.server.bus.publish({
     type: 'channel.topic',
@@ -368,7 +391,15 @@ export function handleInvite(ctx: CommandContext, msg: IrcMessage): void {
     ctx.reply(ERR_USERONCHANNEL(target.nick, channel.name));
     return;
   }
-  ctx.registry.invite(target, channel);
+  // A pending invite is charged to the inviter until it is used or the channel goes.
+  if (!channel.invited.has(target)) {
+    const refusal = ctx.store(INVITE_COST);
+    if (refusal !== null) {
+      ctx.failStore('INVITE', refusal, [target.nick, channel.name]);
+      return;
+    }
+    ctx.registry.invite(target, channel, ctx.user.id);
+  }
   ctx.reply(RPL_INVITING(target.nick, channel.name));
   if (target.away !== null) ctx.reply(RPL_AWAY(target.nick, target.away));
   const invite = ctx.fromUser('INVITE', [target.nick, channel.name]);

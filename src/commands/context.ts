@@ -13,6 +13,7 @@ import type { Tags } from '../protocol/message.js';
 import { Outgoing } from '../protocol/outgoing.js';
 import { CAP } from '../protocol/caps.js';
 import { ERR_TOOMANYMATCHES, type Reply } from '../protocol/replies.js';
+import type { BudgetRefusal } from '../state/budget.js';
 import type { Channel } from '../state/channel.js';
 import type { Registry } from '../state/registry.js';
 import type { User } from '../state/user.js';
@@ -225,6 +226,30 @@ export class CommandContext {
   nowSeconds(): number {
     return Math.floor(Date.now() / 1000);
   }
+
+  /**
+   * Charge `bytes` of stored state to the caller: null, or the limit that
+   * refused (nothing charged). Read markers are a cache: the caller's oldest
+   * are forgotten first to make room.
+   */
+  store(bytes: number): BudgetRefusal | null {
+    const { budget } = this.registry;
+    let refusal = budget.tryCharge(this.user.id, bytes, this.config.limits);
+    while (refusal !== null && this.registry.forgetOldestMarker(this.user)) refusal = budget.tryCharge(this.user.id, bytes, this.config.limits);
+    return refusal;
+  }
+
+  /** FAIL <command> LIMIT_REACHED [context] :why, for a refused store(). */
+  failStore(command: string, refusal: BudgetRefusal, context: string[] = []): void {
+    this.standardReply('FAIL', command, 'LIMIT_REACHED', storageRefusal(refusal, this.config.limits), context);
+  }
+}
+
+/** Why a store() was refused, naming the limit. */
+export function storageRefusal(refusal: BudgetRefusal, limits: Config['limits']): string {
+  return refusal === 'user'
+    ? `You have too much stored on this server (limits.user_state_bytes: ${limits.user_state_bytes} bytes)`
+    : `The server holds too much stored state (limits.server_state_bytes: ${limits.server_state_bytes} bytes); try again later`;
 }
 
 /** Replies up to a limit; the first one past it is a 416 instead (limits.who_results, list_results). */

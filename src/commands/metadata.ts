@@ -15,10 +15,11 @@ import { isChannelName } from '../protocol/names.js';
 import { Outgoing } from '../protocol/outgoing.js';
 import { N } from '../protocol/numerics.js';
 import { ERR_NEEDMOREPARAMS, RPL_KEYNOTSET, RPL_KEYVALUE, RPL_METADATASUBOK, RPL_METADATASUBS, RPL_METADATAUNSUBOK } from '../protocol/replies.js';
+import { channelMetadataCost, metadataCost, own, subscriptionCost } from '../state/budget.js';
 import type { Channel } from '../state/channel.js';
 import type { User } from '../state/user.js';
 import { CHANTYPES } from './channel.js';
-import type { CommandContext, ServerApi } from './context.js';
+import { storageRefusal, type CommandContext, type ServerApi } from './context.js';
 import type { CommandSpec } from './spec.js';
 
 const KEY_RE = /^[a-z0-9_./-]+$/;
@@ -34,6 +35,14 @@ type Target = { kind: 'user'; user: User; name: string } | { kind: 'channel'; ch
 
 function fail(ctx: CommandContext, code: string, description: string, context: string[] = []): void {
   ctx.standardReply('FAIL', 'METADATA', code, description, context);
+}
+
+/** A valid key: the specification's characters, at most limits.metadata_key_length of them. Else FAIL INVALID_KEY. */
+function checkKey(ctx: CommandContext, key: string): boolean {
+  const max = ctx.config.limits.metadata_key_length;
+  if (KEY_RE.test(key) && key.length <= max) return true;
+  fail(ctx, 'INVALID_KEY', key.length > max ? `Keys may be at most ${max} bytes` : 'Invalid key name', [key.length > max ? '*' : key]);
+  return false;
 }
 
 /** `*` is the caller; otherwise an existing nick or channel. */
@@ -54,6 +63,24 @@ function storeOf(target: Target): ReadonlyMap<string, string> {
 /** The store to change: a user's is made on first write. */
 function editableStoreOf(target: Target): Map<string, string> {
   return target.kind === 'user' ? target.user.editableMetadata() : target.channel.metadata;
+}
+
+/** Who is charged for `key` = `value` of the target, and how much. */
+function chargeOf(target: Target, key: string, value: string): { owner: string; bytes: number } {
+  return target.kind === 'user'
+    ? { owner: target.user.id, bytes: metadataCost(key, value) }
+    : { owner: target.channel.metadataOwners.get(key) ?? '', bytes: channelMetadataCost(key, value) };
+}
+
+/** Delete `key` of the target, crediting whoever was charged for it; whether it was set. */
+function dropKey(ctx: CommandContext, target: Target, key: string): boolean {
+  const value = storeOf(target).get(key);
+  if (value === undefined) return false;
+  const { owner, bytes } = chargeOf(target, key, value);
+  ctx.registry.budget.credit(owner, bytes);
+  editableStoreOf(target).delete(key);
+  if (target.kind === 'channel') target.channel.metadataOwners.delete(key);
+  return true;
 }
 
 /** Users' metadata is public; a channel's is for its members (and opers). */
@@ -125,10 +152,7 @@ function get(ctx: CommandContext, target: Target, keys: string[]): void {
   const store = storeOf(target);
   ctx.replies.startBatch('metadata', [target.name]);
   for (const key of keys) {
-    if (!KEY_RE.test(key)) {
-      fail(ctx, 'INVALID_KEY', 'Invalid key name', [key]);
-      continue;
-    }
+    if (!checkKey(ctx, key)) continue;
     const value = store.get(key);
     ctx.reply(value === undefined ? RPL_KEYNOTSET(target.name, key) : RPL_KEYVALUE(target.name, key, VISIBLE, value));
   }
@@ -142,10 +166,7 @@ function list(ctx: CommandContext, target: Target): void {
 }
 
 function setKey(ctx: CommandContext, target: Target, key: string, value: string | undefined): void {
-  if (!KEY_RE.test(key)) {
-    fail(ctx, 'INVALID_KEY', 'Invalid key name', [key]);
-    return;
-  }
+  if (!checkKey(ctx, key)) return;
   if (!canEdit(ctx, target)) {
     fail(ctx, 'KEY_NO_PERMISSION', `You do not have permission to set ${key} on ${target.name}`, [target.name, key]);
     return;
@@ -153,7 +174,7 @@ function setKey(ctx: CommandContext, target: Target, key: string, value: string 
   const limits = ctx.config.limits;
   const store = editableStoreOf(target);
   if (value === undefined || value === '') {
-    const existed = store.delete(key);
+    const existed = dropKey(ctx, target, key);
     ctx.reply(RPL_KEYNOTSET(target.name, key));
     if (existed) notify(ctx.server, target, key, undefined, ctx.user);
     return;
@@ -166,8 +187,23 @@ function setKey(ctx: CommandContext, target: Target, key: string, value: string 
     fail(ctx, 'LIMIT_REACHED', 'Metadata limit reached', [target.name, String(limits.metadata_keys)]);
     return;
   }
-  const changed = store.get(key) !== value;
-  store.set(key, value);
+  const old = store.get(key);
+  const changed = old !== value;
+  // The new value is charged (the old one credited): a user's keys to them, a channel's to who set them.
+  const budget = ctx.registry.budget;
+  const oldCharge = old === undefined ? null : chargeOf(target, key, old);
+  if (oldCharge) budget.credit(oldCharge.owner, oldCharge.bytes);
+  const owner = target.kind === 'user' ? target.user.id : ctx.user.id;
+  const bytes = target.kind === 'user' ? metadataCost(key, value) : channelMetadataCost(key, value);
+  const refusal = owner === ctx.user.id ? ctx.store(bytes) : budget.tryCharge(owner, bytes, limits);
+  if (refusal !== null) {
+    if (oldCharge) budget.charge(oldCharge.owner, oldCharge.bytes);
+    fail(ctx, 'LIMIT_REACHED', storageRefusal(refusal, limits), [target.name]);
+    return;
+  }
+  const storedKey = own(key);
+  store.set(storedKey, own(value));
+  if (target.kind === 'channel') target.channel.metadataOwners.set(storedKey, owner);
   ctx.reply(RPL_KEYVALUE(target.name, key, VISIBLE, value));
   if (changed) notify(ctx.server, target, key, value, ctx.user);
 }
@@ -177,9 +213,8 @@ function clear(ctx: CommandContext, target: Target): void {
     fail(ctx, 'KEY_NO_PERMISSION', `You do not have permission to clear ${target.name}`, [target.name, '*']);
     return;
   }
-  const store = editableStoreOf(target);
-  const keys = [...store.keys()];
-  store.clear();
+  const keys = [...storeOf(target).keys()];
+  for (const key of keys) dropKey(ctx, target, key);
   ctx.replies.startBatch('metadata', [target.name]);
   for (const key of keys) ctx.reply(RPL_KEYNOTSET(target.name, key));
   ctx.replies.endBatch();
@@ -208,15 +243,19 @@ function subscribe(ctx: CommandContext, keys: string[]): void {
   const limit = ctx.config.limits.metadata_subscriptions;
   const added: string[] = [];
   for (const key of keys) {
-    if (!KEY_RE.test(key)) {
-      fail(ctx, 'INVALID_KEY', 'Invalid key name', [key]);
-      continue;
+    if (!checkKey(ctx, key)) continue;
+    if (!subs.has(key)) {
+      if (subs.size >= limit) {
+        fail(ctx, 'TOO_MANY_SUBS', 'Too many subscriptions', [key]);
+        break;
+      }
+      const refusal = ctx.store(subscriptionCost(key));
+      if (refusal !== null) {
+        fail(ctx, 'TOO_MANY_SUBS', storageRefusal(refusal, ctx.config.limits), [key]);
+        break;
+      }
+      subs.add(own(key));
     }
-    if (!subs.has(key) && subs.size >= limit) {
-      fail(ctx, 'TOO_MANY_SUBS', 'Too many subscriptions', [key]);
-      break;
-    }
-    subs.add(key);
     added.push(key);
   }
   if (added.length > 0) ctx.reply(RPL_METADATASUBOK(added));
@@ -225,11 +264,8 @@ function subscribe(ctx: CommandContext, keys: string[]): void {
 function unsubscribe(ctx: CommandContext, keys: string[]): void {
   const removed: string[] = [];
   for (const key of keys) {
-    if (!KEY_RE.test(key)) {
-      fail(ctx, 'INVALID_KEY', 'Invalid key name', [key]);
-      continue;
-    }
-    ctx.session.editableMetadataSubs().delete(key);
+    if (!checkKey(ctx, key)) continue;
+    if (ctx.session.editableMetadataSubs().delete(key)) ctx.registry.budget.credit(ctx.user.id, subscriptionCost(key));
     removed.push(key);
   }
   if (removed.length > 0) ctx.reply(RPL_METADATAUNSUBOK(removed));

@@ -26,10 +26,11 @@ import {
   RPL_UMODEIS,
   type Reply,
 } from '../protocol/replies.js';
-import { FLAG_MODES, LIST_MODES, STATUS_MODES, type Channel, type ListMode } from '../state/channel.js';
+import { FLAG_MODES, LIST_MODES, STATUS_MODES, type Channel, type ListEntry, type ListMode } from '../state/channel.js';
+import { listEntryCost, own } from '../state/budget.js';
 import { USER_MODES } from '../state/user.js';
 import { CHANTYPES } from './channel.js';
-import type { CommandContext } from './context.js';
+import { storageRefusal, type CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
 
 /** The list replies of each list mode: entry and end numerics. */
@@ -203,16 +204,30 @@ function applyChannelChange(ctx: CommandContext, channel: Channel, change: ModeC
     const index = list.findIndex((entry) => registry.fold(entry.mask) === folded);
     if (adding) {
       if (index >= 0) return null;
-      if (list.length >= config.limits.list_entries) {
-        ctx.reply(ERR_BANLISTFULL(channel.name, mode));
+      const { mask_length, list_entries } = config.limits;
+      if (Buffer.byteLength(mask) > mask_length) {
+        ctx.reply(ERR_INVALIDMODEPARAM(channel.name, mode, '*', `Mask too long: at most ${mask_length} bytes`));
         return null;
       }
-      list.push({ mask, setBy: ctx.user.mask, setAt: ctx.nowSeconds(), byOper: ctx.user.isOper });
+      // One total for b, e and I, as MAXLIST=beI:N says.
+      if (channel.listEntryCount >= list_entries) {
+        ctx.reply(ERR_BANLISTFULL(channel.name, mode, `Channel list is full: +b, +e and +I hold ${list_entries} entries together`));
+        return null;
+      }
+      const entry: ListEntry = { mask: own(mask), setBy: ctx.user.mask, setAt: ctx.nowSeconds(), byOper: ctx.user.isOper, owner: ctx.user.id };
+      const refusal = ctx.store(listEntryCost(entry.mask, entry.setBy));
+      if (refusal !== null) {
+        ctx.reply(ERR_BANLISTFULL(channel.name, mode, storageRefusal(refusal, config.limits)));
+        return null;
+      }
+      list.push(entry);
       return { adding, mode, param: mask };
     }
     if (index < 0) return null;
-    const [removed] = list.splice(index, 1);
-    return { adding, mode, param: removed?.mask ?? mask };
+    const [removed] = list.splice(index, 1) as [ListEntry];
+    // Credited to whoever set it, whoever removes it.
+    registry.budget.credit(removed.owner, listEntryCost(removed.mask, removed.setBy));
+    return { adding, mode, param: removed.mask };
   }
 
   if (mode === 'k') {

@@ -6,9 +6,10 @@ import type { IrcMessage } from '../protocol/message.js';
 import { isValidNick } from '../protocol/names.js';
 import { Outgoing } from '../protocol/outgoing.js';
 import { ERR_MONLISTFULL, RPL_ENDOFMONLIST, RPL_MONLIST, RPL_MONOFFLINE, RPL_MONONLINE, type Reply } from '../protocol/replies.js';
+import { monitorCost } from '../state/budget.js';
 import type { User } from '../state/user.js';
 import { commaList } from './channel.js';
-import type { CommandContext, ServerApi } from './context.js';
+import { storageRefusal, type CommandContext, type ServerApi } from './context.js';
 import type { CommandSpec } from './spec.js';
 
 /** Room for the list on one 730-732 line, leaving space for the prefix and nick. */
@@ -56,6 +57,12 @@ export function handleMonitor(ctx: CommandContext, msg: IrcMessage): void {
         if (user.monitoring.has(folded)) continue;
         if (user.monitoring.size >= limit) {
           ctx.reply(ERR_MONLISTFULL(limit, targets.slice(index).join(',')));
+          break;
+        }
+        // Credited by registry.unmonitor (MONITOR -, C, or the user quitting).
+        const refusal = ctx.store(monitorCost(folded, nick));
+        if (refusal !== null) {
+          ctx.reply(ERR_MONLISTFULL(limit, targets.slice(index).join(','), storageRefusal(refusal, ctx.config.limits)));
           break;
         }
         registry.monitor(user, nick);

@@ -8,6 +8,7 @@
 import { CAP } from '../protocol/caps.js';
 import type { IrcMessage } from '../protocol/message.js';
 import { isChannelName, isValidNick } from '../protocol/names.js';
+import { markerCost, own } from '../state/budget.js';
 import type { Channel } from '../state/channel.js';
 import { CHANTYPES } from './channel.js';
 import type { CommandContext } from './context.js';
@@ -44,11 +45,20 @@ export function handleMarkread(ctx: CommandContext, msg: IrcMessage): void {
   // The marker only moves forward; an older one is answered with the stored value.
   const stored = markers.get(folded);
   if (stored === undefined || timestamp > stored) {
-    // Bounded: past the limit the marker set longest ago is forgotten.
+    // Bounded: past limits.read_markers, or when the stored-state budget
+    // refuses, the markers set longest ago are forgotten to make room.
     const editable = ctx.user.editableReadMarkers();
-    editable.delete(folded);
-    editable.set(folded, timestamp);
-    if (editable.size > ctx.config.limits.read_markers) editable.delete(editable.keys().next().value as string);
+    if (stored !== undefined) {
+      editable.delete(folded);
+      ctx.registry.budget.credit(ctx.user.id, markerCost(folded, stored));
+    }
+    const refusal = ctx.store(markerCost(folded, timestamp));
+    if (refusal !== null) {
+      ctx.failStore('MARKREAD', refusal, [target]);
+      return;
+    }
+    editable.set(own(folded), own(timestamp));
+    if (editable.size > ctx.config.limits.read_markers) ctx.registry.forgetOldestMarker(ctx.user);
   }
   // Read again: before the first write `markers` was the shared empty map.
   markread(ctx, target, ctx.user.readMarkers.get(folded) as string);

@@ -13,6 +13,7 @@ import {
   ERR_NICKNAMEINUSE,
   ERR_NONICKNAMEGIVEN,
 } from '../protocol/replies.js';
+import { own } from '../state/budget.js';
 import type { IrcMessage } from '../protocol/message.js';
 import type { CommandContext } from './context.js';
 import { announcePresence } from './monitor.js';
@@ -80,8 +81,9 @@ export function handleUser(ctx: CommandContext, msg: IrcMessage): void {
     return;
   }
   const limits = ctx.config.limits;
-  ctx.user.setUsername(sanitizeUsername(rawUsername, limits.user_length) ?? 'user');
-  ctx.user.realname = truncateUtf8(realname, limits.realname_length);
+  // Copies: a slice would keep the whole USER line (and its tags) alive, here and in WHOWAS.
+  ctx.user.setUsername(own(sanitizeUsername(rawUsername, limits.user_length) ?? 'user'));
+  ctx.user.realname = own(truncateUtf8(realname, limits.realname_length));
   // RFC 2812: a numeric mode asks for +w (bit 2) and +i (bit 3).
   const bits = /^\d+$/.test(mode) ? Number(mode) : 0;
   if (bits & 4) ctx.user.setMode('w', true);

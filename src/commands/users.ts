@@ -35,6 +35,7 @@ import {
 import { CAP } from '../protocol/caps.js';
 import { truncateUtf8 } from '../protocol/serialize.js';
 import { wildcardMatch } from '../protocol/wildcard.js';
+import { own } from '../state/budget.js';
 import type { Channel } from '../state/channel.js';
 import type { User } from '../state/user.js';
 import { CHANTYPES, commaList } from './channel.js';
@@ -236,7 +237,7 @@ export function handleAway(ctx: CommandContext, msg: IrcMessage): void {
     user.away = null;
     ctx.reply(RPL_UNAWAY());
   } else {
-    user.away = truncateUtf8(text, ctx.config.limits.away_length);
+    user.away = own(truncateUtf8(text, ctx.config.limits.away_length));
     ctx.reply(RPL_NOWAWAY());
   }
   // away-notify: peers (and extended-monitor watchers), never the user themself.
@@ -253,7 +254,7 @@ export function handleSetname(ctx: CommandContext, msg: IrcMessage): void {
     return;
   }
   const user = ctx.user;
-  user.realname = realname;
+  user.realname = own(realname);
   // Only clients with the setname capability hear of it; the sender's confirmation too.
   ctx.deliver(ctx.fromUser('SETNAME', [realname]), ctx.audienceFor(user, CAP.SETNAME, true));
   ctx.server.bus.publish({ type: 'user.realname', origin: ctx.server.bus.nodeId, userId: user.id, realname });

@@ -91,7 +91,10 @@ const limitsSchema = z.strictObject({
   key_length: int(1, 100).default(23),
   channels_per_user: int(1, 10000).default(50),
   targets: int(1, 100).default(4),
+  /** Entries of a channel's b, e and I lists together (MAXLIST=beI:N). */
   list_entries: int(1, 10000).default(100),
+  /** Longest ban, exception or invite-exception mask, in bytes. */
+  mask_length: int(16, 500).default(128),
   modes_per_command: int(1, 100).default(6),
   whowas_entries: int(0, 1_000_000).default(1000),
   monitor_entries: int(0, 10000).default(100),
@@ -99,6 +102,12 @@ const limitsSchema = z.strictObject({
   metadata_keys: int(0, 1000).default(50),
   metadata_subscriptions: int(0, 1000).default(100),
   metadata_value_bytes: int(1, 400).default(300),
+  /** Longest metadata key (and subscribed key), in bytes. */
+  metadata_key_length: int(1, 400).default(64),
+  /** Bytes of stored state one user may own (see state/budget.ts). */
+  user_state_bytes: int(4096, 64 * 1024 * 1024).default(64 * 1024),
+  /** Bytes of stored state all users together may own before nothing new is stored. */
+  server_state_bytes: z.number().int().min(4096).max(2 ** 40).default(256 * 1024 * 1024),
   max_clients: int(1, 1_000_000).default(10_000),
   /** Bytes of IRCv3 tag data a client may send (the specification allows 4094; with '@' and the space, 4096). */
   client_tag_bytes: int(16, 4096).default(4096),

@@ -101,7 +101,7 @@ export const RPL_MONONLINE = (targets: string[]) => r(N.RPL_MONONLINE, targets.j
 export const RPL_MONOFFLINE = (targets: string[]) => r(N.RPL_MONOFFLINE, targets.join(','));
 export const RPL_MONLIST = (targets: string[]) => r(N.RPL_MONLIST, targets.join(','));
 export const RPL_ENDOFMONLIST = () => r(N.RPL_ENDOFMONLIST, 'End of MONITOR list');
-export const ERR_MONLISTFULL = (limit: number, targets: string) => r(N.ERR_MONLISTFULL, s(limit), targets, 'Monitor list is full');
+export const ERR_MONLISTFULL = (limit: number, targets: string, text = 'Monitor list is full') => r(N.ERR_MONLISTFULL, s(limit), targets, text);
 
 // draft/metadata-3: the keys of SUB, UNSUB and SUBS replies are separate parameters.
 export const RPL_WHOISKEYVALUE = (target: string, key: string, visibility: string, value: string) => r(N.RPL_WHOISKEYVALUE, target, key, visibility, value);
@@ -171,7 +171,7 @@ export const ERR_INVITEONLYCHAN = (channel: string) => r(N.ERR_INVITEONLYCHAN, c
 export const ERR_BANNEDFROMCHAN = (channel: string) => r(N.ERR_BANNEDFROMCHAN, channel, 'Cannot join channel (+b)');
 export const ERR_BADCHANNELKEY = (channel: string) => r(N.ERR_BADCHANNELKEY, channel, 'Cannot join channel (+k)');
 export const ERR_BADCHANMASK = (channel: string) => r(N.ERR_BADCHANMASK, channel, 'Bad Channel Mask');
-export const ERR_BANLISTFULL = (channel: string, mode: string) => r(N.ERR_BANLISTFULL, channel, mode, 'Channel list is full');
+export const ERR_BANLISTFULL = (channel: string, mode: string, text = 'Channel list is full') => r(N.ERR_BANLISTFULL, channel, mode, text);
 export const ERR_NOPRIVILEGES = () => r(N.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator");
 export const ERR_CHANOPRIVSNEEDED = (channel: string) => r(N.ERR_CHANOPRIVSNEEDED, channel, "You're not channel operator");
 export const ERR_CANTKILLSERVER = () => r(N.ERR_CANTKILLSERVER, "You can't kill a server!");

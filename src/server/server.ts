@@ -162,6 +162,7 @@ export class ObrolServer implements ServerApi {
       `rss ${mib(mem.rss)} MiB, heap used ${mib(mem.heapUsed)} MiB of ${mib(mem.heapTotal)} MiB, external ${mib(mem.external)} MiB`,
       `connections ${this.sessions.size}, users ${this.registry.userCount}, channels ${this.registry.channels.size}, whowas ${this.whowas.size}`,
       `admission: ${a.addresses} addresses, ${a.blocks} blocks, ${a.recent} recent, ${a.throttled} throttled`,
+      `stored state: ${this.registry.budget.total} bytes charged to ${this.registry.budget.ownerCount} owners (limits: ${this.config.limits.user_state_bytes} per user, ${this.config.limits.server_state_bytes} in all)`,
     ];
   }
 
@@ -646,6 +647,7 @@ function buildIsupport(config: Config, casemapping: string): string[] {
     INVEX: 'I',
     KEYLEN: limits.key_length,
     KICKLEN: limits.kick_length,
+    // One number for the three lists together: limits.list_entries is their total.
     MAXLIST: `${listModes}:${limits.list_entries}`,
     MAXTARGETS: targets,
     MODES: limits.modes_per_command,

@@ -35,6 +35,8 @@ export interface ListEntry {
    * matching it would let them bisect a member's address with bans.
    */
   byOper: boolean;
+  /** The id of the user charged for it (state/budget.ts): who set it. */
+  owner: string;
 }
 
 export type JoinRefusal = 'banned' | 'invite-only' | 'bad-key' | 'full';
@@ -49,16 +51,23 @@ export class Channel {
   topic = '';
   topicSetBy = '';
   topicSetAt = 0;
+  /** The id of the user charged for the topic, or '' when none was ever set. */
+  topicOwner = '';
+  /** The id of the user charged for the channel itself (who created it), and what they were charged. */
+  owner = '';
+  ownerCost = 0;
   /** Member -> status bits (OP, VOICE). Insertion order is join order. */
   readonly members = new Map<User, number>();
   readonly flags = new Set<string>();
   key: string | null = null;
   limit: number | null = null;
   readonly lists: Record<ListMode, ListEntry[]> = { b: [], e: [], I: [] };
-  /** Users invited since they last joined; an invite lets them past +i. */
-  readonly invited = new Set<User>();
+  /** Users invited since they last joined (an invite lets them past +i), with the id of who invited them. */
+  readonly invited = new Map<User, string>();
   /** draft/metadata-3 key -> value. */
   readonly metadata = new Map<string, string>();
+  /** draft/metadata-3 key -> the id of the user charged for it (who set it). */
+  readonly metadataOwners = new Map<string, string>();
 
   constructor(
     public name: string,
@@ -66,6 +75,11 @@ export class Channel {
     /** Unix seconds. */
     readonly createdAt: number,
   ) {}
+
+  /** Entries of the b, e and I lists together (limits.list_entries bounds it). */
+  get listEntryCount(): number {
+    return this.lists.b.length + this.lists.e.length + this.lists.I.length;
+  }
 
   has(user: User): boolean {
     return this.members.has(user);

@@ -7,10 +7,23 @@
  * which nick and channel names are taken.
  */
 import { makeFolder, type Casemapping, type Folder } from '../protocol/casemap.js';
-import { Channel } from './channel.js';
+import {
+  channelMetadataCost,
+  INVITE_COST,
+  listEntryCost,
+  markerCost,
+  metadataCost,
+  monitorCost,
+  own,
+  StateBudget,
+  subscriptionCost,
+  topicCost,
+} from './budget.js';
+import { Channel, type ListMode } from './channel.js';
 import type { User } from './user.js';
 
 const EMPTY: ReadonlySet<User> = new Set();
+const LIST_MODES: readonly ListMode[] = ['b', 'e', 'I'];
 
 export class Registry {
   readonly fold: Folder;
@@ -25,6 +38,8 @@ export class Registry {
   private opers = 0;
   /** Highest number of registered users seen at once. */
   maxUsers = 0;
+  /** Bytes of stored state charged to each user (state/budget.ts); commands charge, removals here credit. */
+  readonly budget = new StateBudget();
 
   constructor(readonly casemapping: Casemapping) {
     this.fold = makeFolder(casemapping);
@@ -61,8 +76,9 @@ export class Registry {
     const holder = this.nicks.get(folded);
     if (holder !== undefined && holder !== user) return false;
     if (this.nicks.get(user.folded) === user) this.nicks.delete(user.folded);
-    this.nicks.set(folded, user);
-    user.setNick(nick, folded);
+    const kept = own(folded);
+    this.nicks.set(kept, user);
+    user.setNick(own(nick), kept);
     return true;
   }
 
@@ -77,17 +93,37 @@ export class Registry {
     if (this.users.size > this.maxUsers) this.maxUsers = this.users.size;
   }
 
-  /** Forget a user entirely: their channels (removing those left empty), invites, MONITOR list, nick, the counters. */
+  /**
+   * Forget a user entirely: their channels (removing those left empty),
+   * invites, MONITOR list, metadata, read markers and subscriptions (credited
+   * to them), nick, the counters. What they set in channels that remain
+   * stays charged to them until it goes.
+   */
   remove(user: User): void {
     this.clearMonitor(user);
     for (const channel of user.channels) this.leave(user, channel);
-    for (const channel of user.invitedTo) channel.invited.delete(user);
+    for (const channel of user.invitedTo) this.dropInvite(channel, user);
     if (user.invitedTo.size > 0) user.editableInvites().clear();
+    for (const [key, value] of user.metadata) this.budget.credit(user.id, metadataCost(key, value));
+    if (user.metadata.size > 0) user.editableMetadata().clear();
+    for (const [target, value] of user.readMarkers) this.budget.credit(user.id, markerCost(target, value));
+    if (user.readMarkers.size > 0) user.editableReadMarkers().clear();
+    for (const key of user.endpoint?.metadataSubs ?? []) this.budget.credit(user.id, subscriptionCost(key));
     if (this.nicks.get(user.folded) === user) this.nicks.delete(user.folded);
     if (this.users.delete(user)) {
       if (user.isInvisible) this.invisible--;
       if (user.isOper) this.opers--;
     }
+  }
+
+  /** Forget `user`'s read marker set longest ago, crediting it; false if they have none. */
+  forgetOldestMarker(user: User): boolean {
+    const first = user.readMarkers.entries().next();
+    if (first.done) return false;
+    const [target, value] = first.value;
+    user.editableReadMarkers().delete(target);
+    this.budget.credit(user.id, markerCost(target, value));
+    return true;
   }
 
   /** Set or clear a user mode, keeping the invisible and oper counters right. Returns whether it changed. */
@@ -106,16 +142,19 @@ export class Registry {
   monitor(user: User, nick: string): void {
     const folded = this.fold(nick);
     if (user.monitoring.has(folded)) return;
-    user.editableMonitoring().set(folded, nick);
+    const kept = own(folded);
+    user.editableMonitoring().set(kept, own(nick));
     let set = this.watchers.get(folded);
-    if (!set) this.watchers.set(folded, (set = new Set()));
+    if (!set) this.watchers.set(kept, (set = new Set()));
     set.add(user);
   }
 
   unmonitor(user: User, nick: string): void {
     const folded = this.fold(nick);
-    if (!user.monitoring.has(folded)) return;
+    const nickGiven = user.monitoring.get(folded);
+    if (nickGiven === undefined) return;
     user.editableMonitoring().delete(folded);
+    this.budget.credit(user.id, monitorCost(folded, nickGiven));
     const set = this.watchers.get(folded);
     if (!set) return;
     set.delete(user);
@@ -160,7 +199,51 @@ export class Registry {
       if (watchers.size === 0) problems.push(`empty watcher set for ${folded}`);
       for (const watcher of watchers) if (!watcher.monitoring.has(folded)) problems.push(`${watcher.nick} watches ${folded} without listing it`);
     }
+    problems.push(...this.checkBudget());
     return problems;
+  }
+
+  /**
+   * The budget against a recount of everything stored. Given every user
+   * connected (`allUsers`, registered or not), it checks each owner and the
+   * total: users gone own only what channels still hold. Without it, the
+   * registry does not know connections that have not claimed a nick yet, so
+   * it checks only the owners it can see (users with a nick, and owners of
+   * what channels hold).
+   */
+  checkBudget(allUsers?: Iterable<User>): string[] {
+    const complete = allUsers !== undefined;
+    const found: string[] = [];
+    const counted = new Map<string, number>();
+    const add = (owner: string, bytes: number) => {
+      if (bytes !== 0 && owner !== '') counted.set(owner, (counted.get(owner) ?? 0) + bytes);
+    };
+    for (const channel of this.channels.values()) {
+      add(channel.owner, channel.ownerCost);
+      if (channel.topicOwner !== '') add(channel.topicOwner, topicCost(channel.topic, channel.topicSetBy));
+      for (const mode of LIST_MODES) for (const entry of channel.lists[mode]) add(entry.owner, listEntryCost(entry.mask, entry.setBy));
+      if (channel.metadataOwners.size !== channel.metadata.size) found.push(`${channel.name} has ${channel.metadata.size} metadata keys but ${channel.metadataOwners.size} owners`);
+      for (const [key, owner] of channel.metadataOwners) add(owner, channelMetadataCost(key, channel.metadata.get(key) ?? ''));
+      for (const inviter of channel.invited.values()) add(inviter, INVITE_COST);
+    }
+    const users = new Set<User>([...this.users, ...(allUsers ?? this.nicks.values())]);
+    for (const user of users) {
+      for (const [key, value] of user.metadata) add(user.id, metadataCost(key, value));
+      for (const [target, value] of user.readMarkers) add(user.id, markerCost(target, value));
+      for (const [folded, nick] of user.monitoring) add(user.id, monitorCost(folded, nick));
+      for (const key of user.endpoint?.metadataSubs ?? []) add(user.id, subscriptionCost(key));
+    }
+    let total = 0;
+    for (const [owner, bytes] of counted) {
+      total += bytes;
+      if (this.budget.charged(owner) !== bytes) found.push(`budget: ${owner} is charged ${this.budget.charged(owner)} bytes, holds ${bytes}`);
+    }
+    const seen = new Set([...users].map((user) => user.id));
+    for (const [owner, bytes] of this.budget.entries()) {
+      if (!counted.has(owner) && (complete || seen.has(owner))) found.push(`budget: ${owner} is charged ${bytes} bytes, holds nothing`);
+    }
+    if (complete && total !== this.budget.total) found.push(`budget: total ${this.budget.total} bytes, stored ${total}`);
+    return found;
   }
 
   /** Users monitoring the (casefolded) nick. */
@@ -180,24 +263,49 @@ export class Registry {
 
   join(user: User, channel: Channel, status: number): void {
     channel.members.set(user, status);
-    channel.invited.delete(user);
+    this.dropInvite(channel, user);
     if (user.invitedTo.has(channel)) user.editableInvites().delete(channel);
     user.channels.add(channel);
   }
 
-  invite(user: User, channel: Channel): void {
-    channel.invited.add(user);
+  /** Invite `user` to `channel` on behalf of the user with id `inviter` (charged INVITE_COST by the caller; '' for nobody). */
+  invite(user: User, channel: Channel, inviter = ''): void {
+    channel.invited.set(user, inviter);
     user.editableInvites().add(channel);
   }
 
-  /** Remove `user` from `channel`; an empty channel ceases to exist, with its pending invites. */
+  /** Forget `user`'s invite to `channel`, crediting whoever sent it. */
+  private dropInvite(channel: Channel, user: User): void {
+    const inviter = channel.invited.get(user);
+    if (inviter === undefined) return;
+    channel.invited.delete(user);
+    this.budget.credit(inviter, INVITE_COST);
+  }
+
+  /**
+   * Remove `user` from `channel`; an empty channel ceases to exist, with its
+   * pending invites, and everything stored in it is credited to its owners.
+   */
   leave(user: User, channel: Channel): void {
     channel.members.delete(user);
     user.channels.delete(channel);
     if (channel.members.size > 0) return;
     this.channels.delete(channel.folded);
-    for (const invitee of channel.invited) invitee.editableInvites().delete(channel);
+    for (const [invitee, inviter] of channel.invited) {
+      invitee.editableInvites().delete(channel);
+      this.budget.credit(inviter, INVITE_COST);
+    }
     channel.invited.clear();
+    this.creditChannelState(channel);
+  }
+
+  /** Credit the owners of a channel that is gone: the channel, its topic, list entries and metadata. */
+  private creditChannelState(channel: Channel): void {
+    const budget = this.budget;
+    budget.credit(channel.owner, channel.ownerCost);
+    if (channel.topicOwner !== '') budget.credit(channel.topicOwner, topicCost(channel.topic, channel.topicSetBy));
+    for (const mode of LIST_MODES) for (const entry of channel.lists[mode]) budget.credit(entry.owner, listEntryCost(entry.mask, entry.setBy));
+    for (const [key, owner] of channel.metadataOwners) budget.credit(owner, channelMetadataCost(key, channel.metadata.get(key) ?? ''));
   }
 
   /** Everyone sharing at least one channel with `user`, each once, without `user`. */

@@ -254,17 +254,18 @@ describe('ban, exception and invite-exception lists', () => {
     expect(await run(alice!, 'MODE #chan +beI one two three')).toEqual([`:${mask('alice')} MODE #chan +beI one!*@* two!*@* :three!*@*`]);
   });
 
-  it('refuses entries past limits.list_entries with 478, per list', async () => {
+  it('refuses entries past limits.list_entries with 478, for b, e and I together', async () => {
     await start({ limits: { list_entries: 2 } });
     const [alice] = await users('alice');
     await joinAll('#chan', alice!);
     alice!.send('MODE #chan +bb one two');
     await settle(alice!);
-    expect(await run(alice!, 'MODE #chan +b three')).toEqual([`${S} 478 alice #chan b :Channel list is full`]);
+    const full = (mode: string) => `${S} 478 alice #chan ${mode} :Channel list is full: +b, +e and +I hold 2 entries together`;
+    expect(await run(alice!, 'MODE #chan +b three')).toEqual([full('b')]);
     // A duplicate of a listed entry is not an addition: no error.
     expect(await run(alice!, 'MODE #chan +b one')).toEqual([]);
-    // The exception list has its own room.
-    expect(await run(alice!, 'MODE #chan +e three')).toEqual([`:${mask('alice')} MODE #chan +e :three!*@*`]);
+    // The exception list shares the room (MAXLIST=beI:2).
+    expect(await run(alice!, 'MODE #chan +e three')).toEqual([full('e')]);
     expect(await run(alice!, 'MODE #chan +b')).toHaveLength(3);
   });
 

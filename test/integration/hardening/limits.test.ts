@@ -160,11 +160,13 @@ describe('STATS', () => {
     await alice.expect(/ 381 /);
     await fx.join(alice, '#c');
     const lines = await run(alice, 'STATS z');
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(5);
     expect(lines[0]).toMatch(/^:obrol\.local 249 alice z :rss [\d.]+ MiB, heap used [\d.]+ MiB of [\d.]+ MiB, external [\d.]+ MiB$/);
     expect(lines[1]).toBe(`${S} 249 alice z :connections 2, users 2, channels 1, whowas 0`);
     expect(lines[2]).toBe(`${S} 249 alice z :admission: 1 addresses, 1 blocks, 1 recent, 0 throttled`);
-    expect(lines[3]).toBe(`${S} 219 alice z :End of /STATS report`);
+    // #c is charged to alice, who made it: 1024 bytes and two 2-character names.
+    expect(lines[3]).toBe(`${S} 249 alice z :stored state: 1060 bytes charged to 1 owners (limits: 65536 per user, 268435456 in all)`);
+    expect(lines[4]).toBe(`${S} 219 alice z :End of /STATS report`);
   });
 
   it('an unknown letter gets only 219, and STATS without a letter 219 *', async () => {

@@ -140,7 +140,7 @@ describe('MODE #channel: lists', () => {
     const a = small.connect('a');
     a.run('JOIN #x');
     a.run('MODE #x +b one');
-    expect(a.run('MODE #x +b two')).toEqual([':obrol.local 478 a #x b :Channel list is full']);
+    expect(a.run('MODE #x +b two')).toEqual([':obrol.local 478 a #x b :Channel list is full: +b, +e and +I hold 1 entries together']);
   });
 
   it.each([

@@ -13,7 +13,7 @@ function user(nick: string, username = nick, host = 'host.example'): User {
 }
 
 function addMask(channel: Channel, mode: ListMode, mask: string): void {
-  channel.lists[mode].push({ mask, setBy: 'op!op@h', setAt: 0, byOper: false });
+  channel.lists[mode].push({ mask, setBy: 'op!op@h', setAt: 0, byOper: false, owner: '' });
 }
 
 describe('Channel.joinRefusal', () => {
@@ -51,7 +51,7 @@ describe('Channel.joinRefusal', () => {
     channel.flags.add('i');
     channel.key = 'sesame';
     channel.limit = 1;
-    channel.invited.add(bob);
+    channel.invited.set(bob, '');
     expect(channel.joinRefusal(bob, undefined, fold)).toBeNull();
     expect(channel.joinRefusal(user('carol'), 'sesame', fold)).toBe('banned');
   });

@@ -21,7 +21,7 @@ function cloaked(): User {
 
 function channelWith(mode: ListMode, mask: string, byOper: boolean): Channel {
   const channel = new Channel('#c', '#c', 0);
-  channel.lists[mode].push({ mask, setBy: 'op!op@h', setAt: 0, byOper });
+  channel.lists[mode].push({ mask, setBy: 'op!op@h', setAt: 0, byOper, owner: '' });
   return channel;
 }
 
