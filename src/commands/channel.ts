@@ -42,6 +42,7 @@ import { CappedReplies, type CommandContext } from './context.js';
 import { syncOnJoin } from './metadata.js';
 import { markerOnJoin } from './readmarker.js';
 import type { CommandSpec } from './spec.js';
+import { uniqueByFold, uniqueNames } from './targets.js';
 
 export const CHANTYPES = '#';
 
@@ -64,7 +65,9 @@ export function handleJoin(ctx: CommandContext, msg: IrcMessage): void {
     return;
   }
   const keys = commaList(msg.params[1]);
-  commaList(names).forEach((name, index) => joinOne(ctx, name, keys[index]));
+  // Keys pair with the names by position; a repeated name keeps its first key.
+  const pairs = commaList(names).map((name, index) => ({ name, key: keys[index] }));
+  for (const { name, key } of uniqueByFold(pairs, ctx.registry.fold, (pair) => pair.name)) joinOne(ctx, name, key);
 }
 
 function joinOne(ctx: CommandContext, name: string, key: string | undefined): void {
@@ -126,7 +129,7 @@ function partOne(ctx: CommandContext, channel: Channel, reason: string | null): 
 
 export function handlePart(ctx: CommandContext, msg: IrcMessage): void {
   const reason = msg.params[1] ?? null;
-  for (const name of commaList(msg.params[0])) {
+  for (const name of uniqueNames(commaList(msg.params[0]), ctx.registry.fold)) {
     const channel = ctx.registry.findChannel(name);
     if (!channel) ctx.reply(ERR_NOSUCHCHANNEL(name));
     else if (!channel.has(ctx.user)) ctx.reply(ERR_NOTONCHANNEL(channel.name));
@@ -206,7 +209,7 @@ function sendNamReplies(ctx: CommandContext, channel: Channel): void {
 }
 
 export function handleNames(ctx: CommandContext, msg: IrcMessage): void {
-  const names = commaList(msg.params[0]);
+  const names = uniqueNames(commaList(msg.params[0]), ctx.registry.fold);
   if (names.length === 0) {
     // Listing every channel on the network is what RFC 1459 did; like Ergo we
     // answer only the end marker (https://modern.ircdocs.horse/#names-message).

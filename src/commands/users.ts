@@ -40,6 +40,7 @@ import type { User } from '../state/user.js';
 import { CHANTYPES, commaList } from './channel.js';
 import { CappedReplies, type CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
+import { uniqueNames } from './targets.js';
 
 /** May `viewer` see `target` in WHO results? Invisible users only to those sharing a channel. */
 function isVisible(viewer: User, target: User): boolean {
@@ -172,7 +173,7 @@ export function handleWhois(ctx: CommandContext, msg: IrcMessage): void {
     return;
   }
   const max = ctx.config.limits.targets;
-  commaList(nicks)
+  uniqueNames(commaList(nicks), ctx.registry.fold)
     .slice(0, max)
     .forEach((nick) => whoisOne(ctx, nick));
 }
@@ -211,7 +212,7 @@ function whoisOne(ctx: CommandContext, nick: string): void {
 }
 
 export function handleWhowas(ctx: CommandContext, msg: IrcMessage): void {
-  const nicks = commaList(msg.params[0]);
+  const nicks = uniqueNames(commaList(msg.params[0]), ctx.registry.fold);
   if (nicks.length === 0) {
     ctx.reply(ERR_NONICKNAMEGIVEN());
     return;
