@@ -94,6 +94,8 @@ const limitsSchema = z.strictObject({
   client_tag_bytes: int(16, 4096).default(4096),
   who_results: int(1, 1_000_000).default(1000),
   list_results: int(1, 1_000_000).default(5000),
+  /** 353 lines in one NAMES, over all its channels. */
+  names_results: int(1, 1_000_000).default(1000),
   /** Connections from one IPv4 /N or IPv6 /N block are counted together for max_per_cidr. */
   cidr_ipv4_prefix: int(8, 32).default(24),
   cidr_ipv6_prefix: int(16, 128).default(64),
