@@ -8,6 +8,7 @@ import {
   ERR_NONICKNAMEGIVEN,
   ERR_NOSUCHNICK,
   ERR_NOSUCHSERVER,
+  ERR_TOOMANYMATCHES,
   ERR_WASNOSUCHNICK,
   RPL_AWAY,
   RPL_ENDOFWHO,
@@ -219,10 +220,21 @@ export function handleWhowas(ctx: CommandContext, msg: IrcMessage): void {
   }
   const count = Number(msg.params[1] ?? 0);
   const limit = Number.isInteger(count) && count > 0 ? count : 0;
+  // At most whowas_results entries over all the nicks asked for; then 416, and
+  // the nicks not reached get only their 369.
+  const max = ctx.config.limits.whowas_results;
+  let shown = 0;
+  let capped = false;
   for (const nick of nicks.slice(0, ctx.config.limits.targets)) {
-    const entries = ctx.server.whowas.lookup(ctx.registry.fold(nick), limit);
-    if (entries.length === 0) ctx.reply(ERR_WASNOSUCHNICK(nick));
+    const entries = capped ? [] : ctx.server.whowas.lookup(ctx.registry.fold(nick), limit);
+    if (entries.length === 0 && !capped) ctx.reply(ERR_WASNOSUCHNICK(nick));
     for (const entry of entries) {
+      if (shown === max) {
+        ctx.reply(ERR_TOOMANYMATCHES('WHOWAS', max));
+        capped = true;
+        break;
+      }
+      shown++;
       ctx.reply(RPL_WHOWASUSER(entry.nick, entry.username, entry.host, entry.realname));
       ctx.reply(RPL_WHOISSERVER(entry.nick, entry.server, new Date(entry.at * 1000).toUTCString()));
     }

@@ -84,6 +84,8 @@ const limitsSchema = z.strictObject({
   list_entries: int(1, 10000).default(100),
   modes_per_command: int(1, 100).default(6),
   whowas_entries: int(0, 1_000_000).default(1000),
+  /** WHOWAS entries shown by one WHOWAS, over all its nicks. */
+  whowas_results: int(1, 10_000).default(20),
   monitor_entries: int(0, 10000).default(100),
   read_markers: int(1, 100_000).default(1000),
   metadata_keys: int(0, 1000).default(50),
