@@ -9,6 +9,7 @@ import {
   ERR_NOSUCHNICK,
   ERR_NOSUCHSERVER,
   ERR_TOOMANYMATCHES,
+  ERR_TOOMANYMATCHES_SCANNED,
   ERR_WASNOSUCHNICK,
   RPL_AWAY,
   RPL_ENDOFWHO,
@@ -145,15 +146,25 @@ export function handleWho(ctx: CommandContext, msg: IrcMessage): void {
   if (exact && !/[*?]/.test(mask)) {
     if (!opersOnly || exact.isOper) ctx.reply(whoReply(ctx, exact, null, whox));
   } else {
+    // The scan, not only the replies, is bounded: at most limits.who_scan users
+    // are looked at (opers are exempt, as from flood control), then 416.
+    const scanMax = viewer.isOper ? Infinity : ctx.config.limits.who_scan;
+    const serverMatches = wildcardMatch(folded, registry.fold(ctx.serverName));
+    let examined = 0;
     for (const target of registry.users) {
+      if (examined === scanMax) {
+        ctx.reply(ERR_TOOMANYMATCHES_SCANNED('WHO', scanMax));
+        break;
+      }
+      examined++;
       if (opersOnly && !target.isOper) continue;
       if (!isVisible(viewer, target)) continue;
       const matches =
+        serverMatches ||
         wildcardMatch(folded, target.folded) ||
         wildcardMatch(folded, registry.fold(target.username)) ||
         wildcardMatch(folded, registry.fold(target.host)) ||
         wildcardMatch(folded, registry.fold(target.realname)) ||
-        wildcardMatch(folded, registry.fold(ctx.serverName)) ||
         ((viewer.isOper || viewer === target) && wildcardMatch(folded, target.ip));
       if (matches && !results.add(whoReply(ctx, target, null, whox))) break;
     }

@@ -95,6 +95,8 @@ const limitsSchema = z.strictObject({
   /** Bytes of IRCv3 tag data a client may send (the specification allows 4094; with '@' and the space, 4096). */
   client_tag_bytes: int(16, 4096).default(4096),
   who_results: int(1, 1_000_000).default(1000),
+  /** Users one WHO with a mask (not a channel) looks at before it stops; opers are exempt. */
+  who_scan: int(1, 10_000_000).default(5000),
   list_results: int(1, 1_000_000).default(5000),
   /** 353 lines in one NAMES, over all its channels. */
   names_results: int(1, 1_000_000).default(1000),
