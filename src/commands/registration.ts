@@ -11,9 +11,11 @@ import {
   ERR_ERRONEUSNICKNAME,
   ERR_NEEDMOREPARAMS,
   ERR_NICKNAMEINUSE,
+  ERR_NICKTOOFAST,
   ERR_NONICKNAMEGIVEN,
 } from '../protocol/replies.js';
 import type { IrcMessage } from '../protocol/message.js';
+import { chargeBroadcast } from './broadcast.js';
 import type { CommandContext } from './context.js';
 import { announcePresence } from './monitor.js';
 import type { CommandSpec } from './spec.js';
@@ -42,6 +44,20 @@ export function handleNick(ctx: CommandContext, msg: IrcMessage): void {
   const oldFolded = user.folded;
   // Made before the change, so its source is the old mask.
   const out = ctx.fromUser('NICK', [nick]);
+  const { registry } = ctx;
+  const holder = registry.findUser(nick);
+  if (user.registered && (holder === undefined || holder === user)) {
+    // Everyone sharing a channel sees the change, and MONITOR watchers of both
+    // nicks (unless only the case changes).
+    const folded = registry.fold(nick);
+    const watchers = folded === oldFolded ? 0 : registry.watchersOf(oldFolded).size + registry.watchersOf(folded).size;
+    const audience = registry.peersOf(user).size + watchers;
+    const wait = chargeBroadcast(ctx, audience);
+    if (wait > 0) {
+      ctx.reply(ERR_NICKTOOFAST(nick, wait));
+      return;
+    }
+  }
   if (!ctx.registry.claimNick(user, nick)) {
     ctx.reply(ERR_NICKNAMEINUSE(nick));
     return;

@@ -39,6 +39,7 @@ import { truncateUtf8 } from '../protocol/serialize.js';
 import { wildcardMatch } from '../protocol/wildcard.js';
 import type { Channel } from '../state/channel.js';
 import type { User } from '../state/user.js';
+import { chargeBroadcast, refuseBroadcast } from './broadcast.js';
 import { CHANTYPES, commaList } from './channel.js';
 import { CappedReplies, type CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
@@ -256,16 +257,23 @@ export function handleWhowas(ctx: CommandContext, msg: IrcMessage): void {
 export function handleAway(ctx: CommandContext, msg: IrcMessage): void {
   const text = msg.params[0];
   const user = ctx.user;
-  if (text === undefined || text === '') {
-    user.away = null;
-    ctx.reply(RPL_UNAWAY());
-  } else {
-    user.away = truncateUtf8(text, ctx.config.limits.away_length);
-    ctx.reply(RPL_NOWAWAY());
+  const away = text === undefined || text === '' ? null : truncateUtf8(text, ctx.config.limits.away_length);
+  const done = () => ctx.reply(away === null ? RPL_UNAWAY() : RPL_NOWAWAY());
+  // Setting the same state again tells nobody.
+  if (away === user.away) {
+    done();
+    return;
   }
   // away-notify: peers (and extended-monitor watchers), never the user themself.
-  const notice = ctx.fromUser('AWAY', user.away === null ? [] : [user.away]);
-  ctx.deliver(notice, ctx.audienceFor(user, CAP.AWAY_NOTIFY, false));
+  const audience = ctx.audienceFor(user, CAP.AWAY_NOTIFY, false);
+  const wait = chargeBroadcast(ctx, audience.size);
+  if (wait > 0) {
+    refuseBroadcast(ctx, 'AWAY', wait);
+    return;
+  }
+  user.away = away;
+  done();
+  ctx.deliver(ctx.fromUser('AWAY', away === null ? [] : [away]), audience);
   ctx.server.bus.publish({ type: 'user.away', origin: ctx.server.bus.nodeId, userId: user.id, message: user.away });
 }
 
@@ -277,9 +285,15 @@ export function handleSetname(ctx: CommandContext, msg: IrcMessage): void {
     return;
   }
   const user = ctx.user;
-  user.realname = realname;
   // Only clients with the setname capability hear of it; the sender's confirmation too.
-  ctx.deliver(ctx.fromUser('SETNAME', [realname]), ctx.audienceFor(user, CAP.SETNAME, true));
+  const audience = ctx.audienceFor(user, CAP.SETNAME, true);
+  const wait = chargeBroadcast(ctx, audience.size - (audience.has(user) ? 1 : 0));
+  if (wait > 0) {
+    refuseBroadcast(ctx, 'SETNAME', wait);
+    return;
+  }
+  user.realname = realname;
+  ctx.deliver(ctx.fromUser('SETNAME', [realname]), audience);
   ctx.server.bus.publish({ type: 'user.realname', origin: ctx.server.bus.nodeId, userId: user.id, realname });
 }
 

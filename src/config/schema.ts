@@ -100,6 +100,13 @@ const limitsSchema = z.strictObject({
   list_results: int(1, 1_000_000).default(5000),
   /** 353 lines in one NAMES, over all its channels. */
   names_results: int(1, 1_000_000).default(1000),
+  /**
+   * Recipients a user's broadcast changes (AWAY with away-notify, SETNAME, NICK,
+   * METADATA on oneself) may reach in a burst, refilled at broadcast_rate per
+   * second; 0: no limit.
+   */
+  broadcast_burst: int(1, 100_000_000).default(5000),
+  broadcast_rate: z.number().min(0).max(100_000_000).default(200),
   /** Connections from one IPv4 /N or IPv6 /N block are counted together for max_per_cidr. */
   cidr_ipv4_prefix: int(8, 32).default(24),
   cidr_ipv6_prefix: int(16, 128).default(64),

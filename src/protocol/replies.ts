@@ -160,6 +160,8 @@ export const ERR_UNKNOWNCOMMAND = (command: string) => r(N.ERR_UNKNOWNCOMMAND, c
 export const ERR_NONICKNAMEGIVEN = () => r(N.ERR_NONICKNAMEGIVEN, 'No nickname given');
 export const ERR_ERRONEUSNICKNAME = (nick: string) => r(N.ERR_ERRONEUSNICKNAME, nick, 'Erroneous nickname');
 export const ERR_NICKNAMEINUSE = (nick: string) => r(N.ERR_NICKNAMEINUSE, nick, 'Nickname is already in use');
+export const ERR_NICKTOOFAST = (nick: string, seconds: number) =>
+  r(N.ERR_NICKTOOFAST, nick, `Nick change too fast. Please wait ${seconds} seconds.`);
 export const ERR_USERNOTINCHANNEL = (nick: string, channel: string) => r(N.ERR_USERNOTINCHANNEL, nick, channel, "They aren't on that channel");
 export const ERR_NOTONCHANNEL = (channel: string) => r(N.ERR_NOTONCHANNEL, channel, "You're not on that channel");
 export const ERR_USERONCHANNEL = (nick: string, channel: string) => r(N.ERR_USERONCHANNEL, nick, channel, 'is already on channel');
