@@ -107,3 +107,30 @@ describe('NICK', () => {
     expect(mallory.run('NICK m1')).toEqual([':obrol.local 438 mallory m1 :Nick change too fast. Please wait 5 seconds.']);
   });
 });
+
+describe('METADATA on oneself', () => {
+  beforeEach(() => {
+    setup(100, ['draft/metadata-3']);
+    for (const p of peers) p.run('METADATA * SUB avatar');
+    delivered();
+  });
+
+  it('costs one unit per subscriber told; past the budget FAIL METADATA RATE_LIMITED and nothing changes', () => {
+    mallory.run('METADATA * SET avatar :one');
+    mallory.run('METADATA * SET avatar :two');
+    expect(delivered()).toBe(200);
+    expect(mallory.run('METADATA * SET avatar :three')).toEqual([
+      ':obrol.local FAIL METADATA RATE_LIMITED mallory avatar 5 :Too many changes seen by many users; wait 5 seconds',
+    ]);
+    expect(mallory.user.metadata.get('avatar')).toBe('two');
+    expect(mallory.run('METADATA * CLEAR')).toEqual([
+      ':obrol.local FAIL METADATA RATE_LIMITED mallory avatar 5 :Too many changes seen by many users; wait 5 seconds',
+    ]);
+    expect(delivered()).toBe(0);
+  });
+
+  it('keys nobody subscribed to cost nothing', () => {
+    for (let k = 0; k < 20; k++) mallory.run(`METADATA * SET other :${k}`);
+    expect(mallory.user.metadata.get('other')).toBe('19');
+  });
+});
