@@ -27,6 +27,17 @@ export function chargeBroadcast(ctx: CommandContext, audience: number): number {
   return budgets.charge(ctx.user, audience, { burst, ratePerSecond }, ctx.nowSeconds());
 }
 
+/**
+ * 0 if the caller could broadcast anything now, else the seconds to wait:
+ * checked before working out the audience, so that a refused change does not
+ * cost a walk over every peer either.
+ */
+export function broadcastWait(ctx: CommandContext): number {
+  if (ctx.user.isOper) return 0;
+  const { broadcast_burst: burst, broadcast_rate: ratePerSecond } = ctx.config.limits;
+  return budgets.waitForAny(ctx.user, { burst, ratePerSecond }, ctx.nowSeconds());
+}
+
 /** The standard reply for a refused broadcast (https://ircv3.net/specs/extensions/standard-replies). */
 export function refuseBroadcast(ctx: CommandContext, command: string, seconds: number): void {
   ctx.standardReply('FAIL', command, 'RATE_LIMITED', `Too many changes seen by many users; wait ${seconds} seconds`);

@@ -17,7 +17,7 @@ import { N } from '../protocol/numerics.js';
 import { ERR_NEEDMOREPARAMS, RPL_KEYNOTSET, RPL_KEYVALUE, RPL_METADATASUBOK, RPL_METADATASUBS, RPL_METADATAUNSUBOK } from '../protocol/replies.js';
 import type { Channel } from '../state/channel.js';
 import type { User } from '../state/user.js';
-import { chargeBroadcast } from './broadcast.js';
+import { broadcastWait, chargeBroadcast } from './broadcast.js';
 import { CHANTYPES } from './channel.js';
 import type { CommandContext, ServerApi } from './context.js';
 import type { CommandSpec } from './spec.js';
@@ -266,13 +266,16 @@ function audienceOf(server: ServerApi, target: Target, author: User): Set<User> 
  */
 function chargeUserChange(ctx: CommandContext, target: Target, keys: string[]): boolean {
   if (target.kind !== 'user' || keys.length === 0) return true;
-  let lines = 0;
-  for (const user of audienceOf(ctx.server, target, ctx.user)) {
-    const endpoint = user.endpoint;
-    if (!endpoint || (endpoint.capMask & CAP.METADATA) === 0) continue;
-    for (const key of keys) if (endpoint.metadataSubs.has(key)) lines++;
+  let wait = broadcastWait(ctx);
+  if (wait === 0) {
+    let lines = 0;
+    for (const user of audienceOf(ctx.server, target, ctx.user)) {
+      const endpoint = user.endpoint;
+      if (!endpoint || (endpoint.capMask & CAP.METADATA) === 0) continue;
+      for (const key of keys) if (endpoint.metadataSubs.has(key)) lines++;
+    }
+    wait = chargeBroadcast(ctx, lines);
   }
-  const wait = chargeBroadcast(ctx, lines);
   if (wait === 0) return true;
   fail(ctx, 'RATE_LIMITED', `Too many changes seen by many users; wait ${wait} seconds`, [target.name, keys[0] as string, String(wait)]);
   return false;

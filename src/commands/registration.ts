@@ -15,7 +15,7 @@ import {
   ERR_NONICKNAMEGIVEN,
 } from '../protocol/replies.js';
 import type { IrcMessage } from '../protocol/message.js';
-import { chargeBroadcast } from './broadcast.js';
+import { broadcastWait, chargeBroadcast } from './broadcast.js';
 import type { CommandContext } from './context.js';
 import { announcePresence } from './monitor.js';
 import type { CommandSpec } from './spec.js';
@@ -49,10 +49,12 @@ export function handleNick(ctx: CommandContext, msg: IrcMessage): void {
   if (user.registered && (holder === undefined || holder === user)) {
     // Everyone sharing a channel sees the change, and MONITOR watchers of both
     // nicks (unless only the case changes).
-    const folded = registry.fold(nick);
-    const watchers = folded === oldFolded ? 0 : registry.watchersOf(oldFolded).size + registry.watchersOf(folded).size;
-    const audience = registry.peersOf(user).size + watchers;
-    const wait = chargeBroadcast(ctx, audience);
+    let wait = broadcastWait(ctx);
+    if (wait === 0) {
+      const folded = registry.fold(nick);
+      const watchers = folded === oldFolded ? 0 : registry.watchersOf(oldFolded).size + registry.watchersOf(folded).size;
+      wait = chargeBroadcast(ctx, registry.peersOf(user).size + watchers);
+    }
     if (wait > 0) {
       ctx.reply(ERR_NICKTOOFAST(nick, wait));
       return;

@@ -39,7 +39,7 @@ import { truncateUtf8 } from '../protocol/serialize.js';
 import { wildcardMatch } from '../protocol/wildcard.js';
 import type { Channel } from '../state/channel.js';
 import type { User } from '../state/user.js';
-import { chargeBroadcast, refuseBroadcast } from './broadcast.js';
+import { broadcastWait, chargeBroadcast, refuseBroadcast } from './broadcast.js';
 import { CHANTYPES, commaList } from './channel.js';
 import { CappedReplies, type CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
@@ -265,8 +265,9 @@ export function handleAway(ctx: CommandContext, msg: IrcMessage): void {
     return;
   }
   // away-notify: peers (and extended-monitor watchers), never the user themself.
-  const audience = ctx.audienceFor(user, CAP.AWAY_NOTIFY, false);
-  const wait = chargeBroadcast(ctx, audience.size);
+  let wait = broadcastWait(ctx);
+  const audience = wait > 0 ? new Set<User>() : ctx.audienceFor(user, CAP.AWAY_NOTIFY, false);
+  if (wait === 0) wait = chargeBroadcast(ctx, audience.size);
   if (wait > 0) {
     refuseBroadcast(ctx, 'AWAY', wait);
     return;
@@ -286,8 +287,9 @@ export function handleSetname(ctx: CommandContext, msg: IrcMessage): void {
   }
   const user = ctx.user;
   // Only clients with the setname capability hear of it; the sender's confirmation too.
-  const audience = ctx.audienceFor(user, CAP.SETNAME, true);
-  const wait = chargeBroadcast(ctx, audience.size - (audience.has(user) ? 1 : 0));
+  let wait = broadcastWait(ctx);
+  const audience = wait > 0 ? new Set<User>() : ctx.audienceFor(user, CAP.SETNAME, true);
+  if (wait === 0) wait = chargeBroadcast(ctx, audience.size - (audience.has(user) ? 1 : 0));
   if (wait > 0) {
     refuseBroadcast(ctx, 'SETNAME', wait);
     return;

@@ -30,13 +30,25 @@ export class CostLimiter<K extends object> {
    * the whole seconds to wait before the same charge would be allowed.
    */
   charge(key: K, cost: number, policy: BucketPolicy, now: number): number {
+    if (policy.ratePerSecond <= 0 || cost <= 0) return 0;
+    return this.take(key, cost, Math.min(cost, policy.burst), policy, now);
+  }
+
+  /**
+   * Seconds until `key` could be charged anything at all (0 if now): a cheap
+   * check before working out what a charge would cost. Charges nothing.
+   */
+  waitForAny(key: K, policy: BucketPolicy, now: number): number {
+    if (policy.ratePerSecond <= 0) return 0;
+    return this.take(key, 0, Math.min(1, policy.burst), policy, now);
+  }
+
+  private take(key: K, cost: number, needed: number, policy: BucketPolicy, now: number): number {
     const { burst, ratePerSecond: rate } = policy;
-    if (rate <= 0 || cost <= 0) return 0;
     let bucket = this.buckets.get(key);
     if (!bucket) this.buckets.set(key, (bucket = { tokens: burst, at: now }));
     bucket.tokens = Math.min(burst, bucket.tokens + Math.max(0, now - bucket.at) * rate);
     bucket.at = now;
-    const needed = Math.min(cost, burst);
     if (bucket.tokens < needed) return Math.max(1, Math.ceil((needed - bucket.tokens) / rate));
     bucket.tokens -= cost;
     return 0;

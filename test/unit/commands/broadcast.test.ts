@@ -5,7 +5,7 @@
  * Past it the change is refused (FAIL ... RATE_LIMITED, 438 for NICK) and
  * nothing is sent. The world's clock stands in for time.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { World, type FakeClient } from '../../helpers/harness.js';
 
 let world: World;
@@ -44,6 +44,15 @@ describe('AWAY with away-notify', () => {
     world.now += 5;
     expect(mallory.run('AWAY :three')).toEqual([':obrol.local 306 mallory :You have been marked as being away']);
     expect(delivered()).toBe(100);
+  });
+
+  it('a change refused while the budget is in debt does not walk the audience', () => {
+    setup(300, ['away-notify']);
+    mallory.run('AWAY :x'); // 300 recipients from a burst of 250: 50 in debt
+    const peersOf = vi.spyOn(world.registry, 'peersOf');
+    for (const line of ['AWAY', 'SETNAME :new name', 'NICK m2']) expect(mallory.run(line)).toHaveLength(1);
+    expect(peersOf).not.toHaveBeenCalled();
+    vi.restoreAllMocks();
   });
 
   it('setting the same state again sends nothing and costs nothing', () => {

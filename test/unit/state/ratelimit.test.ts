@@ -26,6 +26,17 @@ describe('CostLimiter', () => {
     expect(limiter.charge(key, 300, policy, 30)).toBe(0);
   });
 
+  it('waitForAny says whether anything could be charged, without charging', () => {
+    const limiter = new CostLimiter<object>();
+    const key = {};
+    expect(limiter.waitForAny(key, policy, 0)).toBe(0);
+    expect(limiter.charge(key, 150, policy, 0)).toBe(0);
+    // 50 in debt: one unit needs 51 more, 5.1 seconds.
+    expect(limiter.waitForAny(key, policy, 0)).toBe(6);
+    expect(limiter.waitForAny(key, policy, 5.1)).toBe(0);
+    expect(limiter.charge(key, 1, policy, 5.1)).toBe(0);
+  });
+
   it('keys have their own buckets; rate 0 and cost 0 are never refused', () => {
     const limiter = new CostLimiter<object>();
     const [a, b] = [{}, {}];
