@@ -43,6 +43,7 @@ import { CappedReplies, type CommandContext } from './context.js';
 import { syncOnJoin } from './metadata.js';
 import { markerOnJoin } from './readmarker.js';
 import type { CommandSpec } from './spec.js';
+import { uniqueByFold, uniqueNames } from './targets.js';
 
 export const CHANTYPES = '#';
 
@@ -65,7 +66,15 @@ export function handleJoin(ctx: CommandContext, msg: IrcMessage): void {
     return;
   }
   const keys = commaList(msg.params[1]);
-  commaList(names).forEach((name, index) => joinOne(ctx, name, keys[index]));
+  // Keys pair with the names by position; a repeated name keeps its first key.
+  const pairs = commaList(names).map((name, index) => ({ name, key: keys[index] }));
+  const unique = uniqueByFold(pairs, ctx.registry.fold, (pair) => pair.name);
+  // No JOIN can take a user past channels_per_user, so no more distinct targets
+  // than that are looked at (TARGMAX JOIN): a refused JOIN costs a ban-list check.
+  const max = ctx.config.limits.channels_per_user;
+  unique.slice(0, max).forEach(({ name, key }) => joinOne(ctx, name, key));
+  const dropped = unique[max];
+  if (dropped) ctx.reply(ctx.user.channels.size >= max ? ERR_TOOMANYCHANNELS(dropped.name) : ERR_TOOMANYTARGETS(dropped.name, max));
 }
 
 function joinOne(ctx: CommandContext, name: string, key: string | undefined): void {
@@ -138,7 +147,7 @@ function partOne(ctx: CommandContext, channel: Channel, reason: string | null): 
 
 export function handlePart(ctx: CommandContext, msg: IrcMessage): void {
   const reason = msg.params[1] ?? null;
-  for (const name of commaList(msg.params[0])) {
+  for (const name of uniqueNames(commaList(msg.params[0]), ctx.registry.fold)) {
     const channel = ctx.registry.findChannel(name);
     if (!channel) ctx.reply(ERR_NOSUCHCHANNEL(name));
     else if (!channel.has(ctx.user)) ctx.reply(ERR_NOTONCHANNEL(channel.name));
@@ -205,8 +214,9 @@ export function sendNames(ctx: CommandContext, channel: Channel): void {
 /**
  * The 353 lines for one channel, as many as the 512-byte limit needs.
  * multi-prefix shows every prefix of a member, userhost-in-names their full mask.
+ * With `capped`, lines go through it and stop once it is full (false returned).
  */
-function sendNamReplies(ctx: CommandContext, channel: Channel): void {
+function sendNamReplies(ctx: CommandContext, channel: Channel, capped?: CappedReplies): boolean {
   const viewer = ctx.user;
   const isMember = channel.has(viewer);
   const symbol = channel.flags.has('s') ? '@' : '=';
@@ -214,34 +224,46 @@ function sendNamReplies(ctx: CommandContext, channel: Channel): void {
   const fullMask = ctx.session.hasCap(CAP.USERHOST_IN_NAMES);
   // Room for ":server 353 nick = #channel :" plus CRLF.
   const budget = 510 - (ctx.serverName.length + viewer.nick.length + channel.name.length + 12);
+  const emit = (text: string): boolean => {
+    const reply = RPL_NAMREPLY(symbol, channel.name, text);
+    if (capped) return capped.add(reply);
+    ctx.reply(reply);
+    return true;
+  };
   let line = '';
   for (const member of channel.members.keys()) {
     if (!isMember && member.isInvisible) continue;
     const entry = channel.prefixOf(member, allPrefixes) + (fullMask ? member.mask : member.nick);
     if (line.length > 0 && line.length + 1 + entry.length > budget) {
-      ctx.reply(RPL_NAMREPLY(symbol, channel.name, line));
+      if (!emit(line)) return false;
       line = entry;
     } else {
       line = line.length > 0 ? `${line} ${entry}` : entry;
     }
   }
-  if (line.length > 0) ctx.reply(RPL_NAMREPLY(symbol, channel.name, line));
+  return line.length > 0 ? emit(line) : true;
 }
 
 export function handleNames(ctx: CommandContext, msg: IrcMessage): void {
-  const names = commaList(msg.params[0]);
+  const names = uniqueNames(commaList(msg.params[0]), ctx.registry.fold);
   if (names.length === 0) {
     // Listing every channel on the network is what RFC 1459 did; like Ergo we
     // answer only the end marker (https://modern.ircdocs.horse/#names-message).
     ctx.reply(RPL_ENDOFNAMES('*'));
     return;
   }
+  // At most limits.targets channels (TARGMAX NAMES) and names_results 353
+  // lines in all (then 416), as WHO and LIST are capped.
+  const { targets, names_results: maxLines } = ctx.config.limits;
+  const asked = names.slice(0, targets);
+  if (names.length > targets) ctx.reply(ERR_TOOMANYTARGETS(names[targets] as string, targets));
   // The 353s of every channel asked for, then one 366 naming the request (RFC 2812 3.2.5).
-  for (const name of names) {
+  const lines = new CappedReplies(ctx, 'NAMES', maxLines);
+  for (const name of asked) {
     const channel = ctx.registry.findChannel(name);
-    if (channel && channel.isVisibleTo(ctx.user)) sendNamReplies(ctx, channel);
+    if (channel && channel.isVisibleTo(ctx.user) && !sendNamReplies(ctx, channel, lines)) break;
   }
-  ctx.reply(RPL_ENDOFNAMES(names.length === 1 ? (names[0] as string) : names.join(',')));
+  ctx.reply(RPL_ENDOFNAMES(asked.length === 1 ? (asked[0] as string) : asked.join(',')));
 }
 
 /**

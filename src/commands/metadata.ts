@@ -18,6 +18,7 @@ import { ERR_NEEDMOREPARAMS, RPL_KEYNOTSET, RPL_KEYVALUE, RPL_METADATASUBOK, RPL
 import { channelMetadataCost, metadataCost, own, subscriptionCost } from '../state/budget.js';
 import type { Channel } from '../state/channel.js';
 import type { User } from '../state/user.js';
+import { broadcastWait, chargeBroadcast } from './broadcast.js';
 import { CHANTYPES } from './channel.js';
 import { storageRefusal, type CommandContext, type ServerApi } from './context.js';
 import type { CommandSpec } from './spec.js';
@@ -174,6 +175,7 @@ function setKey(ctx: CommandContext, target: Target, key: string, value: string 
   const limits = ctx.config.limits;
   const store = editableStoreOf(target);
   if (value === undefined || value === '') {
+    if (store.has(key) && !chargeUserChange(ctx, target, [key])) return;
     const existed = dropKey(ctx, target, key);
     ctx.reply(RPL_KEYNOTSET(target.name, key));
     if (existed) notify(ctx.server, target, key, undefined, ctx.user);
@@ -189,6 +191,7 @@ function setKey(ctx: CommandContext, target: Target, key: string, value: string 
   }
   const old = store.get(key);
   const changed = old !== value;
+  if (changed && !chargeUserChange(ctx, target, [key])) return;
   // The new value is charged (the old one credited): a user's keys to them, a channel's to who set them.
   const budget = ctx.registry.budget;
   const oldCharge = old === undefined ? null : chargeOf(target, key, old);
@@ -213,6 +216,7 @@ function clear(ctx: CommandContext, target: Target): void {
     fail(ctx, 'KEY_NO_PERMISSION', `You do not have permission to clear ${target.name}`, [target.name, '*']);
     return;
   }
+  if (!chargeUserChange(ctx, target, [...storeOf(target).keys()])) return;
   const keys = [...storeOf(target).keys()];
   for (const key of keys) dropKey(ctx, target, key);
   ctx.replies.startBatch('metadata', [target.name]);
@@ -278,11 +282,8 @@ function listSubscriptions(ctx: CommandContext): void {
   ctx.replies.endBatch();
 }
 
-/**
- * Tell subscribers of `key` about a change: members of a channel; for a user,
- * those sharing a channel or monitoring them. Never the client that made it.
- */
-function notify(server: ServerApi, target: Target, key: string, value: string | undefined, author: User): void {
+/** Those who may hear of a change to `target`'s keys: members of a channel; for a user, peers and watchers. */
+function audienceOf(server: ServerApi, target: Target, author: User): Set<User> {
   const recipients = new Set<User>();
   if (target.kind === 'channel') {
     for (const member of target.channel.members.keys()) recipients.add(member);
@@ -291,6 +292,37 @@ function notify(server: ServerApi, target: Target, key: string, value: string | 
     for (const watcher of server.registry.watchersOf(target.user.folded)) recipients.add(watcher);
   }
   recipients.delete(author);
+  return recipients;
+}
+
+/**
+ * A change to a user's own keys reaches every peer subscribed to them, so it
+ * draws on the caller's broadcast budget (commands/broadcast.ts): one unit per
+ * line sent. False (after FAIL METADATA RATE_LIMITED) when the budget is short.
+ */
+function chargeUserChange(ctx: CommandContext, target: Target, keys: string[]): boolean {
+  if (target.kind !== 'user' || keys.length === 0) return true;
+  let wait = broadcastWait(ctx);
+  if (wait === 0) {
+    let lines = 0;
+    for (const user of audienceOf(ctx.server, target, ctx.user)) {
+      const endpoint = user.endpoint;
+      if (!endpoint || (endpoint.capMask & CAP.METADATA) === 0) continue;
+      for (const key of keys) if (endpoint.metadataSubs.has(key)) lines++;
+    }
+    wait = chargeBroadcast(ctx, lines);
+  }
+  if (wait === 0) return true;
+  fail(ctx, 'RATE_LIMITED', `Too many changes seen by many users; wait ${wait} seconds`, [target.name, keys[0] as string, String(wait)]);
+  return false;
+}
+
+/**
+ * Tell subscribers of `key` about a change: members of a channel; for a user,
+ * those sharing a channel or monitoring them. Never the client that made it.
+ */
+function notify(server: ServerApi, target: Target, key: string, value: string | undefined, author: User): void {
+  const recipients = audienceOf(server, target, author);
   const name = target.kind === 'user' ? target.user.nick : target.channel.name;
   const line = new Outgoing({
     tags: null,

@@ -11,6 +11,7 @@ import type { User } from '../state/user.js';
 import { commaList } from './channel.js';
 import { storageRefusal, type CommandContext, type ServerApi } from './context.js';
 import type { CommandSpec } from './spec.js';
+import { uniqueNames } from './targets.js';
 
 /** Room for the list on one 730-732 line, leaving space for the prefix and nick. */
 const LIST_BUDGET = 400;
@@ -51,7 +52,7 @@ export function handleMonitor(ctx: CommandContext, msg: IrcMessage): void {
     case '+': {
       const limit = ctx.config.limits.monitor_entries;
       const added: string[] = [];
-      const targets = commaList(msg.params[1]).filter((nick) => isValidNick(nick, ctx.config.limits.nick_length));
+      const targets = uniqueNames(commaList(msg.params[1]), registry.fold).filter((nick) => isValidNick(nick, ctx.config.limits.nick_length));
       for (const [index, nick] of targets.entries()) {
         const folded = registry.fold(nick);
         if (user.monitoring.has(folded)) continue;
@@ -72,7 +73,7 @@ export function handleMonitor(ctx: CommandContext, msg: IrcMessage): void {
       return;
     }
     case '-':
-      for (const nick of commaList(msg.params[1])) registry.unmonitor(user, nick);
+      for (const nick of uniqueNames(commaList(msg.params[1]), registry.fold)) registry.unmonitor(user, nick);
       return;
     case 'C':
       registry.clearMonitor(user);

@@ -11,10 +11,12 @@ import {
   ERR_ERRONEUSNICKNAME,
   ERR_NEEDMOREPARAMS,
   ERR_NICKNAMEINUSE,
+  ERR_NICKTOOFAST,
   ERR_NONICKNAMEGIVEN,
 } from '../protocol/replies.js';
 import { own } from '../state/budget.js';
 import type { IrcMessage } from '../protocol/message.js';
+import { broadcastWait, chargeBroadcast } from './broadcast.js';
 import type { CommandContext } from './context.js';
 import { announcePresence } from './monitor.js';
 import type { CommandSpec } from './spec.js';
@@ -43,6 +45,22 @@ export function handleNick(ctx: CommandContext, msg: IrcMessage): void {
   const oldFolded = user.folded;
   // Made before the change, so its source is the old mask.
   const out = ctx.fromUser('NICK', [nick]);
+  const { registry } = ctx;
+  const holder = registry.findUser(nick);
+  if (user.registered && (holder === undefined || holder === user)) {
+    // Everyone sharing a channel sees the change, and MONITOR watchers of both
+    // nicks (unless only the case changes).
+    let wait = broadcastWait(ctx);
+    if (wait === 0) {
+      const folded = registry.fold(nick);
+      const watchers = folded === oldFolded ? 0 : registry.watchersOf(oldFolded).size + registry.watchersOf(folded).size;
+      wait = chargeBroadcast(ctx, registry.peersOf(user).size + watchers);
+    }
+    if (wait > 0) {
+      ctx.reply(ERR_NICKTOOFAST(nick, wait));
+      return;
+    }
+  }
   if (!ctx.registry.claimNick(user, nick)) {
     ctx.reply(ERR_NICKNAMEINUSE(nick));
     return;

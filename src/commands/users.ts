@@ -8,6 +8,8 @@ import {
   ERR_NONICKNAMEGIVEN,
   ERR_NOSUCHNICK,
   ERR_NOSUCHSERVER,
+  ERR_TOOMANYMATCHES,
+  ERR_TOOMANYMATCHES_SCANNED,
   ERR_WASNOSUCHNICK,
   RPL_AWAY,
   RPL_ENDOFWHO,
@@ -38,9 +40,11 @@ import { wildcardMatch } from '../protocol/wildcard.js';
 import { own } from '../state/budget.js';
 import type { Channel } from '../state/channel.js';
 import type { User } from '../state/user.js';
+import { broadcastWait, chargeBroadcast, refuseBroadcast } from './broadcast.js';
 import { CHANTYPES, commaList } from './channel.js';
 import { CappedReplies, type CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
+import { uniqueNames } from './targets.js';
 
 /** May `viewer` see `target` in WHO results? Invisible users only to those sharing a channel. */
 function isVisible(viewer: User, target: User): boolean {
@@ -144,15 +148,25 @@ export function handleWho(ctx: CommandContext, msg: IrcMessage): void {
   if (exact && !/[*?]/.test(mask)) {
     if (!opersOnly || exact.isOper) ctx.reply(whoReply(ctx, exact, null, whox));
   } else {
+    // The scan, not only the replies, is bounded: at most limits.who_scan users
+    // are looked at (opers are exempt, as from flood control), then 416.
+    const scanMax = viewer.isOper ? Infinity : ctx.config.limits.who_scan;
+    const serverMatches = wildcardMatch(folded, registry.fold(ctx.serverName));
+    let examined = 0;
     for (const target of registry.users) {
+      if (examined === scanMax) {
+        ctx.reply(ERR_TOOMANYMATCHES_SCANNED('WHO', scanMax));
+        break;
+      }
+      examined++;
       if (opersOnly && !target.isOper) continue;
       if (!isVisible(viewer, target)) continue;
       const matches =
+        serverMatches ||
         wildcardMatch(folded, target.folded) ||
         wildcardMatch(folded, registry.fold(target.username)) ||
         wildcardMatch(folded, registry.fold(target.host)) ||
         wildcardMatch(folded, registry.fold(target.realname)) ||
-        wildcardMatch(folded, registry.fold(ctx.serverName)) ||
         ((viewer.isOper || viewer === target) && wildcardMatch(folded, target.ip));
       if (matches && !results.add(whoReply(ctx, target, null, whox))) break;
     }
@@ -173,7 +187,7 @@ export function handleWhois(ctx: CommandContext, msg: IrcMessage): void {
     return;
   }
   const max = ctx.config.limits.targets;
-  commaList(nicks)
+  uniqueNames(commaList(nicks), ctx.registry.fold)
     .slice(0, max)
     .forEach((nick) => whoisOne(ctx, nick));
 }
@@ -212,17 +226,28 @@ function whoisOne(ctx: CommandContext, nick: string): void {
 }
 
 export function handleWhowas(ctx: CommandContext, msg: IrcMessage): void {
-  const nicks = commaList(msg.params[0]);
+  const nicks = uniqueNames(commaList(msg.params[0]), ctx.registry.fold);
   if (nicks.length === 0) {
     ctx.reply(ERR_NONICKNAMEGIVEN());
     return;
   }
   const count = Number(msg.params[1] ?? 0);
   const limit = Number.isInteger(count) && count > 0 ? count : 0;
+  // At most whowas_results entries over all the nicks asked for; then 416, and
+  // the nicks not reached get only their 369.
+  const max = ctx.config.limits.whowas_results;
+  let shown = 0;
+  let capped = false;
   for (const nick of nicks.slice(0, ctx.config.limits.targets)) {
-    const entries = ctx.server.whowas.lookup(ctx.registry.fold(nick), limit);
-    if (entries.length === 0) ctx.reply(ERR_WASNOSUCHNICK(nick));
+    const entries = capped ? [] : ctx.server.whowas.lookup(ctx.registry.fold(nick), limit);
+    if (entries.length === 0 && !capped) ctx.reply(ERR_WASNOSUCHNICK(nick));
     for (const entry of entries) {
+      if (shown === max) {
+        ctx.reply(ERR_TOOMANYMATCHES('WHOWAS', max));
+        capped = true;
+        break;
+      }
+      shown++;
       ctx.reply(RPL_WHOWASUSER(entry.nick, entry.username, entry.host, entry.realname));
       ctx.reply(RPL_WHOISSERVER(entry.nick, entry.server, new Date(entry.at * 1000).toUTCString()));
     }
@@ -233,16 +258,24 @@ export function handleWhowas(ctx: CommandContext, msg: IrcMessage): void {
 export function handleAway(ctx: CommandContext, msg: IrcMessage): void {
   const text = msg.params[0];
   const user = ctx.user;
-  if (text === undefined || text === '') {
-    user.away = null;
-    ctx.reply(RPL_UNAWAY());
-  } else {
-    user.away = own(truncateUtf8(text, ctx.config.limits.away_length));
-    ctx.reply(RPL_NOWAWAY());
+  const away = text === undefined || text === '' ? null : own(truncateUtf8(text, ctx.config.limits.away_length));
+  const done = () => ctx.reply(away === null ? RPL_UNAWAY() : RPL_NOWAWAY());
+  // Setting the same state again tells nobody.
+  if (away === user.away) {
+    done();
+    return;
   }
   // away-notify: peers (and extended-monitor watchers), never the user themself.
-  const notice = ctx.fromUser('AWAY', user.away === null ? [] : [user.away]);
-  ctx.deliver(notice, ctx.audienceFor(user, CAP.AWAY_NOTIFY, false));
+  let wait = broadcastWait(ctx);
+  const audience = wait > 0 ? new Set<User>() : ctx.audienceFor(user, CAP.AWAY_NOTIFY, false);
+  if (wait === 0) wait = chargeBroadcast(ctx, audience.size);
+  if (wait > 0) {
+    refuseBroadcast(ctx, 'AWAY', wait);
+    return;
+  }
+  user.away = away;
+  done();
+  ctx.deliver(ctx.fromUser('AWAY', away === null ? [] : [away]), audience);
   ctx.server.bus.publish({ type: 'user.away', origin: ctx.server.bus.nodeId, userId: user.id, message: user.away });
 }
 
@@ -254,9 +287,16 @@ export function handleSetname(ctx: CommandContext, msg: IrcMessage): void {
     return;
   }
   const user = ctx.user;
-  user.realname = own(realname);
   // Only clients with the setname capability hear of it; the sender's confirmation too.
-  ctx.deliver(ctx.fromUser('SETNAME', [realname]), ctx.audienceFor(user, CAP.SETNAME, true));
+  let wait = broadcastWait(ctx);
+  const audience = wait > 0 ? new Set<User>() : ctx.audienceFor(user, CAP.SETNAME, true);
+  if (wait === 0) wait = chargeBroadcast(ctx, audience.size - (audience.has(user) ? 1 : 0));
+  if (wait > 0) {
+    refuseBroadcast(ctx, 'SETNAME', wait);
+    return;
+  }
+  user.realname = own(realname);
+  ctx.deliver(ctx.fromUser('SETNAME', [realname]), audience);
   ctx.server.bus.publish({ type: 'user.realname', origin: ctx.server.bus.nodeId, userId: user.id, realname });
 }
 

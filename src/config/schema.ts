@@ -97,6 +97,8 @@ const limitsSchema = z.strictObject({
   mask_length: int(16, 500).default(128),
   modes_per_command: int(1, 100).default(6),
   whowas_entries: int(0, 1_000_000).default(1000),
+  /** WHOWAS entries shown by one WHOWAS, over all its nicks. */
+  whowas_results: int(1, 10_000).default(20),
   monitor_entries: int(0, 10000).default(100),
   read_markers: int(1, 100_000).default(1000),
   metadata_keys: int(0, 1000).default(50),
@@ -112,7 +114,18 @@ const limitsSchema = z.strictObject({
   /** Bytes of IRCv3 tag data a client may send (the specification allows 4094; with '@' and the space, 4096). */
   client_tag_bytes: int(16, 4096).default(4096),
   who_results: int(1, 1_000_000).default(1000),
+  /** Users one WHO with a mask (not a channel) looks at before it stops; opers are exempt. */
+  who_scan: int(1, 10_000_000).default(5000),
   list_results: int(1, 1_000_000).default(5000),
+  /** 353 lines in one NAMES, over all its channels. */
+  names_results: int(1, 1_000_000).default(1000),
+  /**
+   * Recipients a user's broadcast changes (AWAY with away-notify, SETNAME, NICK,
+   * METADATA on oneself) may reach in a burst, refilled at broadcast_rate per
+   * second; 0: no limit.
+   */
+  broadcast_burst: int(1, 100_000_000).default(5000),
+  broadcast_rate: z.number().min(0).max(100_000_000).default(200),
   /** Connections from one IPv4 /N or IPv6 /N block are counted together for max_per_cidr. */
   cidr_ipv4_prefix: int(8, 32).default(24),
   cidr_ipv6_prefix: int(16, 128).default(64),

@@ -92,6 +92,8 @@ export const N = {
   ERR_NONICKNAMEGIVEN: '431',
   ERR_ERRONEUSNICKNAME: '432',
   ERR_NICKNAMEINUSE: '433',
+  /** ircu, hybrid and charybdis: a nick change refused by a rate limit. */
+  ERR_NICKTOOFAST: '438',
   ERR_USERNOTINCHANNEL: '441',
   ERR_NOTONCHANNEL: '442',
   ERR_USERONCHANNEL: '443',

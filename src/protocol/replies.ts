@@ -152,11 +152,16 @@ export const ERR_NORECIPIENT = (command: string) => r(N.ERR_NORECIPIENT, `No rec
 export const ERR_NOTEXTTOSEND = () => r(N.ERR_NOTEXTTOSEND, 'No text to send');
 export const ERR_TOOMANYMATCHES = (command: string, max: number) =>
   r(N.ERR_TOOMANYMATCHES, command, `Output too long: only the first ${max} results; ask for less`);
+/** 416 for a search stopped after looking at `max` candidates rather than after `max` results. */
+export const ERR_TOOMANYMATCHES_SCANNED = (command: string, max: number) =>
+  r(N.ERR_TOOMANYMATCHES, command, `Search stopped after looking at ${max} users; use a narrower mask`);
 export const ERR_INPUTTOOLONG = () => r(N.ERR_INPUTTOOLONG, 'Input line was too long');
 export const ERR_UNKNOWNCOMMAND = (command: string) => r(N.ERR_UNKNOWNCOMMAND, command, 'Unknown command');
 export const ERR_NONICKNAMEGIVEN = () => r(N.ERR_NONICKNAMEGIVEN, 'No nickname given');
 export const ERR_ERRONEUSNICKNAME = (nick: string) => r(N.ERR_ERRONEUSNICKNAME, nick, 'Erroneous nickname');
 export const ERR_NICKNAMEINUSE = (nick: string) => r(N.ERR_NICKNAMEINUSE, nick, 'Nickname is already in use');
+export const ERR_NICKTOOFAST = (nick: string, seconds: number) =>
+  r(N.ERR_NICKTOOFAST, nick, `Nick change too fast. Please wait ${seconds} seconds.`);
 export const ERR_USERNOTINCHANNEL = (nick: string, channel: string) => r(N.ERR_USERNOTINCHANNEL, nick, channel, "They aren't on that channel");
 export const ERR_NOTONCHANNEL = (channel: string) => r(N.ERR_NOTONCHANNEL, channel, "You're not on that channel");
 export const ERR_USERONCHANNEL = (nick: string, channel: string) => r(N.ERR_USERONCHANNEL, nick, channel, 'is already on channel');

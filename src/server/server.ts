@@ -657,7 +657,7 @@ function buildIsupport(config: Config, casemapping: string): string[] {
     NICKLEN: limits.nick_length,
     PREFIX: `(${STATUS_MODES.map((s) => s.mode).join('')})${STATUS_MODES.map((s) => s.prefix).join('')}`,
     STATUSMSG,
-    TARGMAX: `JOIN:,KICK:${targets},MONITOR:,NAMES:,NOTICE:${targets},PART:,PRIVMSG:${targets},TAGMSG:${targets},WHOIS:${targets},WHOWAS:${targets}`,
+    TARGMAX: `JOIN:${limits.channels_per_user},KICK:${targets},MONITOR:,NAMES:${targets},NOTICE:${targets},PART:,PRIVMSG:${targets},TAGMSG:${targets},WHOIS:${targets},WHOWAS:${targets}`,
     TOPICLEN: limits.topic_length,
     USERLEN: limits.user_length,
     WHOX: true,
