@@ -272,6 +272,10 @@ describe('hostile input (properties)', () => {
     servers.push(srv);
     const client = await WireClient.connect(srv.port, 'framing');
     extraClients.push(client);
+    // Registered: an unregistered connection may send only limits.unregistered_lines lines.
+    client.send('NICK framing');
+    client.send('USER framing 0 * :framing');
+    await client.sync();
     const pongs: string[] = [];
     client.onMessage = (command, params) => {
       if (command === 'PONG') pongs.push(params.at(-1) ?? '');
