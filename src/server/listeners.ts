@@ -2,8 +2,8 @@
  * The server's listeners (plain TCP, TLS, WebSocket), opened, changed and
  * closed to match the configuration. On REHASH an unchanged listener stays
  * open (a TLS one takes the new certificate without dropping anyone), a moved
- * one is reopened, a removed one closed; a listener that cannot open is
- * reported and the old one kept.
+ * one is reopened, a removed one closed; if any listener cannot open, nothing
+ * changes (and the REHASH is refused whole).
  */
 import type { AddressInfo, Server } from 'node:net';
 import type { Logger } from 'pino';
@@ -53,6 +53,10 @@ export function listenerSpecs(loaded: LoadedConfig): Spec[] {
   return specs;
 }
 
+function sameAddress(a: Spec, b: Spec): boolean {
+  return a.host === b.host && a.port === b.port && !!a.tls === !!b.tls;
+}
+
 export class Listeners {
   private readonly open = new Map<ListenerKind, Open>();
 
@@ -74,41 +78,62 @@ export class Listeners {
   }
 
   /**
-   * Make the open listeners match `specs`. With `strict` (at start) the first
-   * failure throws; otherwise failures are returned and the old listener kept.
+   * Make the open listeners match `specs`, all or nothing: the first listener
+   * that cannot open throws (naming its address), and any opened before it
+   * are closed again, so what was open stays as it was.
    */
-  async apply(specs: Spec[], strict: boolean): Promise<string[]> {
-    const problems: string[] = [];
-    const wanted = new Set(specs.map((spec) => spec.kind));
-    for (const [kind, open] of this.open) {
-      if (wanted.has(kind)) continue;
-      open.close();
-      this.open.delete(kind);
-      this.log.info({ event: 'listener-closed', kind }, `${kind} listener closed`);
-    }
+  async apply(specs: Spec[]): Promise<void> {
+    (await this.prepare(specs)).commit();
+  }
+
+  /**
+   * Open what `specs` needs that is not open yet (moved or new listeners),
+   * touching nothing that is; commit() then swaps them in, closes what is no
+   * longer wanted and updates the rest in place (certificates, lists), and
+   * abort() closes what was opened. Throws, having closed what it opened, if
+   * a listener cannot open.
+   */
+  async prepare(specs: Spec[]): Promise<{ commit(): void; abort(): void }> {
+    const opened = new Map<ListenerKind, Open>();
+    const abort = () => {
+      for (const open of opened.values()) open.close();
+    };
     for (const spec of specs) {
       const current = this.open.get(spec.kind);
-      if (current && current.spec.host === spec.host && current.spec.port === spec.port && !!current.spec.tls === !!spec.tls) {
-        // Same address: keep every client; take a new certificate and lists in place.
-        current.update(spec);
-        current.spec = spec;
-        continue;
-      }
+      if (current && sameAddress(current.spec, spec)) continue;
       try {
-        const opened = await this.openOne(spec);
-        current?.close();
-        this.open.set(spec.kind, opened);
-        const address = boundAddress(opened.server);
-        this.log.info(
-          { event: 'listening', kind: spec.kind, host: address.address, port: address.port },
-          `listening (${spec.kind}) on ${address.address}:${address.port}`,
-        );
+        opened.set(spec.kind, await this.openOne(spec));
       } catch (err) {
-        if (strict) throw err;
-        problems.push(`${(err as Error).message}; keeping the previous ${spec.kind} listener`);
+        abort();
+        throw err;
       }
     }
-    return problems;
+    const commit = () => {
+      const wanted = new Set(specs.map((spec) => spec.kind));
+      for (const [kind, open] of this.open) {
+        if (wanted.has(kind) && !opened.has(kind)) continue;
+        open.close();
+        this.open.delete(kind);
+        if (!wanted.has(kind)) this.log.info({ event: 'listener-closed', kind }, `${kind} listener closed`);
+      }
+      for (const spec of specs) {
+        const fresh = opened.get(spec.kind);
+        if (fresh) {
+          this.open.set(spec.kind, fresh);
+          const address = boundAddress(fresh.server);
+          this.log.info(
+            { event: 'listening', kind: spec.kind, host: address.address, port: address.port },
+            `listening (${spec.kind}) on ${address.address}:${address.port}`,
+          );
+          continue;
+        }
+        // Same address: keep every client; take a new certificate and lists in place.
+        const current = this.open.get(spec.kind) as Open;
+        current.update(spec);
+        current.spec = spec;
+      }
+    };
+    return { commit, abort };
   }
 
   private async openOne(spec: Spec): Promise<Open> {

@@ -18,7 +18,6 @@ import { ConfigError, loadConfig, type LoadedConfig, type LoadOptions } from '..
 import type { Config } from '../config/schema.js';
 import { Connection, type ConnectionHandlers } from '../net/connection.js';
 import type { Link } from '../net/link.js';
-import { TlsFileError } from '../net/tlsfiles.js';
 import { CAP, CAPABILITIES } from '../protocol/caps.js';
 import { chunkIsupport, formatIsupportToken, type IsupportValue } from '../protocol/isupport.js';
 import { msgIdGenerator, Outgoing } from '../protocol/outgoing.js';
@@ -198,7 +197,7 @@ export class ObrolServer implements ServerApi {
 
   async start(): Promise<void> {
     this.stopping = null;
-    await this.listeners.apply(listenerSpecs(this.loaded), true);
+    await this.listeners.apply(listenerSpecs(this.loaded));
     this.descriptors.refresh(this.sessions.size, this.clock.now(), true);
     this.sweepTimer = this.clock.setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
   }
@@ -541,25 +540,54 @@ export class ObrolServer implements ServerApi {
    */
   async rehash(): Promise<RehashResult> {
     const capsBefore = [this.offeredCaps(false), this.offeredCaps(true)] as const;
-    const result = this.reloadConfig();
-    if (!result.ok) {
-      this.log.error({ event: 'rehash-failed', problems: result.problems }, 'REHASH refused: the previous configuration stays in force');
-      return result;
+    // Everything is checked (the file, TLS files, the listeners opened)
+    // before anything is applied: a REHASH applies whole or not at all.
+    const built = this.buildConfig();
+    if (!built.ok) return this.rehashRefused(built.result);
+    const { loaded, result } = built;
+    let plan: { commit(): void; abort(): void };
+    try {
+      plan = await this.listeners.prepare(listenerSpecs(loaded));
+    } catch (err) {
+      return this.rehashRefused({ ok: false, file: result.file, problems: [err instanceof Error ? err.message : String(err)] });
     }
     try {
-      result.problems.push(...(await this.listeners.apply(listenerSpecs(this.loaded), false)));
+      this.loaded = loaded;
+      this.config = loaded.config;
+      this.applyConfig();
     } catch (err) {
-      // A TLS file that cannot be read keeps the listeners as they were.
-      result.problems.push(err instanceof TlsFileError ? `${err.message}; keeping the current listeners` : String(err));
+      plan.abort();
+      throw err;
     }
+    plan.commit();
     // Sessions move to the class their address now matches (flood, recvq, sendq).
     for (const session of this.sessions) {
       session.klass = this.admission.classFor(session.user.ip);
       session.conn.setSendQueueLimit(session.klass.sendq_bytes);
     }
+    this.dropRemovedOpers();
     this.notifyCapChanges(capsBefore[0], capsBefore[1]);
     this.log.info({ event: 'rehash', file: result.file, problems: result.problems }, 'configuration reloaded');
     return result;
+  }
+
+  private rehashRefused(result: RehashResult): RehashResult {
+    this.log.error({ event: 'rehash-failed', problems: result.problems }, 'REHASH refused: the previous configuration stays in force');
+    return result;
+  }
+
+  /** Operators whose oper block is gone from the configuration lose +o, and are told. */
+  private dropRemovedOpers(): void {
+    const names = new Set(this.config.opers.map((oper) => oper.name));
+    for (const session of this.sessions) {
+      const user = session.user;
+      if (!user.isOper || user.operName === null || names.has(user.operName)) continue;
+      this.log.info({ conn: session.id, event: 'oper-removed', name: user.operName, nick: user.nick }, 'oper block removed: +o taken');
+      user.operName = null;
+      if (!this.registry.setUserMode(user, 'o', false)) continue;
+      session.send(new Outgoing({ tags: null, source: this.info.name, command: 'MODE', params: [user.nick, '-o'] }));
+      session.send(new Outgoing({ tags: null, source: this.info.name, command: 'NOTICE', params: [user.nick, '*** Your oper block was removed from the configuration: you are no longer an IRC operator'] }));
+    }
   }
 
   /** CAP NEW and CAP DEL to clients with cap-notify (or CAP LS 302), for what changed in the offer. */
@@ -594,14 +622,17 @@ export class ObrolServer implements ServerApi {
     }
   }
 
-  private reloadConfig(): RehashResult {
+  /** The configuration as it would be reloaded now (file, environment, flags), or why it cannot be. */
+  private buildConfig(): { ok: true; loaded: LoadedConfig; result: RehashResult } | { ok: false; result: RehashResult } {
     const file = this.loadOptions.path ?? '(defaults)';
     let loaded: LoadedConfig;
     try {
       loaded = loadConfig(this.loadOptions);
+      // The TLS files must be readable and match, or the whole reload is refused.
+      listenerSpecs(loaded);
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
-      return { ok: false, file, problems };
+      return { ok: false, result: { ok: false, file, problems } };
     }
     const problems: string[] = [];
     let config = loaded.config;
@@ -609,10 +640,17 @@ export class ObrolServer implements ServerApi {
       problems.push(`server.casemapping cannot change while users are connected; still ${this.registry.casemapping} until RESTART`);
       config = Object.freeze({ ...config, server: Object.freeze({ ...config.server, casemapping: this.registry.casemapping }) });
     }
-    this.loaded = { ...loaded, config };
-    this.config = config;
+    return { ok: true, loaded: { ...loaded, config }, result: { ok: true, file, problems } };
+  }
+
+  /** Reload the configuration in place (RESTART, with nobody connected); listeners are opened by start(). */
+  private reloadConfig(): RehashResult {
+    const built = this.buildConfig();
+    if (!built.ok) return built.result;
+    this.loaded = built.loaded;
+    this.config = built.loaded.config;
     this.applyConfig();
-    return { ok: true, file, problems };
+    return built.result;
   }
 
   /** Derived state that follows the config: MOTD text, ISUPPORT, WHOWAS size. */

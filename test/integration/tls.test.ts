@@ -314,7 +314,7 @@ describe('REHASH with a new certificate', () => {
     expect(await bob.expect(/ PRIVMSG /)).toBe(':carol!carol@127.0.0.1 PRIVMSG #c :new cert here');
   });
 
-  it('a broken certificate file on REHASH is reported, naming the file, and the old one stays in use', async () => {
+  it('a broken certificate file on REHASH refuses the whole reload, naming the file; the old one stays in use', async () => {
     const { plain, tls } = await server(tlsConfig({}, own));
     const currentFp = new X509Certificate(own.server.cert).fingerprint256;
     const alice = await plainUser(plain, 'alice');
@@ -326,7 +326,8 @@ describe('REHASH with a new certificate', () => {
       alice.send('REHASH');
       expect(await alice.sync()).toEqual([
         `${S} 382 alice (defaults) :Rehashing`,
-        `${S} NOTICE alice :*** REHASH: tls.cert ${own.cert}: not a PEM certificate; keeping the current listeners`,
+        `${S} NOTICE alice :*** REHASH: tls.cert ${own.cert}: not a PEM certificate`,
+        `${S} NOTICE alice :*** REHASH failed: the previous configuration stays in force`,
       ]);
     } finally {
       writeFileSync(own.cert, saved.cert);
