@@ -506,7 +506,9 @@ export class ObrolServer implements ServerApi {
       this.pendingDisconnects = [];
       this.admission.reset();
       this.registry = new Registry(this.config.server.casemapping);
-      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, this.config.timeouts.shutdown_grace * 1000).unref())]);
+      let grace: TimerHandle | null = null;
+      await Promise.race([closed, new Promise((resolve) => (grace = this.clock.setTimeout(() => resolve(undefined), this.config.timeouts.shutdown_grace * 1000)))]);
+      if (grace !== null) this.clock.clearTimeout(grace);
       this.log.info({ event: 'stopped' }, 'stopped');
     })();
     return this.stopping;
