@@ -6,7 +6,8 @@
  * - at most `concurrency` password checks (scrypt) run at once, server-wide;
  *   more wait in a bounded queue, and past the bound are refused at once.
  * The guard knows nothing of oper blocks: names that exist and names that do
- * not are counted alike, so timing tells nothing about which exist.
+ * not are counted alike, so timing tells nothing about which exist. The
+ * server password check at registration shares the limit (limit()).
  */
 
 export interface Backoff {
@@ -110,6 +111,29 @@ export class OperGuard {
       this.byAddress.delete(address);
       this.byName.delete(name);
       return 'ok';
+    } finally {
+      this.release();
+    }
+  }
+
+  /**
+   * Run another password check (the server password at registration) under
+   * the same server-wide limit, without back-off: 'refused' when too many
+   * already wait.
+   */
+  async limit(check: () => Promise<boolean>): Promise<boolean | 'refused'> {
+    if (this.running < this.concurrency) this.running++;
+    else {
+      if (this.waiting >= this.maxWaiting) return 'refused';
+      this.waiting++;
+      try {
+        await this.acquire();
+      } finally {
+        this.waiting--;
+      }
+    }
+    try {
+      return await check();
     } finally {
       this.release();
     }

@@ -30,10 +30,16 @@ export function completeRegistration(server: ObrolServer, session: Session): Pro
     return undefined;
   }
   const given = session.password ?? '';
-  return verifyPassword(given, hash).then((ok) => {
+  // Password checks (scrypt) share one small server-wide limit with OPER's.
+  return server.operGuard.limit(() => verifyPassword(given, hash)).then((outcome) => {
     if (session.closed || user.registered) return;
-    if (ok) {
+    if (outcome === true) {
       welcome(server, session);
+      return;
+    }
+    if (outcome === 'refused') {
+      session.log.info({ event: 'password-busy' }, 'registration refused: too many password checks waiting');
+      server.disconnect(user, 'Server busy: too many logins at once, try again');
       return;
     }
     session.log.info({ event: 'bad-password' }, 'registration refused: wrong server password');
