@@ -252,7 +252,7 @@ export class ObrolServer implements ServerApi {
 
   /** Disconnect the marked sessions, one after another: QUITs they fan out may mark more, which join the queue. */
   reap(): void {
-    if (this.reaping) return;
+    if (this.reaping || this.pendingDisconnects.length === 0) return;
     this.reaping = true;
     try {
       for (let k = 0; k < this.pendingDisconnects.length; k++) {
