@@ -5,44 +5,19 @@
  * away-notify) draws on the per-user broadcast budget. Work is measured in
  * lines received, never in time.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../../src/config/schema.js';
-import { TestClient } from '../../helpers/client.js';
-import { startServer, type TestServer } from '../../helpers/server.js';
+import type { TestClient } from '../../helpers/client.js';
+import { S, useFixture } from '../../helpers/fixture.js';
+import type { TestServer } from '../../helpers/server.js';
 
-const S = ':obrol.local';
-let servers: TestServer[] = [];
-let clients: TestClient[] = [];
+const fx = useFixture();
 
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
-});
+const server = (config: ConfigInput = {}) => fx.server({ config });
 
-async function server(config: ConfigInput = {}): Promise<TestServer> {
-  const srv = await startServer({ config });
-  servers.push(srv);
-  return srv;
-}
-
-async function register(srv: TestServer, nick: string, caps?: string): Promise<TestClient> {
-  let c: TestClient;
-  if (caps === undefined) {
-    c = await TestClient.register(srv.port, nick);
-  } else {
-    c = await TestClient.connect(srv.port);
-    c.send(`CAP REQ :${caps}`);
-    c.send(`NICK ${nick}`);
-    c.send(`USER ${nick} 0 * :${nick} Test`);
-    await c.expect(/ CAP .* ACK /);
-    c.send('CAP END');
-    await c.expect(/ (376|422) /);
-    c.nick = nick;
-  }
-  clients.push(c);
-  return c;
+/** Register `nick`; with `caps`, ask for them (CAP REQ only, no LS) first. */
+function register(srv: TestServer, nick: string, caps?: string): Promise<TestClient> {
+  return caps === undefined ? fx.register(srv, nick) : fx.withCaps(srv, nick, caps, { ls302: false });
 }
 
 async function run(c: TestClient, line: string): Promise<string[]> {
@@ -53,8 +28,7 @@ async function run(c: TestClient, line: string): Promise<string[]> {
 describe('repeated targets and target caps', () => {
   it('advertises the JOIN and NAMES caps in TARGMAX', async () => {
     const srv = await server({ limits: { channels_per_user: 7, targets: 3 } });
-    const c = await TestClient.connect(srv.port);
-    clients.push(c);
+    const c = await fx.open(srv);
     c.send('NICK t');
     c.send('USER t 0 * :t');
     const line = await c.expect(/ 005 .*TARGMAX=/);

@@ -4,19 +4,10 @@
  * keys and values, every kind of stored state, all 50 channels) stays under
  * 100 KiB of accounted state, and the bookkeeping is exact afterwards.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { TestClient } from '../../helpers/client.js';
-import { startServer, type TestServer } from '../../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { useFixture } from '../../helpers/fixture.js';
 
-let servers: TestServer[] = [];
-let clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
-});
+const fx = useFixture();
 
 const KIB = 1024;
 /** Channel names of the longest legal length (limits.channel_length 64). */
@@ -26,11 +17,9 @@ const wide = (i: number, length: number) => `${String(i).padStart(4, '0')}${'Ω'
 
 describe('the worst case of one client with the default limits', () => {
   it('stays under 100 KiB of accounted state, and all of it is credited when the client and its channels go', async () => {
-    const srv = await startServer();
-    servers.push(srv);
-    const alice = await TestClient.register(srv.port, 'a'.repeat(32));
-    const bob = await TestClient.register(srv.port, 'bob');
-    clients.push(alice, bob);
+    const srv = await fx.server();
+    const alice = await fx.register(srv, 'a'.repeat(32));
+    const bob = await fx.register(srv, 'bob');
     const registry = srv.server.registry;
     const id = registry.findUser(alice.nick)!.id;
 

@@ -6,28 +6,22 @@
  * and so on down the channel: with thousands of slow members the recursion
  * overflowed the stack, and state changed under a command still running.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useFixture } from '../../helpers/fixture.js';
 import { MemoryLink, nextTurn } from '../../helpers/memorylink.js';
-import { startServer, UNLIMITED_CLASS, type TestServer } from '../../helpers/server.js';
+import { UNLIMITED_CLASS, type TestServer } from '../../helpers/server.js';
 
 const SLOW = '127.0.0.3';
 // Big enough for a NAMES reply of the whole channel.
 const SENDQ = 65536;
-let servers: TestServer[] = [];
-
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
-});
+const fx = useFixture();
 
 /** Slow readers come from SLOW and have the smallest send queue the config allows; everyone else is unlimited. */
-async function server(): Promise<TestServer> {
-  const srv = await startServer({
+function server(): Promise<TestServer> {
+  return fx.server({
     config: { classes: [{ ...UNLIMITED_CLASS, name: 'slow', hosts: [`${SLOW}/32`], sendq_bytes: SENDQ }, UNLIMITED_CLASS] },
     captureLogs: false,
   });
-  servers.push(srv);
-  return srv;
 }
 
 function register(link: MemoryLink, nick: string, channels = ''): void {

@@ -7,29 +7,21 @@
  *
  * The channel operator connects from 127.0.1.1, alice from 127.0.0.2.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../../src/config/password.js';
 import { cloakAddress } from '../../../src/server/cloak.js';
-import { TestClient } from '../../helpers/client.js';
-import { startServer, type TestServer } from '../../helpers/server.js';
+import type { TestClient } from '../../helpers/client.js';
+import { S, useFixture } from '../../helpers/fixture.js';
+import type { TestServer } from '../../helpers/server.js';
 
-const S = ':obrol.local';
 const SECRET = 'a-test-secret-of-16+';
 const PASSWORD = 'cloak-bans-oper-password';
 
 let hash = '';
-let servers: TestServer[] = [];
-let clients: TestClient[] = [];
+const fx = useFixture();
 
 beforeAll(async () => {
   hash = await hashPassword(PASSWORD);
-});
-
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
 });
 
 function cloakOf(ip: string): string {
@@ -37,8 +29,7 @@ function cloakOf(ip: string): string {
 }
 
 async function register(srv: TestServer, nick: string, ip: string): Promise<TestClient> {
-  const c = await TestClient.connect(srv.port, '127.0.0.1', { localAddress: ip });
-  clients.push(c);
+  const c = await fx.open(srv, { localAddress: ip });
   c.send(`NICK ${nick}`);
   c.send(`USER ${nick} 0 * :${nick} Test`);
   await c.expect(/ (376|422) /);
@@ -46,17 +37,11 @@ async function register(srv: TestServer, nick: string, ip: string): Promise<Test
   return c;
 }
 
-async function join(c: TestClient, channel: string): Promise<void> {
-  c.send(`JOIN ${channel}`);
-  await c.expect(new RegExp(` 366 ${c.nick} ${channel} `));
-}
-
 /** A server with cloaks; `op` holds #c, alice is outside it. */
 async function setup(): Promise<{ op: TestClient; alice: TestClient }> {
-  const srv = await startServer({ config: { cloak: { enabled: true, secret: SECRET }, opers: [{ name: 'boss', password: hash, hosts: ['*@*'] }] } });
-  servers.push(srv);
+  const srv = await fx.server({ config: { cloak: { enabled: true, secret: SECRET }, opers: [{ name: 'boss', password: hash, hosts: ['*@*'] }] } });
   const op = await register(srv, 'op', '127.0.1.1');
-  await join(op, '#c');
+  await fx.join(op, '#c');
   const alice = await register(srv, 'alice', '127.0.0.2');
   return { op, alice };
 }
@@ -80,12 +65,12 @@ describe('lists set by a channel operator', () => {
   it('+b on the real address, exact or wildcard, does not match a cloaked user', async () => {
     const { op, alice } = await setup();
     await mode(op, '+bb *!*@127.0.0.2 *!*@127.0.0.*');
-    await join(alice, '#c');
+    await fx.join(alice, '#c');
   });
 
   it('bisecting with bans tells nothing: a banned prefix of the real address still lets the member speak', async () => {
     const { op, alice } = await setup();
-    await join(alice, '#c');
+    await fx.join(alice, '#c');
     await op.expect(/ JOIN /);
     for (const mask of ['*!*@1*', '*!*@127.*', '*!*@127.0.0.2']) {
       await mode(op, `+b ${mask}`);
@@ -110,7 +95,7 @@ describe('lists set by a channel operator', () => {
   it('masks on the cloak still work: +I lets alice into a +i channel', async () => {
     const { op, alice } = await setup();
     await mode(op, `+iI *!*@${cloakOf('127.0.0.2')}`);
-    await join(alice, '#c');
+    await fx.join(alice, '#c');
   });
 });
 
@@ -126,7 +111,7 @@ describe('lists set by a server operator', () => {
     const { op, alice } = await setup();
     await becomeOper(op);
     await mode(op, '+iI *!*@127.0.0.2');
-    await join(alice, '#c');
+    await fx.join(alice, '#c');
   });
 
   it('keeps matching after the setter drops +o: what counts is who set it, when', async () => {
@@ -139,6 +124,6 @@ describe('lists set by a server operator', () => {
     // And an entry the same person sets now, as a plain channel operator, does not.
     await mode(op, '-b *!*@127.0.0.2');
     await mode(op, '+b *!*@127.0.0.2');
-    await join(alice, '#c');
+    await fx.join(alice, '#c');
   });
 });

@@ -5,23 +5,17 @@
  * one unregistered connection sending PONG held a core and was never dropped.
  * Time stands still here (a manual clock): the bucket does not refill.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../../src/commands/index.js';
 import { ManualClock } from '../../helpers/clock.js';
+import { useFixture } from '../../helpers/fixture.js';
 import { MemoryLink, nextTurn } from '../../helpers/memorylink.js';
-import { startServer, UNLIMITED_CLASS, type TestServer } from '../../helpers/server.js';
+import { UNLIMITED_CLASS, type TestServer } from '../../helpers/server.js';
 
-let servers: TestServer[] = [];
+const fx = useFixture();
 
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
-});
-
-async function server(klass: Record<string, unknown>, limits: Record<string, unknown> = {}): Promise<TestServer> {
-  const srv = await startServer({ clock: new ManualClock(), config: { classes: [{ ...UNLIMITED_CLASS, ...klass }], limits } });
-  servers.push(srv);
-  return srv;
+function server(klass: Record<string, unknown>, limits: Record<string, unknown> = {}): Promise<TestServer> {
+  return fx.server({ clock: new ManualClock(), config: { classes: [{ ...UNLIMITED_CLASS, ...klass }], limits } });
 }
 
 const handled = (srv: TestServer, verb: string) => srv.server.commandCounts.get(verb) ?? 0;

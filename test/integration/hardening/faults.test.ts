@@ -20,24 +20,20 @@ import type { Outgoing } from '../../../src/protocol/outgoing.js';
 import type { Reply } from '../../../src/protocol/replies.js';
 import { Registry } from '../../../src/state/registry.js';
 import { ManualClock } from '../../helpers/clock.js';
+import { useFixture } from '../../helpers/fixture.js';
 import { MemoryLink, nextTurn } from '../../helpers/memorylink.js';
-import { startServer, UNLIMITED_CLASS, type TestServer, type TestServerOptions } from '../../helpers/server.js';
+import { UNLIMITED_CLASS, type TestServer, type TestServerOptions } from '../../helpers/server.js';
 
 const TEST_VERBS = ['BOOM', 'BOOMLATER'];
-let servers: TestServer[] = [];
+const fx = useFixture();
 
-afterEach(async () => {
+// Registered after the fixture's, so it runs first: mocks and test verbs go before the servers stop.
+afterEach(() => {
   vi.restoreAllMocks();
   for (const verb of TEST_VERBS) (COMMANDS as Map<string, CommandSpec>).delete(verb);
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
 });
 
-async function server(options: TestServerOptions = {}): Promise<TestServer> {
-  const srv = await startServer({ captureLogs: true, ...options });
-  servers.push(srv);
-  return srv;
-}
+const server = (options: TestServerOptions = {}) => fx.server({ captureLogs: true, ...options });
 
 async function user(srv: TestServer, nick: string, channel = '#c'): Promise<MemoryLink> {
   const link = MemoryLink.attach(srv.server);

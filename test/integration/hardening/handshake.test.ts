@@ -7,27 +7,27 @@
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type TestCerts } from '../../helpers/certs.js';
-import { startServer, UNLIMITED_CLASS, type TestServer } from '../../helpers/server.js';
+import { useFixture } from '../../helpers/fixture.js';
+import { UNLIMITED_CLASS, type TestServer } from '../../helpers/server.js';
 
 let certs: TestCerts;
-let servers: TestServer[] = [];
-let sockets: Socket[] = [];
+const fx = useFixture();
 
 beforeAll(async () => {
   certs = await makeCerts();
 });
 afterAll(() => certs?.cleanup());
-afterEach(async () => {
-  for (const socket of sockets) socket.destroy();
-  sockets = [];
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
-});
+
+/** Destroy `socket` after the test. */
+function track<T extends Socket>(socket: T): T {
+  fx.track({ close: () => socket.destroy() });
+  return socket;
+}
 
 async function server(handshake = 10): Promise<{ srv: TestServer; tls: number; ws: number; wss: number }> {
-  const srv = await startServer({
+  const srv = await fx.server({
     config: {
       classes: [{ ...UNLIMITED_CLASS, max_per_ip: 3 }],
       tls: { host: '127.0.0.1', port: 0, cert: certs.cert, key: certs.key },
@@ -35,14 +35,12 @@ async function server(handshake = 10): Promise<{ srv: TestServer; tls: number; w
       timeouts: { handshake },
     },
   });
-  servers.push(srv);
   return { srv, tls: srv.server.addressOf('tls').port, ws: srv.server.addressOf('websocket').port, wss: 0 };
 }
 
 /** A TCP socket that says nothing; resolves with what it received when it closes. */
 function silent(port: number): { socket: Socket; closed: Promise<string> } {
-  const socket = tcpConnect(port, '127.0.0.1');
-  sockets.push(socket);
+  const socket = track(tcpConnect(port, '127.0.0.1'));
   let received = '';
   socket.on('data', (chunk) => (received += chunk.toString('latin1')));
   socket.on('error', () => {});
@@ -74,8 +72,7 @@ describe('admission at accept', () => {
     // When the silent ones go, their places are given back: a real TLS client gets in.
     for (const h of held) h.socket.destroy();
     await Promise.all(held.map((h) => h.closed));
-    const client = tlsConnect({ host: '127.0.0.1', port: tls, rejectUnauthorized: false });
-    sockets.push(client);
+    const client = track(tlsConnect({ host: '127.0.0.1', port: tls, rejectUnauthorized: false }));
     const greeting = await new Promise<string>((resolve) => client.once('data', (chunk) => resolve(chunk.toString())));
     expect(greeting).toMatch(/Welcome to Obrol/);
     expect(srv.server.connectionCount).toBe(1);

@@ -4,32 +4,23 @@
  * the log never gets the text given as an oper name, nor (without
  * log.message_text) a KILL's reason.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../../src/config/password.js';
 import type { ConfigInput } from '../../../src/config/schema.js';
-import { TestClient } from '../../helpers/client.js';
-import { startServer, type TestServer } from '../../helpers/server.js';
+import { S, useFixture } from '../../helpers/fixture.js';
+import type { TestServer } from '../../helpers/server.js';
 
-const S = ':obrol.local';
 const PASSWORD = 'oper-security-password';
 
 let hash = '';
-let servers: TestServer[] = [];
-let clients: TestClient[] = [];
+const fx = useFixture();
 
 beforeAll(async () => {
   hash = await hashPassword(PASSWORD);
 });
 
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
-});
-
-async function server(extra: ConfigInput = {}): Promise<TestServer> {
-  const srv = await startServer({
+function server(extra: ConfigInput = {}): Promise<TestServer> {
+  return fx.server({
     captureLogs: true,
     config: {
       ...extra,
@@ -39,20 +30,12 @@ async function server(extra: ConfigInput = {}): Promise<TestServer> {
       ],
     },
   });
-  servers.push(srv);
-  return srv;
-}
-
-async function register(srv: TestServer, nick: string): Promise<TestClient> {
-  const c = await TestClient.register(srv.port, nick);
-  clients.push(c);
-  return c;
 }
 
 describe('refused OPER', () => {
   it('is the same 464 for an unknown name, a host mismatch and a wrong password', async () => {
     const srv = await server();
-    const alice = await register(srv, 'alice');
+    const alice = await fx.register(srv, 'alice');
     for (const line of [`OPER nosuchoper ${PASSWORD}`, `OPER faraway ${PASSWORD}`, 'OPER boss wrong']) {
       alice.send(line);
       expect(await alice.sync()).toEqual([`${S} 464 alice :Password incorrect`]);
@@ -61,7 +44,7 @@ describe('refused OPER', () => {
 
   it('never logs the text given as the name (it may be a password typed in the wrong place)', async () => {
     const srv = await server();
-    const alice = await register(srv, 'alice');
+    const alice = await fx.register(srv, 'alice');
     alice.send(`OPER ${PASSWORD}-typed-as-the-name x`);
     await alice.expect(/ 464 /);
     await alice.sync();
@@ -73,7 +56,7 @@ describe('refused OPER', () => {
 
   it('holds the next attempt from the same address back by timeouts.oper_backoff', async () => {
     const srv = await server({ timeouts: { oper_backoff: 1, oper_backoff_max: 30 } });
-    const alice = await register(srv, 'alice');
+    const alice = await fx.register(srv, 'alice');
     alice.send('OPER boss wrong');
     await alice.expect(/ 464 /);
     // Only a lower bound: the answer may come no sooner than the back-off.
@@ -86,8 +69,8 @@ describe('refused OPER', () => {
 
 describe('KILL in the log', () => {
   async function kill(srv: TestServer): Promise<void> {
-    const alice = await register(srv, 'alice');
-    const victim = await register(srv, 'victim');
+    const alice = await fx.register(srv, 'alice');
+    const victim = await fx.register(srv, 'victim');
     alice.send(`OPER boss ${PASSWORD}`);
     await alice.expect(/ 381 /);
     alice.send('KILL victim :a private matter');

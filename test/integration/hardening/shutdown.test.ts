@@ -7,21 +7,19 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Outgoing } from '../../../src/protocol/outgoing.js';
+import { useFixture } from '../../helpers/fixture.js';
 import { MemoryLink, nextTurn } from '../../helpers/memorylink.js';
-import { startServer, type TestServer } from '../../helpers/server.js';
 
-let servers: TestServer[] = [];
+const fx = useFixture();
 
-afterEach(async () => {
+// Registered after the fixture's, so it runs first: the mocks go before the servers stop.
+afterEach(() => {
   vi.restoreAllMocks();
-  await Promise.all(servers.map((s) => s.stop()));
-  servers = [];
 });
 
 describe('shutdown', () => {
   it('10,000 users in shared channels: one ERROR each, no QUIT among them, nothing left', async () => {
-    const srv = await startServer();
-    servers.push(srv);
+    const srv = await fx.server();
     const USERS = 10_000;
     const links: MemoryLink[] = [];
     for (let k = 0; k < USERS; k++) {
@@ -55,8 +53,7 @@ describe('shutdown', () => {
 
 describe('a connection that is closing', () => {
   it('gets nothing rendered for it: a channel message skips a member whose connection is closing', async () => {
-    const srv = await startServer();
-    servers.push(srv);
+    const srv = await fx.server();
     const alice = MemoryLink.attach(srv.server);
     alice.send('NICK alice\r\nUSER a 0 * :A\r\nJOIN #c\r\n');
     const bob = MemoryLink.attach(srv.server);

@@ -20,6 +20,17 @@ function expectBalanced(world: World): void {
 }
 
 describe('what is charged, and to whom', () => {
+  /** alice and bob in #c, both channel operators. */
+  function opsInC(): { world: World; alice: FakeClient; bob: FakeClient } {
+    const world = new World();
+    const alice = world.connect('alice');
+    const bob = world.connect('bob');
+    alice.run('JOIN #c');
+    bob.run('JOIN #c');
+    alice.run('MODE #c +o bob');
+    return { world, alice, bob };
+  }
+
   it('charges channels, topics, list entries, metadata, markers, MONITOR, subscriptions and invites', () => {
     const world = new World();
     const alice = world.connect('alice');
@@ -51,12 +62,7 @@ describe('what is charged, and to whom', () => {
   });
 
   it('credits the setter of a list entry when someone else removes it', () => {
-    const world = new World();
-    const alice = world.connect('alice');
-    const bob = world.connect('bob');
-    alice.run('JOIN #c');
-    bob.run('JOIN #c');
-    alice.run('MODE #c +o bob');
+    const { world, alice, bob } = opsInC();
     alice.run('MODE #c +e friend');
     const before = charged(world, alice);
     bob.run('MODE #c -e friend');
@@ -66,12 +72,7 @@ describe('what is charged, and to whom', () => {
   });
 
   it('moves a replaced topic or channel key from the old setter to the new one', () => {
-    const world = new World();
-    const alice = world.connect('alice');
-    const bob = world.connect('bob');
-    alice.run('JOIN #c');
-    bob.run('JOIN #c');
-    alice.run('MODE #c +o bob');
+    const { world, alice, bob } = opsInC();
     alice.run('TOPIC #c :first');
     alice.run('METADATA #c SET color red');
     bob.run('TOPIC #c :second');
