@@ -2,13 +2,18 @@
  * Keepalive and the ways a connection ends: PING/PONG and ping timeouts,
  * the registration timeout, QUIT, a dropped socket, and a client that
  * half-closes right after sending (`printf ... | nc -q1`).
- * Timers run with 1-second config timeouts; waits are awaited reads, never sleeps.
+ * The timeout tests run on a manual clock (test/helpers/clock.ts) with
+ * 1-second config timeouts: the keepalive sweep runs once a second of the
+ * clock's time, so each PING and each timeout is checked at the exact second
+ * it is due, with no real waiting. Waits are awaited reads, never sleeps.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/config/password.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { TestClient } from '../helpers/client.js';
+import { ManualClock } from '../helpers/clock.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { sessionOf, until } from '../helpers/until.js';
 
 const S = ':obrol.local';
 
@@ -22,8 +27,8 @@ afterEach(async () => {
   servers = [];
 });
 
-async function server(config?: ConfigInput): Promise<TestServer> {
-  const srv = await startServer(config ? { config } : {});
+async function server(config?: ConfigInput, clock?: ManualClock): Promise<TestServer> {
+  const srv = await startServer({ ...(config ? { config } : {}), ...(clock ? { clock } : {}) });
   servers.push(srv);
   return srv;
 }
@@ -40,12 +45,19 @@ async function register(srv: TestServer, nick: string): Promise<TestClient> {
   return c;
 }
 
-/** Answer every keepalive PING the server sends this client, as a real client would. */
-function autoPong(c: TestClient): void {
-  c.socket.on('data', (chunk: string) => {
-    const count = chunk.split('\r\n').filter((line) => line === 'PING :obrol.local').length;
-    for (let k = 0; k < count; k++) c.send('PONG :obrol.local');
-  });
+/** A connection that has not registered, once the server has taken it (its welcome NOTICE came). */
+async function connectAndWait(srv: TestServer): Promise<TestClient> {
+  const c = await connect(srv);
+  await c.expect(/NOTICE \* :\*\*\* Welcome/);
+  return c;
+}
+
+/** Answer the keepalive PING that has come, and wait until the server has read the answer. */
+async function answer(srv: TestServer, c: TestClient, line = 'PONG :obrol.local'): Promise<void> {
+  const session = sessionOf(srv, c.nick);
+  expect(await c.expect(/PING|ERROR/)).toBe('PING :obrol.local');
+  c.send(line);
+  await until(() => session.pingSentAt === 0, `the server to read ${c.nick}'s ${line}`);
 }
 
 async function join(c: TestClient, channel: string): Promise<void> {
@@ -57,68 +69,87 @@ const FAST_PINGS: ConfigInput = { timeouts: { ping_interval: 1, ping_timeout: 1 
 
 describe('keepalive PING', () => {
   it('an idle client gets PING :obrol.local; answering with PONG keeps it connected', async () => {
-    const srv = await server(FAST_PINGS);
+    const clock = new ManualClock();
+    const srv = await server(FAST_PINGS, clock);
     const c = await register(srv, 'alice');
-    expect(await c.expect(/PING/, 5000)).toBe('PING :obrol.local');
-    c.send('PONG :obrol.local');
-    // A second keepalive PING comes only if the first was accepted as an answer
-    // (otherwise the ping timeout would have closed the link by now).
-    expect(await c.expect(/PING|ERROR/, 5000)).toBe('PING :obrol.local');
-    c.send('PONG obrol.local');
+    const session = sessionOf(srv, 'alice');
+    // One second of silence is not more than ping_interval; two are.
+    clock.advance(1000);
+    expect(session.pingSentAt).toBe(0);
+    clock.advance(1000);
+    await answer(srv, c);
+    // Unanswered, that PING would end the link 2 s later; answered, the next
+    // keepalive PING comes then instead.
+    clock.advance(2000);
+    await answer(srv, c, 'PONG obrol.local');
     expect(await c.sync()).toEqual([]);
     expect(c.closed).toBe(false);
     expect(c.received.some((l) => l.startsWith('ERROR'))).toBe(false);
   });
 
   it('any line counts as an answer, not only PONG', async () => {
-    const srv = await server(FAST_PINGS);
+    const clock = new ManualClock();
+    const srv = await server(FAST_PINGS, clock);
     const c = await register(srv, 'alice');
-    expect(await c.expect(/PING/, 5000)).toBe('PING :obrol.local');
+    clock.advance(2000);
+    expect(await c.expect(/PING/)).toBe('PING :obrol.local');
     c.send('LUSERS');
-    expect(await c.expect(/PING|ERROR/, 5000)).toBe('PING :obrol.local');
+    await c.expect(/ 266 /); // read (and answered) before the clock moves on
+    clock.advance(2000);
+    expect(await c.expect(/PING|ERROR/)).toBe('PING :obrol.local');
     expect(c.closed).toBe(false);
   });
 
   it('without an answer: ERROR with Ping timeout, the socket closes, peers see exactly one QUIT', async () => {
-    const srv = await server(FAST_PINGS);
+    const clock = new ManualClock();
+    const srv = await server(FAST_PINGS, clock);
     const peer = await register(srv, 'peer');
-    autoPong(peer);
     const victim = await register(srv, 'victim');
     for (const ch of ['#one', '#two']) {
       await join(peer, ch);
       await join(victim, ch);
     }
-    expect(await victim.expect(/PING/, 5000)).toBe('PING :obrol.local');
-    const error = await victim.expect(/^ERROR/, 6000);
-    const m = /^ERROR :Closing link: \(victim@127\.0\.0\.1\) \[Ping timeout: (\d+) seconds\]$/.exec(error);
-    expect(m, error).not.toBeNull();
-    const seconds = Number(m?.[1]);
-    // The PING went out after more than 1 s of silence, the timeout after 1 s more.
-    expect(seconds).toBeGreaterThanOrEqual(2);
-    expect(seconds).toBeLessThanOrEqual(6);
+    // Both are asked after two seconds of silence; only the peer answers.
+    clock.advance(2000);
+    await answer(srv, peer);
+    expect(await victim.expect(/PING/)).toBe('PING :obrol.local');
+    // The ping timeout is one second: it passes at the sweep after that, not before.
+    clock.advance(1000);
+    expect(srv.server.registry.findUser('victim')).toBeDefined();
+    clock.advance(1000);
+    expect(srv.server.registry.findUser('victim')).toBeUndefined();
+    // Four seconds since the victim last said anything.
+    expect(await victim.expect(/^ERROR/)).toBe('ERROR :Closing link: (victim@127.0.0.1) [Ping timeout: 4 seconds]');
     await victim.waitClosed();
 
-    const quit = `:victim!victim@127.0.0.1 QUIT :Ping timeout: ${seconds} seconds`;
+    const quit = ':victim!victim@127.0.0.1 QUIT :Ping timeout: 4 seconds';
     expect(await peer.expect(/ QUIT /)).toBe(quit);
     await peer.sync();
     expect(peer.received.filter((l) => l.includes(' QUIT '))).toEqual([quit]);
     expect(peer.closed).toBe(false);
-  }, 20_000);
+  });
 });
 
 describe('registration timeout', () => {
   it('closes a connection that does not register in time with ERROR; registered users stay', async () => {
-    const srv = await server({ timeouts: { registration: 1 } });
+    const clock = new ManualClock();
+    const srv = await server({ timeouts: { registration: 1 } }, clock);
     const registered = await register(srv, 'early');
-    const silent = await connect(srv);
-    const nickOnly = await connect(srv);
+    const silent = await connectAndWait(srv);
+    const nickOnly = await connectAndWait(srv);
     nickOnly.send('NICK halfway');
-    expect(await silent.expect(/^ERROR/, 5000)).toBe('ERROR :Closing link: (*@127.0.0.1) [Registration timed out]');
+    expect(await nickOnly.sync()).toEqual([]); // the NICK has been read
+    // One second is not more than the timeout; at the next sweep it is.
+    clock.advance(1000);
+    expect(srv.server.connectionCount).toBe(3);
+    clock.advance(1000);
+    expect(srv.server.connectionCount).toBe(1);
+    expect(await silent.expect(/^ERROR/)).toBe('ERROR :Closing link: (*@127.0.0.1) [Registration timed out]');
     await silent.waitClosed();
-    expect(await nickOnly.expect(/^ERROR/, 5000)).toBe('ERROR :Closing link: (*@127.0.0.1) [Registration timed out]');
+    expect(await nickOnly.expect(/^ERROR/)).toBe('ERROR :Closing link: (*@127.0.0.1) [Registration timed out]');
     await nickOnly.waitClosed();
     expect(nickOnly.received.some((l) => / 001 /.test(l))).toBe(false);
-    // The registered client has been connected longer than the timeout and is fine.
+    // The registered client has been connected as long and is fine.
     expect(await registered.sync()).toEqual([]);
     expect(registered.closed).toBe(false);
     // The unregistered client's nick was released.
@@ -127,10 +158,13 @@ describe('registration timeout', () => {
   });
 
   it('a client that gave USER only is dropped too, with its username in ERROR', async () => {
-    const srv = await server({ timeouts: { registration: 1 } });
-    const c = await connect(srv);
+    const clock = new ManualClock();
+    const srv = await server({ timeouts: { registration: 1 } }, clock);
+    const c = await connectAndWait(srv);
     c.send('USER lazy 0 * :Lazy');
-    expect(await c.expect(/^ERROR/, 5000)).toBe('ERROR :Closing link: (lazy@127.0.0.1) [Registration timed out]');
+    expect(await c.sync()).toEqual([]); // the USER has been read
+    clock.advance(2000);
+    expect(await c.expect(/^ERROR/)).toBe('ERROR :Closing link: (lazy@127.0.0.1) [Registration timed out]');
     await c.waitClosed();
   });
 });
