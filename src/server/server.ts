@@ -79,7 +79,7 @@ export class ObrolServer implements ServerApi {
   readonly log: Logger;
   readonly info: ServerInfo;
   maxConnections = 0;
-  readonly operGuard = new OperGuard();
+  readonly operGuard: OperGuard;
 
   private loaded: LoadedConfig;
   private readonly loadOptions: LoadOptions;
@@ -127,6 +127,11 @@ export class ObrolServer implements ServerApi {
     this.bus = options.bus ?? new InProcessBus(randomBytes(4).toString('hex'));
     this.onDie = options.onDie;
     this.clock = options.clock ?? systemClock;
+    // OPER back-off waits on the server's clock too (tests move it by hand).
+    this.operGuard = new OperGuard({
+      now: () => this.clock.now(),
+      sleep: (ms) => new Promise((resolve) => this.clock.setTimeout(() => resolve(), ms)),
+    });
     this.nextMsgId = msgIdGenerator(this.bus.nodeId);
     this.info = { name: this.config.server.name, version: `obrol-${VERSION}`, createdAt: new Date() };
     this.registry = new Registry(this.config.server.casemapping);
