@@ -308,25 +308,33 @@ export class ObrolServer implements ServerApi {
       block = this.admission.opened(ip);
     }
     const id = (++this.nextId).toString(36);
-    const conn = new Connection<Session>(link, klass.sendq_bytes, this.config.limits.client_tag_bytes);
-    const user = new User(`${this.bus.nodeId}/${id}`, ip, this.visibleHost(ip), this.bus.nodeId, null);
-    user.secure = conn.secure;
-    user.certfp = conn.certfp;
-    const session = new Session(id, conn, user, this.log, now, klass);
-    session.block = block;
-    user.endpoint = session;
-    this.sessions.add(session);
-    if (this.sessions.size > this.maxConnections) this.maxConnections = this.sessions.size;
-    this.log.info({ conn: id, event: 'connect', ip, port: conn.remotePort, secure: conn.secure, class: klass.name }, 'client connected');
-    conn.start(this.sessionEvents, session);
-    session.send(
-      new Outgoing({
-        tags: null,
-        source: this.info.name,
-        command: 'NOTICE',
-        params: ['*', '*** Welcome to Obrol. Register with NICK <nick> and USER <user> 0 * :<real name>; HELP lists the commands.'],
-      }),
-    );
+    let session: Session | null = null;
+    try {
+      const conn = new Connection<Session>(link, klass.sendq_bytes, this.config.limits.client_tag_bytes);
+      const user = new User(`${this.bus.nodeId}/${id}`, ip, this.visibleHost(ip), this.bus.nodeId, null);
+      user.secure = conn.secure;
+      user.certfp = conn.certfp;
+      session = new Session(id, conn, user, this.log, now, klass);
+      session.block = block;
+      user.endpoint = session;
+      this.sessions.add(session);
+      if (this.sessions.size > this.maxConnections) this.maxConnections = this.sessions.size;
+      this.log.info({ conn: id, event: 'connect', ip, port: conn.remotePort, secure: conn.secure, class: klass.name }, 'client connected');
+      conn.start(this.sessionEvents, session);
+      session.send(
+        new Outgoing({
+          tags: null,
+          source: this.info.name,
+          command: 'NOTICE',
+          params: ['*', '*** Welcome to Obrol. Register with NICK <nick> and USER <user> 0 * :<real name>; HELP lists the commands.'],
+        }),
+      );
+    } catch (err) {
+      // Whatever was counted for this connection is given back before the socket is dropped.
+      if (session !== null) this.release(session);
+      else this.admission.closed(ip, block);
+      throw err;
+    }
   }
 
   /**

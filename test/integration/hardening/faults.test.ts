@@ -248,6 +248,19 @@ describe('a fault in a socket or listener callback', () => {
     expect(srv.logs.filter((r) => r.level === 50).map((r) => (r.err as { message: string }).message)).toEqual(['admission broke']);
   });
 
+  it('setting up the session, after admission counted it: the count is given back', async () => {
+    const srv = await server();
+    const admission = (srv.server as unknown as { admission: { sizes: { addresses: number } } }).admission;
+    vi.spyOn(Session.prototype, 'send').mockImplementationOnce(() => {
+      throw new Error('greeting broke');
+    });
+    const first = MemoryLink.attach(srv.server);
+    expect(first.ended || first.destroyed).toBe(true);
+    expect(srv.server.connectionCount).toBe(0);
+    expect(admission.sizes.addresses).toBe(0);
+    expect(srv.logs.filter((r) => r.level === 50).map((r) => (r.err as { message: string }).message)).toEqual(['greeting broke']);
+  });
+
   it('the peer hanging up, when telling the others throws: released whole all the same', async () => {
     const srv = await server();
     const alice = await user(srv, 'alice');
