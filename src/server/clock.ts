@@ -5,7 +5,7 @@
  */
 
 /** A timer started by a Clock: only ever given back to that clock. */
-export type TimerHandle = { readonly __timer: unique symbol } | object;
+export type TimerHandle = object;
 
 export interface Clock {
   /** Milliseconds since the epoch. */

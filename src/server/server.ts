@@ -94,7 +94,10 @@ export class ObrolServer implements ServerApi {
       this.guard(session, () =>
         session.busy || session.backlog.length > 0 ? (session.closeWhenIdle = reason) : this.disconnect(session.user, reason),
       ),
-    onFault: (session, err) => this.fault(session, err),
+    onFault: (session, err) => {
+      this.fault(session, err);
+      this.reap();
+    },
   };
   /** Sessions to disconnect once the current command's (or timer's) deliveries are done, in order. */
   private pendingDisconnects: PendingDisconnect[] = [];
@@ -285,14 +288,15 @@ export class ObrolServer implements ServerApi {
   }
 
   private admit(link: Link): void {
+    // Admitted at accept, before its handshake (TLS, WebSocket), or now.
+    const ticket = link.ticket instanceof AdmissionTicket ? link.ticket : null;
     if (this.stopping) {
+      if (ticket !== null) this.gate.release(ticket);
       link.destroy();
       return;
     }
     const now = this.clock.now();
     const ip = link.remoteAddress;
-    // Admitted at accept, before its handshake (TLS, WebSocket), or now.
-    const ticket = link.ticket instanceof AdmissionTicket ? link.ticket : null;
     let klass: ConnectClass;
     let block: string;
     if (ticket !== null) {
@@ -413,8 +417,7 @@ export class ObrolServer implements ServerApi {
     try {
       if (user.registered) this.announceQuit(user, quitReason);
     } finally {
-      const who = `${user.username || '*'}@${user.host}`;
-      this.release(session, closingLink(who, errorReason ?? quitReason), dropQueued);
+      this.release(session, closingLinkFor(user, errorReason ?? quitReason), dropQueued);
     }
     // Reasons are the user's words (QUIT) or an oper's (KILL): logged only with log.message_text.
     const entry: Record<string, unknown> = { conn: session.id, event: 'disconnect', nick: user.nick };
@@ -443,24 +446,29 @@ export class ObrolServer implements ServerApi {
   }
 
   /**
-   * Forget a session everywhere (timers, admission counts, registry, the
-   * session table) and close its connection with `last`; each step runs even
-   * if one before it failed.
+   * Forget a session everywhere (admission counts, registry, the session
+   * table) and close its connection with `last`; each step runs even if one
+   * before it failed.
    */
   private release(session: Session, last?: Buffer, dropQueued = false): void {
     const user = session.user;
+    if (this.sessions.delete(session)) this.admission.closed(user.ip, session.block);
+    try {
+      this.registry.remove(user);
+    } finally {
+      this.shut(session, last, dropQueued);
+    }
+  }
+
+  /** Stop a session's own work (its waiting lines and flood timer), detach it from its user, and close its connection with `last`. */
+  private shut(session: Session, last?: Buffer, dropQueued = false): void {
     session.closed = true;
     session.backlog.length = 0;
     session.backlogBytes = 0;
     if (session.floodTimer !== null) this.clock.clearTimeout(session.floodTimer);
     session.floodTimer = null;
-    if (this.sessions.delete(session)) this.admission.closed(user.ip, session.block);
-    try {
-      this.registry.remove(user);
-    } finally {
-      user.endpoint = null;
-      session.conn.close(last, dropQueued);
-    }
+    session.user.endpoint = null;
+    session.conn.close(last, dropQueued);
   }
 
   /** Keepalive PINGs, ping timeouts and registration timeouts, for every connection once a second. */
@@ -507,14 +515,7 @@ export class ObrolServer implements ServerApi {
       // Resolves once every listener and every connection it accepted is closed.
       const closed = this.listeners.close();
       // Everyone is leaving: one ERROR each and close, no QUIT fan-out among them.
-      for (const session of this.sessions) {
-        const user = session.user;
-        session.closed = true;
-        if (session.floodTimer !== null) this.clock.clearTimeout(session.floodTimer);
-        session.floodTimer = null;
-        user.endpoint = null;
-        session.conn.close(closingLink(`${user.username || '*'}@${user.host}`, reason));
-      }
+      for (const session of this.sessions) this.shut(session, closingLinkFor(session.user, reason));
       this.sessions.clear();
       this.pendingDisconnects = [];
       this.admission.reset();
@@ -736,6 +737,11 @@ function readMotd(path: string | null, log: Logger): string[] | null {
 function closingLink(who: string, reason: string): Buffer {
   const room = 510 - Buffer.byteLength(`ERROR :Closing link: (${who}) []`);
   return Buffer.from(`ERROR :Closing link: (${who}) [${truncateUtf8(reason, Math.max(0, room))}]\r\n`);
+}
+
+/** The closing ERROR line for a user's connection. */
+function closingLinkFor(user: User, reason: string): Buffer {
+  return closingLink(`${user.username || '*'}@${user.host}`, reason);
 }
 
 /** IPv6 addresses starting with ':' would read as a trailing parameter: prefix them with 0. */

@@ -126,11 +126,7 @@ export class Session implements Endpoint, SessionState {
     this.renderKey = mask & RENDER_CAPS;
   }
 
-  /** Still taking output: nothing is rendered for a connection that is closing or over its send queue. */
-  get open(): boolean {
-    return this.conn.isOpen;
-  }
-
+  /** Nothing is rendered for a connection that is closing or over its send queue. */
   send(out: Outgoing): void {
     if (this.conn.isOpen) this.conn.write(out.bytes(this.renderKey));
   }
