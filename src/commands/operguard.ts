@@ -95,25 +95,11 @@ export class OperGuard {
       failures.count++;
       failures.nextAt = start + backoffDelay(failures.count, backoff);
     }
-    if (start === now && this.running < this.concurrency) this.running++;
-    else {
-      this.waiting++;
-      try {
-        if (start > now) await this.sleep(start - now);
-        await this.acquire();
-      } finally {
-        this.waiting--;
-      }
-    }
-    try {
-      const ok = await check();
-      if (!ok) return 'failed';
-      this.byAddress.delete(address);
-      this.byName.delete(name);
-      return 'ok';
-    } finally {
-      this.release();
-    }
+    const ok = await this.slot(start - now, check);
+    if (!ok) return 'failed';
+    this.byAddress.delete(address);
+    this.byName.delete(name);
+    return 'ok';
   }
 
   /**
@@ -122,11 +108,17 @@ export class OperGuard {
    * already wait.
    */
   async limit(check: () => Promise<boolean>): Promise<boolean | 'refused'> {
-    if (this.running < this.concurrency) this.running++;
+    if (this.running >= this.concurrency && this.waiting >= this.maxWaiting) return 'refused';
+    return this.slot(0, check);
+  }
+
+  /** Run `check` in one of the `concurrency` slots, after `delayMs`, waiting (counted in `waiting`) until one is free. */
+  private async slot<T>(delayMs: number, check: () => Promise<T>): Promise<T> {
+    if (delayMs <= 0 && this.running < this.concurrency) this.running++;
     else {
-      if (this.waiting >= this.maxWaiting) return 'refused';
       this.waiting++;
       try {
+        if (delayMs > 0) await this.sleep(delayMs);
         await this.acquire();
       } finally {
         this.waiting--;
