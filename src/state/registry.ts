@@ -19,11 +19,33 @@ import {
   subscriptionCost,
   topicCost,
 } from './budget.js';
-import { Channel, type ListMode } from './channel.js';
+import { Channel } from './channel.js';
 import type { User } from './user.js';
 
 const EMPTY: ReadonlySet<User> = new Set();
-const LIST_MODES: readonly ListMode[] = ['b', 'e', 'I'];
+
+/** Something stored and who is charged for it (see state/budget.ts). */
+type Visit = (owner: string, bytes: number) => void;
+
+/**
+ * Everything stored in `channel` that is charged to someone: the channel
+ * itself, its topic, list entries, metadata and pending invites. One walk,
+ * for crediting a channel that goes and for recounting the budget.
+ */
+function channelCharges(channel: Channel, visit: Visit): void {
+  visit(channel.owner, channel.ownerCost);
+  if (channel.topicOwner !== '') visit(channel.topicOwner, topicCost(channel.topic, channel.topicSetBy));
+  for (const list of Object.values(channel.lists)) for (const entry of list) visit(entry.owner, listEntryCost(entry.mask, entry.setBy));
+  for (const [key, owner] of channel.metadataOwners) visit(owner, channelMetadataCost(key, channel.metadata.get(key) ?? ''));
+  for (const inviter of channel.invited.values()) visit(inviter, INVITE_COST);
+}
+
+/** What a user holds on their own record (metadata, read markers, subscriptions); MONITOR is credited by unmonitor. */
+function userCharges(user: User, visit: Visit): void {
+  for (const [key, value] of user.metadata) visit(user.id, metadataCost(key, value));
+  for (const [target, value] of user.readMarkers) visit(user.id, markerCost(target, value));
+  for (const key of user.endpoint?.metadataSubs ?? []) visit(user.id, subscriptionCost(key));
+}
 
 export class Registry {
   readonly fold: Folder;
@@ -104,11 +126,9 @@ export class Registry {
     for (const channel of user.channels) this.leave(user, channel);
     for (const channel of user.invitedTo) this.dropInvite(channel, user);
     if (user.invitedTo.size > 0) user.editableInvites().clear();
-    for (const [key, value] of user.metadata) this.budget.credit(user.id, metadataCost(key, value));
+    userCharges(user, (owner, bytes) => this.budget.credit(owner, bytes));
     if (user.metadata.size > 0) user.editableMetadata().clear();
-    for (const [target, value] of user.readMarkers) this.budget.credit(user.id, markerCost(target, value));
     if (user.readMarkers.size > 0) user.editableReadMarkers().clear();
-    for (const key of user.endpoint?.metadataSubs ?? []) this.budget.credit(user.id, subscriptionCost(key));
     if (this.nicks.get(user.folded) === user) this.nicks.delete(user.folded);
     if (this.users.delete(user)) {
       if (user.isInvisible) this.invisible--;
@@ -219,19 +239,13 @@ export class Registry {
       if (bytes !== 0 && owner !== '') counted.set(owner, (counted.get(owner) ?? 0) + bytes);
     };
     for (const channel of this.channels.values()) {
-      add(channel.owner, channel.ownerCost);
-      if (channel.topicOwner !== '') add(channel.topicOwner, topicCost(channel.topic, channel.topicSetBy));
-      for (const mode of LIST_MODES) for (const entry of channel.lists[mode]) add(entry.owner, listEntryCost(entry.mask, entry.setBy));
+      channelCharges(channel, add);
       if (channel.metadataOwners.size !== channel.metadata.size) found.push(`${channel.name} has ${channel.metadata.size} metadata keys but ${channel.metadataOwners.size} owners`);
-      for (const [key, owner] of channel.metadataOwners) add(owner, channelMetadataCost(key, channel.metadata.get(key) ?? ''));
-      for (const inviter of channel.invited.values()) add(inviter, INVITE_COST);
     }
     const users = new Set<User>([...this.users, ...(allUsers ?? this.nicks.values())]);
     for (const user of users) {
-      for (const [key, value] of user.metadata) add(user.id, metadataCost(key, value));
-      for (const [target, value] of user.readMarkers) add(user.id, markerCost(target, value));
+      userCharges(user, add);
       for (const [folded, nick] of user.monitoring) add(user.id, monitorCost(folded, nick));
-      for (const key of user.endpoint?.metadataSubs ?? []) add(user.id, subscriptionCost(key));
     }
     let total = 0;
     for (const [owner, bytes] of counted) {
@@ -291,24 +305,12 @@ export class Registry {
     user.channels.delete(channel);
     if (channel.members.size > 0) return;
     this.channels.delete(channel.folded);
-    for (const [invitee, inviter] of channel.invited) {
-      invitee.editableInvites().delete(channel);
-      this.budget.credit(inviter, INVITE_COST);
-    }
+    // Everything stored in it is credited to its owners, pending invites included.
+    channelCharges(channel, (owner, bytes) => this.budget.credit(owner, bytes));
+    for (const invitee of channel.invited.keys()) invitee.editableInvites().delete(channel);
     channel.invited.clear();
-    this.creditChannelState(channel);
   }
 
-  /** Credit the owners of a channel that is gone: the channel, its topic, list entries and metadata. */
-  private creditChannelState(channel: Channel): void {
-    const budget = this.budget;
-    budget.credit(channel.owner, channel.ownerCost);
-    if (channel.topicOwner !== '') budget.credit(channel.topicOwner, topicCost(channel.topic, channel.topicSetBy));
-    for (const mode of LIST_MODES) for (const entry of channel.lists[mode]) budget.credit(entry.owner, listEntryCost(entry.mask, entry.setBy));
-    for (const [key, owner] of channel.metadataOwners) budget.credit(owner, channelMetadataCost(key, channel.metadata.get(key) ?? ''));
-  }
-
-  /** Everyone sharing at least one channel with `user`, each once, without `user`. */
   /**
    * Call `visit` once for each user sharing a channel with `user`. Without a
    * set when the user is in one channel (the common case, and the one a
@@ -322,6 +324,7 @@ export class Registry {
     if (user.channels.size > 1) for (const peer of this.peersOf(user)) visit(peer);
   }
 
+  /** Everyone sharing at least one channel with `user`, each once, without `user`. */
   peersOf(user: User): Set<User> {
     const peers = new Set<User>();
     for (const channel of user.channels) for (const member of channel.members.keys()) peers.add(member);
