@@ -197,7 +197,7 @@ function setKey(ctx: CommandContext, target: Target, key: string, value: string 
   const oldCharge = old === undefined ? null : chargeOf(target, key, old);
   if (oldCharge) budget.credit(oldCharge.owner, oldCharge.bytes);
   const owner = target.kind === 'user' ? target.user.id : ctx.user.id;
-  const bytes = target.kind === 'user' ? metadataCost(key, value) : channelMetadataCost(key, value);
+  const { bytes } = chargeOf(target, key, value);
   const refusal = owner === ctx.user.id ? ctx.store(bytes) : budget.tryCharge(owner, bytes, limits);
   if (refusal !== null) {
     if (oldCharge) budget.charge(oldCharge.owner, oldCharge.bytes);
@@ -216,8 +216,8 @@ function clear(ctx: CommandContext, target: Target): void {
     fail(ctx, 'KEY_NO_PERMISSION', `You do not have permission to clear ${target.name}`, [target.name, '*']);
     return;
   }
-  if (!chargeUserChange(ctx, target, [...storeOf(target).keys()])) return;
   const keys = [...storeOf(target).keys()];
+  if (!chargeUserChange(ctx, target, keys)) return;
   for (const key of keys) dropKey(ctx, target, key);
   ctx.replies.startBatch('metadata', [target.name]);
   for (const key of keys) ctx.reply(RPL_KEYNOTSET(target.name, key));

@@ -17,6 +17,7 @@ import {
 import { own } from '../state/budget.js';
 import type { IrcMessage } from '../protocol/message.js';
 import { broadcastWait, chargeBroadcast } from './broadcast.js';
+import type { User } from '../state/user.js';
 import type { CommandContext } from './context.js';
 import { announcePresence } from './monitor.js';
 import type { CommandSpec } from './spec.js';
@@ -47,14 +48,16 @@ export function handleNick(ctx: CommandContext, msg: IrcMessage): void {
   const out = ctx.fromUser('NICK', [nick]);
   const { registry } = ctx;
   const holder = registry.findUser(nick);
+  // Everyone sharing a channel sees the change (worked out once: for the charge, then the delivery).
+  let peers: Set<User> | null = null;
   if (user.registered && (holder === undefined || holder === user)) {
-    // Everyone sharing a channel sees the change, and MONITOR watchers of both
-    // nicks (unless only the case changes).
+    // The charge counts them and MONITOR watchers of both nicks (unless only the case changes).
     let wait = broadcastWait(ctx);
     if (wait === 0) {
       const folded = registry.fold(nick);
       const watchers = folded === oldFolded ? 0 : registry.watchersOf(oldFolded).size + registry.watchersOf(folded).size;
-      wait = chargeBroadcast(ctx, registry.peersOf(user).size + watchers);
+      peers = registry.peersOf(user);
+      wait = chargeBroadcast(ctx, peers.size + watchers);
     }
     if (wait > 0) {
       ctx.reply(ERR_NICKTOOFAST(nick, wait));
@@ -76,7 +79,7 @@ export function handleNick(ctx: CommandContext, msg: IrcMessage): void {
     at: ctx.nowSeconds(),
   });
   // The user and everyone sharing a channel with them see the change once.
-  const recipients = ctx.registry.peersOf(user);
+  const recipients = peers ?? registry.peersOf(user);
   recipients.add(user);
   ctx.deliver(out, recipients);
   // MONITOR: the old nick went offline, the new one came online (unless only its case changed).
