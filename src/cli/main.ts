@@ -6,6 +6,8 @@
  *   obrol check-config [--config FILE]                            validate, start nothing
  *   obrol print-config [--config FILE]                            the effective config as YAML
  *   obrol hash-password [PASSWORD]                                a hash for oper blocks
+ *   obrol default-config                                          the commented default YAML
+ *   obrol mkcerts [--dir D] [--name N...]                         a self-signed certificate for TLS
  */
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
@@ -15,6 +17,7 @@ import { ConfigError, loadConfig, type LoadOptions } from '../config/load.js';
 import { hashPassword } from '../config/password.js';
 import { loadTlsMaterial, TlsFileError } from '../net/tlsfiles.js';
 import { createLogger } from './logger.js';
+import { defaultConfigText, makeSelfSigned, SetupError } from './setup.js';
 import { ObrolServer, VERSION } from '../server/server.js';
 
 /** Exit status for an unusable configuration (sysexits EX_CONFIG). */
@@ -158,6 +161,38 @@ await yargs(hideBin(process.argv))
         process.exit(2);
       }
       process.stdout.write(`${await hashPassword(password)}\n`);
+    },
+  )
+  .command(
+    'default-config',
+    'print the default configuration, every key commented (a starting point for your own file)',
+    (y) => y,
+    () => {
+      process.stdout.write(defaultConfigText());
+    },
+  )
+  .command(
+    'mkcerts',
+    'make a self-signed certificate and key to try TLS and wss:// with (clients must be told to accept it)',
+    (y) =>
+      y.options({
+        dir: { type: 'string', default: 'tls', description: 'folder for cert.pem and key.pem' },
+        name: { type: 'array', string: true, default: ['localhost', '127.0.0.1', '::1'], description: 'host names and addresses the certificate is for (repeat the flag)' },
+        days: { type: 'number', default: 365, description: 'days the certificate is valid' },
+        force: { type: 'boolean', default: false, description: 'replace existing files' },
+      }),
+    async (args) => {
+      try {
+        const made = await makeSelfSigned({ dir: args.dir, names: args.name, days: args.days, force: args.force });
+        process.stdout.write(
+          `wrote ${made.cert}\nwrote ${made.key} (private: keep it to yourself)\nSHA-256 fingerprint: ${made.fingerprint}\n\n` +
+            `Add this to your config file (paths relative to the file's folder also work):\n\ntls:\n  host: 127.0.0.1\n  port: 6697\n  cert: ${made.cert}\n  key: ${made.key}\n`,
+        );
+      } catch (err) {
+        if (!(err instanceof SetupError)) throw err;
+        process.stderr.write(`obrol mkcerts: ${err.message}\n`);
+        process.exit(2);
+      }
     },
   )
   .strict()
