@@ -1,0 +1,220 @@
+/**
+ * The chat page served by the WebSocket listener (src/net/webpage.ts): the
+ * built files of dist/web/ with their types, a strict CSP, nosniff and
+ * caching headers; 404 for any other path (traversal attempts included),
+ * 405 for other methods; 426 when web_client is off; and the Origin rule
+ * that admits the page's own origin, bounded against DNS rebinding.
+ *
+ * Needs the page built (`npm run build`, which `npm test` runs first).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket, type ClientOptions } from 'ws';
+import type { ConfigInput } from '../../src/config/schema.js';
+import { WEB_DIR } from '../../src/net/webpage.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+let servers: TestServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+  servers = [];
+});
+
+beforeAll(() => {
+  if (!existsSync(join(WEB_DIR, 'index.html'))) throw new Error(`${WEB_DIR}/index.html is missing: run \`npm run build\``);
+});
+
+type WsSection = Partial<NonNullable<ConfigInput['websocket']>>;
+
+async function server(websocket: WsSection = {}, captureLogs = false): Promise<{ srv: TestServer; port: number }> {
+  const srv = await startServer({ config: { websocket: { host: '127.0.0.1', port: 0, ...websocket } }, captureLogs });
+  servers.push(srv);
+  return { srv, port: srv.server.addressOf('websocket').port };
+}
+
+/** One HTTP request, the path sent exactly as given (Node's client does not normalise it). */
+function http(port: number, path: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The status of a WebSocket upgrade (101 accepted, else the refusal's). */
+function upgrade(port: number, options: ClientOptions & { host?: string }): Promise<number> {
+  const { host, ...rest } = options;
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, ['text.ircv3.net'], { ...rest, ...(host ? { headers: { host } } : {}) });
+    ws.once('open', () => {
+      ws.terminate();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      res.resume();
+      ws.terminate();
+      resolve(res.statusCode ?? 0);
+    });
+    ws.once('error', reject);
+  });
+}
+
+function expectSecurityHeaders(answer: Answer, port: number): void {
+  const csp = answer.headers['content-security-policy'] ?? '';
+  expect(csp).toContain("default-src 'none'");
+  expect(csp).toContain("script-src 'self'");
+  expect(csp).toContain("style-src 'self'");
+  expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${port} wss://127.0.0.1:${port}`);
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).not.toContain('unsafe');
+  expect(answer.headers['x-content-type-options']).toBe('nosniff');
+  expect(answer.headers['referrer-policy']).toBe('no-referrer');
+}
+
+describe('the chat page', () => {
+  it('GET / and /index.html: the page, as HTML, revalidated on each load, with a strict CSP', async () => {
+    const { port } = await server();
+    for (const path of ['/', '/index.html', '/?nick=alice']) {
+      const page = await http(port, path);
+      expect(page.status, path).toBe(200);
+      expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(page.headers['cache-control']).toBe('no-cache');
+      expect(page.headers.etag).toMatch(/^"[\w-]{22}"$/);
+      expect(page.body).toBe(readFileSync(join(WEB_DIR, 'index.html'), 'utf8'));
+      expect(page.body).toMatch(/<script type="module" src="\/app-[A-Z0-9]+\.js"><\/script>/);
+      expectSecurityHeaders(page, port);
+    }
+  });
+
+  it('the script and style sheet: their types, cached for good under their hashed names', async () => {
+    const { port } = await server();
+    const index = (await http(port, '/')).body;
+    const script = /src="\/(app-[A-Z0-9]+\.js)"/.exec(index)?.[1] as string;
+    const style = /href="\/(app-[A-Z0-9]+\.css)"/.exec(index)?.[1] as string;
+    const js = await http(port, `/${script}`);
+    expect(js.status).toBe(200);
+    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(Number(js.headers['content-length'])).toBe(readFileSync(join(WEB_DIR, script)).length);
+    expectSecurityHeaders(js, port);
+    const css = await http(port, `/${style}`);
+    expect(css.status).toBe(200);
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(css.body).toContain('.sr-only');
+  });
+
+  it('HEAD: the headers without a body; If-None-Match with the ETag: 304', async () => {
+    const { port } = await server();
+    const get = await http(port, '/');
+    const head = await http(port, '/', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect(head.headers['content-length']).toBe(String(Buffer.byteLength(get.body)));
+    expect(head.headers.etag).toBe(get.headers.etag);
+    const again = await http(port, '/', { headers: { 'if-none-match': get.headers.etag as string } });
+    expect(again.status).toBe(304);
+    expect(again.body).toBe('');
+  });
+
+  it('404 for every other path, traversal attempts included', async () => {
+    const { port } = await server();
+    const paths = [
+      '/nope',
+      '/app.js',
+      '/dist/web/index.html',
+      '/../package.json',
+      '/../../package.json',
+      '/%2e%2e/package.json',
+      '/..%2fpackage.json',
+      '/.%2e/.%2e/package.json',
+      '/..\\package.json',
+      '//etc/passwd',
+      '/index.html/',
+      '/index.html/..',
+      '/./index.html',
+      '/%69ndex.html',
+      '/.git/config',
+      '/node_modules/preact/package.json',
+    ];
+    for (const path of paths) {
+      const answer = await http(port, path);
+      expect(answer.status, path).toBe(404);
+      expect(answer.body, path).toBe('Not found.\n');
+      expect(answer.headers['content-type']).toBe('text/plain; charset=utf-8');
+      expect(answer.headers['x-content-type-options']).toBe('nosniff');
+    }
+  });
+
+  it('405 for methods other than GET and HEAD', async () => {
+    const { port } = await server();
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      const answer = await http(port, '/', { method });
+      expect(answer.status, method).toBe(405);
+      expect(answer.headers.allow).toBe('GET, HEAD');
+    }
+  });
+
+  it('web_client: false turns the page off: 426, as a bare WebSocket endpoint', async () => {
+    const { port } = await server({ web_client: false });
+    const answer = await http(port, '/');
+    expect(answer.status).toBe(426);
+    expect(answer.headers.upgrade).toBe('websocket');
+    expect(answer.body).toContain('text.ircv3.net');
+    expect((await http(port, '/index.html')).status).toBe(426);
+  });
+
+  it('logs where the page is, for a person starting the server', async () => {
+    const { srv, port } = await server({}, true);
+    expect(srv.logs.find((r) => r.event === 'web-client')).toMatchObject({ level: 30, url: `http://127.0.0.1:${port}/`, msg: `chat page at http://127.0.0.1:${port}/` });
+    const off = await server({ web_client: false }, true);
+    expect(off.srv.logs.find((r) => r.event === 'web-client')).toMatchObject({ url: null, msg: 'chat page off (websocket.web_client: false)' });
+  });
+});
+
+describe("the page's own origin", () => {
+  it('is admitted besides the origins list: scheme, host and port as the browser addressed the listener', async () => {
+    const { port } = await server();
+    expect(await upgrade(port, { origin: `http://127.0.0.1:${port}` })).toBe(101);
+    expect(await upgrade(port, { origin: `HTTP://127.0.0.1:${port}` })).toBe(101);
+    expect(await upgrade(port, { origin: `http://localhost:${port}`, host: `localhost:${port}` })).toBe(101);
+    expect(await upgrade(port, { origin: `http://chat.localhost:${port}`, host: `chat.localhost:${port}` })).toBe(101);
+    expect(await upgrade(port, { origin: `http://[::1]:${port}`, host: `[::1]:${port}` })).toBe(101);
+    // Not the same origin: another scheme, port or host.
+    expect(await upgrade(port, { origin: `https://127.0.0.1:${port}` })).toBe(403);
+    expect(await upgrade(port, { origin: `http://127.0.0.1:${port + 1}` })).toBe(403);
+    expect(await upgrade(port, { origin: 'http://127.0.0.1' })).toBe(403);
+    expect(await upgrade(port, { origin: `http://localhost:${port}` })).toBe(403);
+    expect(await upgrade(port, { origin: 'null' })).toBe(403);
+    expect(await upgrade(port, {})).toBe(403);
+  });
+
+  it('a name that is not an IP or localhost only counts when listed in web_hosts (DNS rebinding)', async () => {
+    const { port } = await server();
+    // A rebinding page: its name now points here, and Host and Origin agree.
+    expect(await upgrade(port, { origin: `http://evil.example:${port}`, host: `evil.example:${port}` })).toBe(403);
+    const listed = await server({ web_hosts: ['Chat.Example.org'] });
+    expect(await upgrade(listed.port, { origin: `http://chat.example.org:${listed.port}`, host: `chat.example.org:${listed.port}` })).toBe(101);
+    expect(await upgrade(listed.port, { origin: `http://evil.example:${listed.port}`, host: `evil.example:${listed.port}` })).toBe(403);
+  });
+
+  it('is not admitted with the page off, and the origins list still works beside it', async () => {
+    const off = await server({ web_client: false });
+    expect(await upgrade(off.port, { origin: `http://127.0.0.1:${off.port}` })).toBe(403);
+    const listed = await server({ origins: ['https://chat.example.org'] });
+    expect(await upgrade(listed.port, { origin: 'https://chat.example.org' })).toBe(101);
+    expect(await upgrade(listed.port, { origin: `http://127.0.0.1:${listed.port}` })).toBe(101);
+    expect(await upgrade(listed.port, { origin: 'https://other.example.org' })).toBe(403);
+  });
+});
