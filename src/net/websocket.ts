@@ -26,7 +26,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { wildcardMatch } from '../protocol/wildcard.js';
 import { MAX_LINE_BYTES } from './framer.js';
-import { admitSocket, claim, wrapTls, type AcceptGate } from './handshake.js';
+import { admitSocket, claim, servedHttp, wrapTls, type AcceptGate } from './handshake.js';
 import { loadWebPage, ownOrigin, sameOrigin, serveWebPage, type WebPage } from './webpage.js';
 import { normalizeAddress, type Link, type LinkEvents } from './link.js';
 import { listenOn, type AcceptErrorSink, type TlsMaterial } from './tcp.js';
@@ -184,6 +184,8 @@ export async function listenWebSocket(options: WebSocketListenOptions, onLink: (
   const http: HttpServer = createHttpServer();
   http.on('request', (req, res) => {
     if (webClient) {
+      // Loading the page (a few sockets per load) must not use up the connection rate the chat itself needs.
+      servedHttp(req.socket, options.gate);
       serveWebPage(page, req, res);
       return;
     }

@@ -34,8 +34,8 @@ beforeAll(() => {
 
 type WsSection = Partial<NonNullable<ConfigInput['websocket']>>;
 
-async function server(websocket: WsSection = {}, captureLogs = false): Promise<{ srv: TestServer; port: number }> {
-  const srv = await startServer({ config: { websocket: { host: '127.0.0.1', port: 0, ...websocket } }, captureLogs });
+async function server(websocket: WsSection = {}, captureLogs = false, extra: ConfigInput = {}): Promise<{ srv: TestServer; port: number }> {
+  const srv = await startServer({ config: { ...extra, websocket: { host: '127.0.0.1', port: 0, ...websocket } }, captureLogs });
   servers.push(srv);
   return { srv, port: srv.server.addressOf('websocket').port };
 }
@@ -180,6 +180,19 @@ describe('the chat page', () => {
     expect(srv.logs.find((r) => r.event === 'web-client')).toMatchObject({ level: 30, url: `http://127.0.0.1:${port}/`, msg: `chat page at http://127.0.0.1:${port}/` });
     const off = await server({ web_client: false }, true);
     expect(off.srv.logs.find((r) => r.event === 'web-client')).toMatchObject({ url: null, msg: 'chat page off (websocket.web_client: false)' });
+  });
+});
+
+describe('loading the page and the connection rate', () => {
+  it('page requests do not use up connects_per_minute; WebSocket connections still do', async () => {
+    const strict = { name: 'strict', hosts: ['*'], connects_per_minute: 4, throttle_seconds: 60, max_per_ip: 100, flood_rate: 0 };
+    const { port } = await server({}, false, { classes: [strict] });
+    // Twelve loads, each on a socket of its own (agent: false), as reloads would.
+    for (let k = 0; k < 12; k++) expect((await http(port, '/')).status).toBe(200);
+    const origin = `http://127.0.0.1:${port}`;
+    for (let k = 0; k < 4; k++) expect(await upgrade(port, { origin })).toBe(101);
+    // The fifth connection in a minute is one too many: refused at accept, with a 503.
+    expect(await upgrade(port, { origin })).toBe(503);
   });
 });
 
