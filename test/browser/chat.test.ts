@@ -188,6 +188,11 @@ describe('the chat page in Chromium', () => {
     expect(await toggle.getAttribute('aria-expanded')).toBe('true');
     await member(alice, 'carol').waitFor(WAIT);
     await expectScreenshot(alice, 'members-phone');
+    // Escape closes the panel and puts focus back on its button.
+    await member(alice, 'carol').focus();
+    await alice.keyboard.press('Escape');
+    await expect.poll(() => alice.getByRole('complementary').isVisible()).toBe(false);
+    expect(await toggle.evaluate((el) => el === (el.ownerDocument as { activeElement: unknown }).activeElement)).toBe(true);
     await alice.getByRole('button', { name: /^Conversations/ }).click();
     await conversation(alice, 'bob').waitFor(WAIT);
     await expectScreenshot(alice, 'conversations-phone');

@@ -178,8 +178,19 @@ function ChatView({ session }: { session: ChatSession }): JSX.Element {
   const [marker, setMarker] = useState<{ buffer: ChatBuffer; before: number } | null>(null);
   const [announcement, setAnnouncement] = useState('');
   const messageInput = useRef<HTMLInputElement>(null);
+  const navToggle = useRef<HTMLButtonElement>(null);
+  const membersToggle = useRef<HTMLButtonElement>(null);
 
   useEffect(() => messageInput.current?.focus(), []);
+
+  // Escape closes an open panel (on a phone) and gives focus back to its button.
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key !== 'Escape' || (!navOpen && !membersOpen)) return;
+    event.preventDefault();
+    (navOpen ? navToggle : membersToggle).current?.focus();
+    setNavOpen(false);
+    setMembersOpen(false);
+  };
 
   // New messages from others, spoken once: the active conversation's, and mentions or private messages elsewhere.
   useEffect(
@@ -225,11 +236,12 @@ function ChatView({ session }: { session: ChatSession }): JSX.Element {
   };
 
   return (
-    <div class={`chat${active.kind === 'channel' ? '' : ' no-members'}${navOpen ? ' nav-open' : ''}${membersOpen ? ' members-open' : ''}`}>
+    <div class={`chat${active.kind === 'channel' ? '' : ' no-members'}${navOpen ? ' nav-open' : ''}${membersOpen ? ' members-open' : ''}`} onKeyDown={onKeyDown}>
       <header class="topbar">
         <button
           type="button"
           class="toggle nav-toggle"
+          ref={navToggle}
           aria-expanded={navOpen}
           aria-controls="conversations"
           onClick={() => {
@@ -261,6 +273,7 @@ function ChatView({ session }: { session: ChatSession }): JSX.Element {
           <button
             type="button"
             class="toggle members-toggle"
+            ref={membersToggle}
             aria-expanded={membersOpen}
             aria-controls="members"
             onClick={() => {
