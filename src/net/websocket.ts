@@ -205,7 +205,16 @@ export async function listenWebSocket(options: WebSocketListenOptions, onLink: (
       else done(false, 403, 'Origin not allowed');
     },
   });
+  // Sockets speaking HTTP (the page, an upgrade under way): closed with the listener,
+  // so an idle keep-alive from a browser does not hold a shutdown for its grace period.
+  const httpSockets = new Set<Socket>();
+  const speakHttp = (socket: Socket) => {
+    httpSockets.add(socket);
+    socket.once('close', () => httpSockets.delete(socket));
+    http.emit('connection', socket);
+  };
   wss.on('connection', (ws, request) => {
+    httpSockets.delete(request.socket);
     const address = clientAddress(request, trusted);
     const ticket = claim(request.socket);
     onLink(new WebSocketLink(ws, address, request.socket.remotePort ?? 0, secure, ws.protocol === 'binary.ircv3.net', ticket));
@@ -215,8 +224,8 @@ export async function listenWebSocket(options: WebSocketListenOptions, onLink: (
     const check = !isTrusted(trusted, normalizeAddress(raw.remoteAddress ?? ''));
     const refusal = secure ? undefined : httpRefusal;
     if (!admitSocket(raw, options.gate, { check, ...(refusal ? { refusal } : {}) })) return;
-    if (context === null) http.emit('connection', raw);
-    else wrapTls(raw, context, (socket) => http.emit('connection', socket));
+    if (context === null) speakHttp(raw);
+    else wrapTls(raw, context, speakHttp);
   });
   await listenOn(listener, options.host, options.port, options.onAcceptError);
   return {
@@ -228,6 +237,8 @@ export async function listenWebSocket(options: WebSocketListenOptions, onLink: (
       wss.close();
       listener.close();
       http.close();
+      for (const socket of httpSockets) socket.destroy();
+      httpSockets.clear();
     },
     update: (settings) => {
       origins = settings.origins;

@@ -9,6 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
@@ -173,6 +174,19 @@ describe('the chat page', () => {
     expect(answer.headers.upgrade).toBe('websocket');
     expect(answer.body).toContain('text.ircv3.net');
     expect((await http(port, '/index.html')).status).toBe(426);
+  });
+
+  it('an idle keep-alive connection (a browser that loaded the page) does not hold up a shutdown', { timeout: 5000 }, async () => {
+    // A grace far longer than the test may take: stop() must not wait for it.
+    const { srv, port } = await server({}, false, { timeouts: { shutdown_grace: 60 } });
+    const socket = connect(port, '127.0.0.1');
+    socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: keep-alive\r\n\r\n`);
+    const head = await new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+    expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    servers = servers.filter((s) => s !== srv);
+    await srv.stop();
+    await closed;
   });
 
   it('logs where the page is, for a person starting the server', async () => {
