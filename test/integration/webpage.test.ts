@@ -7,12 +7,14 @@
  *
  * Needs the page built (`npm run build`, which `npm test` runs first).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
+import { stringify } from 'yaml';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { WEB_DIR } from '../../src/net/webpage.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -194,6 +196,33 @@ describe('the chat page', () => {
     expect(srv.logs.find((r) => r.event === 'web-client')).toMatchObject({ level: 30, url: `http://127.0.0.1:${port}/`, msg: `chat page at http://127.0.0.1:${port}/` });
     const off = await server({ web_client: false }, true);
     expect(off.srv.logs.find((r) => r.event === 'web-client')).toMatchObject({ url: null, msg: 'chat page off (websocket.web_client: false)' });
+  });
+});
+
+describe('REHASH', () => {
+  it('turns the page off and on again without closing the listener', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'obrol-web-rehash-'));
+    const path = join(dir, 'obrol.yaml');
+    const write = (webClient: boolean) =>
+      writeFileSync(path, stringify({ server: { motd_file: null }, websocket: { host: '127.0.0.1', port: 0, web_client: webClient } }));
+    try {
+      write(true);
+      const srv = await startServer({ configPath: path, captureLogs: true });
+      servers.push(srv);
+      const port = srv.server.addressOf('websocket').port;
+      expect((await http(port, '/')).status).toBe(200);
+      write(false);
+      expect((await srv.server.rehash()).ok).toBe(true);
+      expect(srv.server.addressOf('websocket').port).toBe(port);
+      expect((await http(port, '/')).status).toBe(426);
+      expect(await upgrade(port, { origin: `http://127.0.0.1:${port}` })).toBe(403);
+      write(true);
+      expect((await srv.server.rehash()).ok).toBe(true);
+      expect((await http(port, '/')).status).toBe(200);
+      expect(srv.logs.filter((r) => r.event === 'web-client').map((r) => r.url)).toEqual([`http://127.0.0.1:${port}/`, null, `http://127.0.0.1:${port}/`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
