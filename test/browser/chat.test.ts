@@ -193,7 +193,7 @@ describe('the chat page in Chromium', () => {
     await alice.keyboard.press('Escape');
     await expect.poll(() => alice.getByRole('complementary').isVisible()).toBe(false);
     expect(await toggle.evaluate((el) => el === (el.ownerDocument as { activeElement: unknown }).activeElement)).toBe(true);
-    await alice.getByRole('button', { name: /^Conversations/ }).click();
+    await alice.getByRole('button', { name: /^Chats/ }).click();
     await conversation(alice, 'bob').waitFor(WAIT);
     await expectScreenshot(alice, 'conversations-phone');
     await conversation(alice, 'bob').click();

@@ -249,7 +249,7 @@ function ChatView({ session }: { session: ChatSession }): JSX.Element {
             setMembersOpen(false);
           }}
         >
-          Conversations
+          Chats
           {unreadElsewhere > 0 ? (
             <span class="badge">
               {unreadElsewhere}
