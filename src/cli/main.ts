@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { ConfigError, loadConfig, type LoadOptions } from '../config/load.js';
 import { hashPassword } from '../config/password.js';
 import { loadTlsMaterial, TlsFileError } from '../net/tlsfiles.js';
+import { chatCommand } from './chat.js';
 import { createLogger } from './logger.js';
 import { ObrolServer, VERSION } from '../server/server.js';
 
@@ -160,6 +161,7 @@ await yargs(hideBin(process.argv))
       process.stdout.write(`${await hashPassword(password)}\n`);
     },
   )
+  .command(chatCommand)
   .strict()
   .version(VERSION)
   .help()

@@ -189,7 +189,8 @@ export class ChatSession {
   /** Carry out an action; IRC ones wait in a queue until registration. */
   execute(action: Action): void {
     const local = action.type === 'help' || action.type === 'window' || action.type === 'error' || action.type === 'none' || (action.type === 'close' && !this.connected);
-    if (!local && !this.connected && action.type !== 'quit') {
+    // Before registration IRC actions wait; anything typed after them waits too, to keep the order.
+    if ((!local || this.queue.length > 0) && !this.connected && action.type !== 'quit') {
       this.queue.push(action);
       return;
     }
@@ -346,6 +347,8 @@ export class ChatSession {
     if (this.client.connected) {
       this.client.quit(reason || 'obrol chat');
     } else {
+      // Not connected (yet): drop any attempt in progress.
+      this.client.connection.end();
       this.finish();
     }
     return this.closed;
