@@ -139,6 +139,9 @@ describe('the chat page in Chromium', () => {
     carol.send('PRIVMSG #lobby :hi pages, says carol');
     await log(alice).getByText('hi pages, says carol').waitFor(WAIT);
     await log(bob).getByText('hi pages, says carol').waitFor(WAIT);
+    // Said once, politely, to a screen reader; the page's title counts what is unread elsewhere.
+    expect(await alice.locator('[aria-live="polite"]').textContent()).toBe('carol: hi pages, says carol');
+    expect(await alice.title()).toMatch(/^(\(\d+\) )?#lobby – Obrol chat$/);
 
     // By query: alice opens bob from the nick list; bob gets a new conversation with an unread mark.
     await member(alice, 'bob').click();
@@ -165,6 +168,7 @@ describe('the chat page in Chromium', () => {
     await expect.poll(() => side.textContent(), WAIT).toBe('#side2 unread, mentions you');
     await expectScreenshot(bob, 'unread-background-channel');
     // Opening it shows a divider before the first unread line, and clears the mark.
+    expect(await bob.title()).toMatch(/^\([3-9]\) #lobby – Obrol chat$/);
     await side.click();
     const divider = log(bob).getByRole('separator', { name: 'New messages' });
     await divider.waitFor(WAIT);

@@ -227,6 +227,13 @@ function ChatView({ session }: { session: ChatSession }): JSX.Element {
   const unreadElsewhere = model.buffers.reduce((sum, b) => (b === active ? sum : sum + b.unread), 0);
   const members = active.kind === 'channel' ? active.memberList(model.prefixModes) : [];
   const title = bufferLabel(active, model);
+  const unreadAll = model.buffers.reduce((sum, b) => sum + b.unread, 0);
+  useEffect(() => {
+    document.title = `${unreadAll > 0 ? `(${unreadAll}) ` : ''}${title} – Obrol chat`;
+    return () => {
+      document.title = 'Obrol chat';
+    };
+  }, [title, unreadAll]);
 
   const openQuery = (nick: string) => {
     session.execute({ type: 'query', nick, text: '' });
