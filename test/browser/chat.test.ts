@@ -170,12 +170,13 @@ describe('the chat page in Chromium', () => {
     // Opening it shows a divider before the first unread line, and clears the mark.
     expect(await bob.title()).toMatch(/^\([3-9]\) #lobby – Obrol chat$/);
     await side.click();
-    const divider = log(bob).getByRole('separator', { name: 'New messages' });
+    const divider = log(bob).getByRole('listitem').filter({ hasText: /^New messages$/ });
     await divider.waitFor(WAIT);
     expect(await side.textContent()).toBe('#side');
     const items = await log(bob).locator('li').allTextContents();
     const at = items.findIndex((t) => t.includes('anyone in side?'));
     expect(items.findIndex((t) => t.includes('New messages'))).toBe(at - 1);
+    await expectAccessible(bob, 'channel with the new-messages divider');
 
     // The desktop channel view, then the same page phone-sized, with the member panel behind a toggle.
     await conversation(alice, '#lobby').click();
@@ -192,6 +193,7 @@ describe('the chat page in Chromium', () => {
     expect(await toggle.getAttribute('aria-expanded')).toBe('true');
     await member(alice, 'carol').waitFor(WAIT);
     await expectScreenshot(alice, 'members-phone');
+    await expectAccessible(alice, 'member panel open (phone)');
     // Escape closes the panel and puts focus back on its button.
     await member(alice, 'carol').focus();
     await alice.keyboard.press('Escape');
@@ -200,6 +202,7 @@ describe('the chat page in Chromium', () => {
     await alice.getByRole('button', { name: /^Chats/ }).click();
     await conversation(alice, 'bob').waitFor(WAIT);
     await expectScreenshot(alice, 'conversations-phone');
+    await expectAccessible(alice, 'conversation panel open (phone)');
     await conversation(alice, 'bob').click();
     await expect.poll(() => alice.getByRole('navigation').isVisible()).toBe(false);
     await expect.poll(() => alice.locator('#buffer-title').textContent()).toBe('bob');

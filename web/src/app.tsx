@@ -474,7 +474,8 @@ function Line({ line, marker }: { line: ChatLine; marker: boolean }): JSX.Elemen
   const said = line.kind === 'message' || line.kind === 'action' || line.kind === 'notice';
   const classes = `line kind-${line.kind}${line.self ? ' self' : ''}${line.highlight ? ' highlight' : ''}${line.history ? ' history' : ''}`;
   const divider = marker ? (
-    <li class="marker" role="separator" aria-label="New messages">
+    // An item of its own (a list holds only items), read out as it reads.
+    <li class="marker">
       <span>New messages</span>
     </li>
   ) : null;
