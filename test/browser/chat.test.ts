@@ -176,6 +176,7 @@ describe('the chat page in Chromium', () => {
     const items = await log(bob).locator('li').allTextContents();
     const at = items.findIndex((t) => t.includes('anyone in side?'));
     expect(items.findIndex((t) => t.includes('New messages'))).toBe(at - 1);
+    await expectScreenshot(bob, 'new-messages-divider');
     await expectAccessible(bob, 'channel with the new-messages divider');
 
     // The desktop channel view, then the same page phone-sized, with the member panel behind a toggle.
