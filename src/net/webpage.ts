@@ -13,7 +13,8 @@
  * images from this origin only, WebSocket connections to this host only, no
  * framing, no plugins, no forms posted anywhere), nosniff and no referrer.
  * index.html is revalidated on every load (ETag); the hashed files never
- * change under their name, so they are cached for a year.
+ * change under their name, so they are cached for a year. Text files are
+ * gzipped once, when read, for browsers that accept it.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -21,6 +22,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { isIP } from 'node:net';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 
 /** dist/web of this package: two levels up from src/net/ and from dist/net/ alike. */
 export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/web');
@@ -40,6 +42,8 @@ const HASHED = /-[A-Z0-9]{8,}\.[a-z]+$/;
 
 interface StaticFile {
   body: Buffer;
+  /** The body gzipped, when that is worth it. */
+  gzip: Buffer | null;
   type: string;
   etag: string;
   immutable: boolean;
@@ -72,7 +76,9 @@ export function loadWebPage(dir = WEB_DIR): WebPage | null {
     if (!statSync(path).isFile()) continue;
     const body = readFileSync(path);
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
-    files.set(name, { body, type, etag, immutable: HASHED.test(name) });
+    const packed = type.startsWith('text/') || type === 'image/svg+xml' ? gzipSync(body, { level: 9 }) : null;
+    const gzip = packed !== null && packed.length < body.length * 0.9 ? packed : null;
+    files.set(name, { body, gzip, type, etag, immutable: HASHED.test(name) });
   }
   return files.has('index.html') ? { files, dir } : null;
 }
@@ -148,19 +154,37 @@ export function serveWebPage(page: WebPage | null, request: IncomingMessage, res
     plain(request, response, 404, 'Not found.');
     return;
   }
+  const gzip = file.gzip !== null && acceptsGzip(request.headers['accept-encoding']);
+  // Each encoding is its own representation, with its own validator.
+  const etag = gzip ? `${file.etag.slice(0, -1)}-gz"` : file.etag;
   const headers: OutgoingHttpHeaders = {
     ...securityHeaders(request),
     'content-type': file.type,
-    etag: file.etag,
+    etag,
     'cache-control': file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+    ...(file.gzip !== null ? { vary: 'Accept-Encoding' } : {}),
   };
-  if (request.headers['if-none-match'] === file.etag) {
+  if (request.headers['if-none-match'] === etag) {
     response.writeHead(304, headers);
     response.end();
     return;
   }
-  response.writeHead(200, { ...headers, 'content-length': file.body.length });
-  response.end(request.method === 'HEAD' ? undefined : file.body);
+  const body = gzip ? (file.gzip as Buffer) : file.body;
+  response.writeHead(200, { ...headers, ...(gzip ? { 'content-encoding': 'gzip' } : {}), 'content-length': body.length });
+  response.end(request.method === 'HEAD' ? undefined : body);
+}
+
+/** Whether an Accept-Encoding header takes gzip (listed, or `*`, without q=0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  let star = false;
+  for (const part of header.split(',')) {
+    const [coding = '', ...params] = part.trim().toLowerCase().split(';');
+    const refused = params.some((p) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(p));
+    if (coding.trim() === 'gzip') return !refused;
+    if (coding.trim() === '*') star = !refused;
+  }
+  return star;
 }
 
 /**

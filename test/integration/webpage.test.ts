@@ -12,6 +12,7 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
 import { stringify } from 'yaml';
@@ -50,6 +51,19 @@ function http(port: number, path: string, options: { method?: string; headers?: 
       let body = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** One GET, the body as bytes (for encoded answers). */
+function httpBytes(port: number, path: string, headers: Record<string, string>): Promise<{ headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
     });
     req.on('error', reject);
     req.end();
@@ -116,6 +130,23 @@ describe('the chat page', () => {
     expect(css.status).toBe(200);
     expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
     expect(css.body).toContain('.sr-only');
+  });
+
+  it('gzip for browsers that accept it, as its own representation (Vary, ETag)', async () => {
+    const { port } = await server();
+    const index = (await http(port, '/')).body;
+    const script = /src="\/(app-[A-Z0-9]+\.js)"/.exec(index)?.[1] as string;
+    const plainJs = await http(port, `/${script}`);
+    expect(plainJs.headers['content-encoding']).toBeUndefined();
+    expect(plainJs.headers.vary).toBe('Accept-Encoding');
+    const packed = await httpBytes(port, `/${script}`, { 'accept-encoding': 'gzip, deflate, br' });
+    expect(packed.headers['content-encoding']).toBe('gzip');
+    expect(packed.headers.vary).toBe('Accept-Encoding');
+    expect(packed.headers.etag).not.toBe(plainJs.headers.etag);
+    expect(packed.body.length).toBeLessThan(Buffer.byteLength(plainJs.body) / 2);
+    expect(gunzipSync(packed.body).toString('utf8')).toBe(plainJs.body);
+    const again = await http(port, `/${script}`, { headers: { 'accept-encoding': 'gzip', 'if-none-match': packed.headers.etag as string } });
+    expect(again.status).toBe(304);
   });
 
   it('HEAD: the headers without a body; If-None-Match with the ETag: 304', async () => {

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { contentSecurityPolicy, loadWebPage, ownOrigin, sameOrigin } from '../../../src/net/webpage.js';
+import { acceptsGzip, contentSecurityPolicy, loadWebPage, ownOrigin, sameOrigin } from '../../../src/net/webpage.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -51,6 +51,24 @@ describe('loadWebPage', () => {
   it('is null without index.html or without the folder: the page is not built', () => {
     expect(loadWebPage(folder({ 'app-ABCDEFGH.js': 'x' }))).toBeNull();
     expect(loadWebPage(join(tmpdir(), 'obrol-no-such-folder'))).toBeNull();
+  });
+});
+
+describe('acceptsGzip', () => {
+  it.each([
+    [undefined, false],
+    ['', false],
+    ['gzip', true],
+    ['gzip, deflate, br, zstd', true],
+    ['br;q=1.0, GZIP;q=0.5', true],
+    ['gzip;q=0', false],
+    ['gzip; q=0.0, deflate', false],
+    ['*', true],
+    ['*;q=0', false],
+    ['identity', false],
+    ['x-gzip', false],
+  ] as const)('%s -> %s', (header, expected) => {
+    expect(acceptsGzip(header)).toBe(expected);
   });
 });
 
