@@ -9,6 +9,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { WebSocket, type ClientOptions } from 'ws';
 import { stringify } from 'yaml';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { WEB_DIR } from '../../src/net/webpage.js';
+import { makeCerts } from '../helpers/certs.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 interface Answer {
@@ -227,6 +229,48 @@ describe('the chat page', () => {
     expect(srv.logs.find((r) => r.event === 'web-client')).toMatchObject({ level: 30, url: `http://127.0.0.1:${port}/`, msg: `chat page at http://127.0.0.1:${port}/` });
     const off = await server({ web_client: false }, true);
     expect(off.srv.logs.find((r) => r.event === 'web-client')).toMatchObject({ url: null, msg: 'chat page off (websocket.web_client: false)' });
+  });
+});
+
+describe('over TLS (websocket.tls)', () => {
+  it('serves the page over https and admits its own https origin to wss', async () => {
+    const certs = await makeCerts();
+    try {
+      const srv = await startServer({
+        config: { tls: { host: '127.0.0.1', port: 0, cert: certs.cert, key: certs.key }, websocket: { host: '127.0.0.1', port: 0, tls: true } },
+      });
+      servers.push(srv);
+      const port = srv.server.addressOf('websocket').port;
+      const page = await new Promise<Answer>((resolve, reject) => {
+        const req = httpsRequest({ host: '127.0.0.1', port, path: '/', rejectUnauthorized: false, agent: false }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(page.status).toBe(200);
+      expect(page.headers['content-security-policy']).toContain(`wss://127.0.0.1:${port}`);
+      const status = (origin: string) =>
+        new Promise<number>((resolve, reject) => {
+          const ws = new WebSocket(`wss://127.0.0.1:${port}/`, ['text.ircv3.net'], { origin, rejectUnauthorized: false });
+          ws.once('open', () => {
+            ws.terminate();
+            resolve(101);
+          });
+          ws.once('unexpected-response', (_req, res) => {
+            res.resume();
+            ws.terminate();
+            resolve(res.statusCode ?? 0);
+          });
+          ws.once('error', reject);
+        });
+      expect(await status(`https://127.0.0.1:${port}`)).toBe(101);
+      expect(await status(`http://127.0.0.1:${port}`)).toBe(403);
+    } finally {
+      certs.cleanup();
+    }
   });
 });
 
