@@ -12,7 +12,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer as createHttpServer } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
+import { WebSocketServer } from 'ws';
+import { loadWebPage, serveWebPage } from '../../src/net/webpage.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient } from '../helpers/client.js';
 import { launchBrowser, newPage, runAxe, screenshot, SCREENSHOT_DIR, summarizePng, type AxeViolation, type PageProblems } from '../helpers/browser.js';
@@ -104,6 +107,65 @@ async function expectAccessible(page: Page, view: string): Promise<void> {
   const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(serious, `${view}: ${JSON.stringify(serious, null, 2)}`).toEqual([]);
   minorFindings[view] = violations;
+}
+
+/**
+ * A scripted IRC server that offers CHATHISTORY (Obrol does not yet), on a
+ * WebSocket port that serves the built page the way Obrol does: 30 old
+ * messages in #hist, handed out 20 at a time.
+ */
+async function historyServer(): Promise<{ url: string; received: string[]; close(): Promise<void> }> {
+  const page = loadWebPage();
+  const received: string[] = [];
+  const http = createHttpServer((req, res) => serveWebPage(page, req, res));
+  const wss = new WebSocketServer({ server: http, handleProtocols: () => 'text.ircv3.net' });
+  const line = (k: number, target: string, batch: string) =>
+    `@batch=${batch};time=2026-12-01T10:${String(k).padStart(2, '0')}:00.000Z;msgid=m${k} :old!u@h PRIVMSG ${target} :history line ${k}`;
+  wss.on('connection', (ws) => {
+    let nick = '*';
+    let batches = 0;
+    const send = (text: string) => ws.send(text);
+    ws.on('message', (data) => {
+      for (const text of String(data).split(/\r?\n/).filter(Boolean)) {
+        received.push(text);
+        const [verb, ...rest] = text.split(' ');
+        if (text.startsWith('CAP LS')) send(':fake CAP * LS :batch server-time message-tags draft/chathistory');
+        else if (verb === 'CAP' && rest[0] === 'REQ') send(`:fake CAP * ACK ${rest.slice(1).join(' ')}`);
+        else if (verb === 'NICK') nick = rest[0] ?? '*';
+        else if (text === 'CAP END') {
+          send(`:fake 001 ${nick} :Welcome`);
+          send(`:fake 005 ${nick} CHANTYPES=# PREFIX=(ov)@+ CHATHISTORY=20 :are supported`);
+          send(`:fake 422 ${nick} :No MOTD`);
+        } else if (verb === 'PING') send(`:fake PONG fake :${rest.join(' ')}`);
+        else if (verb === 'JOIN') {
+          send(`:${nick}!u@h JOIN ${rest[0]}`);
+          send(`:fake 353 ${nick} = ${rest[0]} :${nick} old`);
+          send(`:fake 366 ${nick} ${rest[0]} :End of /NAMES list`);
+        } else if (verb === 'CHATHISTORY') {
+          const [mode, target = '', at = '', limitText = '20'] = rest;
+          const limit = Number(limitText);
+          const before = mode === 'BEFORE' ? Number(/^msgid=m(\d+)$/.exec(at)?.[1] ?? 1) : 31;
+          const id = `h${++batches}`;
+          send(`:fake BATCH +${id} chathistory ${target}`);
+          for (let k = Math.max(1, before - limit); k < before; k++) send(line(k, target, id));
+          send(`:fake BATCH -${id}`);
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
 }
 
 describe('the chat page in Chromium', () => {
@@ -253,5 +315,35 @@ describe('the chat page in Chromium', () => {
     expect(await attempt(foreign)).toBe('refused');
     const { page: own } = await open();
     expect(await attempt(own)).toBe('open');
+  });
+  it('scrolls back through CHATHISTORY when the server offers it', async () => {
+    const fake = await historyServer();
+    try {
+      // Short enough that the 20 latest lines scroll: reaching the top would load older ones by itself.
+      const { context, page, problems } = await newPage(browser, { width: 900, height: 400 });
+      pages.push({ page, problems, close: () => context.close() });
+      await page.goto(fake.url);
+      await page.getByLabel('Nick').fill('reader');
+      await page.getByLabel('Channels to join').fill('#hist');
+      await page.getByRole('button', { name: 'Connect' }).click();
+      // The latest 20 on joining, then 10 older on asking: then nothing is left to load.
+      await log(page).getByText('history line 30').waitFor(WAIT);
+      expect(await log(page).getByText(/^history line \d+$/).count()).toBe(20);
+      expect(fake.received).toContain('CHATHISTORY LATEST #hist * 20');
+      const older = page.getByRole('button', { name: 'Load older messages' });
+      await older.click();
+      await log(page).getByText('history line 1', { exact: true }).waitFor(WAIT);
+      expect(fake.received).toContain('CHATHISTORY BEFORE #hist msgid=m11 20');
+      const texts = await log(page).getByText(/^history line \d+$/).allTextContents();
+      expect(texts).toEqual(Array.from({ length: 30 }, (_, k) => `history line ${k + 1}`));
+      await expect.poll(() => older.count()).toBe(0);
+      // Shown from the oldest; the button went with nothing left to load, so focus went to the list.
+      await expect.poll(() => page.evaluate('document.querySelector("ol.log").scrollTop')).toBe(0);
+      expect(await page.evaluate('document.activeElement?.tagName')).toBe('OL');
+      await expectScreenshot(page, 'history');
+      expect(problems.errors).toEqual([]);
+    } finally {
+      await fake.close();
+    }
   });
 });

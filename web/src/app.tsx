@@ -414,6 +414,9 @@ function MessageLog({ session, buffer, marker }: { session: ChatSession; buffer:
   const firstId = lines[0]?.id ?? 0;
   const previousHeight = useRef(0);
   const previousFirst = useRef(0);
+  const previousLast = useRef(0);
+  /** The user pressed "Load older messages": show what arrives. */
+  const reveal = useRef(false);
 
   useLayoutEffect(() => {
     const el = list.current;
@@ -428,14 +431,24 @@ function MessageLog({ session, buffer, marker }: { session: ChatSession; buffer:
         el.scrollTop = el.scrollHeight;
         stick.current = true;
       }
-    } else if (firstId !== previousFirst.current && previousFirst.current !== 0 && !stick.current) {
-      // Older lines came in above: keep what was on screen where it was.
-      el.scrollTop += el.scrollHeight - previousHeight.current;
+    } else if (firstId !== previousFirst.current && previousFirst.current !== 0 && lastId === previousLast.current) {
+      if (reveal.current) {
+        // Asked for with the button: show them, from the oldest; if nothing older is left
+        // (the button is gone), focus moves to the list rather than being lost.
+        reveal.current = false;
+        el.scrollTop = 0;
+        stick.current = false;
+        if (!el.parentElement?.querySelector('.older')) el.focus();
+      } else {
+        // Older lines came in above (scrolled to the top): keep what was on screen where it was.
+        el.scrollTop += el.scrollHeight - previousHeight.current;
+      }
     } else if (stick.current) {
       el.scrollTop = el.scrollHeight;
     }
     previousHeight.current = el.scrollHeight;
     previousFirst.current = firstId;
+    previousLast.current = lastId;
   }, [buffer, lastId, firstId, lines.length]);
 
   const onScroll = () => {
@@ -450,7 +463,15 @@ function MessageLog({ session, buffer, marker }: { session: ChatSession; buffer:
   return (
     <div class="log-pane">
       {canLoadOlder ? (
-        <button type="button" class="older" disabled={buffer.historyLoading} onClick={() => session.requestOlder(buffer)}>
+        // aria-disabled rather than disabled while loading: a disabled button would drop the focus.
+        <button
+          type="button"
+          class="older"
+          aria-disabled={buffer.historyLoading}
+          onClick={() => {
+            reveal.current = session.requestOlder(buffer) || reveal.current;
+          }}
+        >
           {buffer.historyLoading ? 'Loading older messages…' : 'Load older messages'}
         </button>
       ) : null}
