@@ -55,17 +55,18 @@ export function lineSegments(line: ChatLine): Segment[] {
   }
 }
 
-/** Cut segments into rows of at most `width` characters. */
-export function wrapSegments(segments: Segment[], width: number): Segment[][] {
+/** Cut segments into rows of at most `width` characters; rows after the first start with `indent` spaces. */
+export function wrapSegments(segments: Segment[], width: number, indent = 0): Segment[][] {
   const rows: Segment[][] = [[]];
   let used = 0;
   const w = Math.max(1, width);
+  const pad = Math.min(indent, Math.floor(w / 3));
   for (const seg of segments) {
     let rest = seg.text;
     while (rest.length > 0) {
       if (used === w) {
-        rows.push([]);
-        used = 0;
+        rows.push(pad > 0 ? [{ text: ' '.repeat(pad) }] : []);
+        used = pad;
       }
       const take = rest.slice(0, w - used);
       (rows[rows.length - 1] as Segment[]).push({ ...seg, text: take });
@@ -94,7 +95,9 @@ function visibleRows(buffer: ChatBuffer, width: number, height: number, offset: 
   const rows: Segment[][] = [];
   const need = height + offset;
   for (let i = buffer.lines.length - 1; i >= 0 && rows.length < need; i--) {
-    rows.unshift(...wrapSegments(lineSegments(buffer.lines[i] as ChatLine), width));
+    const segments = lineSegments(buffer.lines[i] as ChatLine);
+    const indent = (segments[0]?.text.length ?? 0) + (segments[1]?.text.length ?? 0);
+    rows.unshift(...wrapSegments(segments, width, indent));
   }
   const total = rows.length;
   const end = Math.max(0, rows.length - offset);
