@@ -105,6 +105,11 @@ describe('full-screen chat (Ink)', () => {
     stdin.write('thanks');
     stdin.write(KEY.enter);
     expect(await carol.expect(/ PRIVMSG #lobby /)).toBe(':me!me@127.0.0.1 PRIVMSG #lobby :carol: thanks');
+    // Text with Tab or Enter in one chunk (tmux send-keys, a paste) works the same.
+    stdin.write('ca\t');
+    await frameWith(lastFrame, (f) => inputLine(f).includes('> carol:'), 'the nick completed from one chunk');
+    stdin.write('in one chunk\r');
+    expect(await carol.expect(/ PRIVMSG #lobby /)).toBe(':me!me@127.0.0.1 PRIVMSG #lobby :carol: in one chunk');
     await input('/top');
     stdin.write(KEY.tab);
     await frameWith(lastFrame, (f) => inputLine(f).includes('> /topic'), 'the command completed');
@@ -115,7 +120,7 @@ describe('full-screen chat (Ink)', () => {
     stdin.write(KEY.up);
     await frameWith(lastFrame, (f) => inputLine(f).includes('> /topic'), 'Up: /topic');
     stdin.write(KEY.up);
-    await frameWith(lastFrame, (f) => inputLine(f).includes('> carol: thanks'), 'Up: the message before');
+    await frameWith(lastFrame, (f) => inputLine(f).includes('> carol: in one chunk'), 'Up: the message before');
     stdin.write(KEY.down);
     await frameWith(lastFrame, (f) => inputLine(f).includes('> /topic'), 'Down: /topic again');
 

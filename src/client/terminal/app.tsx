@@ -10,7 +10,7 @@
  * scroll (past the top asks the server for older lines with CHATHISTORY);
  * Left/Right, Home/End (Ctrl+A/E), Ctrl+U, Ctrl+W edit; Ctrl+C quits.
  */
-import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import { Box, Text, useApp, useInput, useStdout, type Key } from 'ink';
 import { useEffect, useReducer, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
 import {
   clockTime,
@@ -183,7 +183,7 @@ export function App({ session, columns, rows }: AppProps): ReactElement {
     forceRender();
   };
 
-  useInput((input, key) => {
+  const handleKey = (input: string, key: Key): void => {
     const { text, cursor } = edit.current;
     const active = model.active;
     if (!key.tab) completion.current = null;
@@ -191,24 +191,13 @@ export function App({ session, columns, rows }: AppProps): ReactElement {
       void session.quit('');
       return;
     }
-    const submit = (line: string) => {
+    if (key.return) {
       setInput('', 0);
-      if (line.trim() === '') return;
-      history.current.push(line);
+      if (text.trim() === '') return;
+      history.current.push(text);
       scroll.current.set(model.active, 0);
-      session.input(line);
-    };
-    if (key.return) return submit(text);
-    if (!key.ctrl && !key.meta && /[\r\n]/.test(input)) {
-      // Text and Enter in one chunk (a paste, or a fast sender): each line ending is an Enter.
-      const parts = input.split(/\r\n|\r|\n/);
-      const last = parts.pop() ?? '';
-      let current = text.slice(0, cursor);
-      for (const part of parts) {
-        submit(current + part + (current === text.slice(0, cursor) ? text.slice(cursor) : ''));
-        current = '';
-      }
-      return setInput(last, last.length);
+      session.input(text);
+      return;
     }
     if (key.tab) {
       const nicks =
@@ -250,6 +239,20 @@ export function App({ session, columns, rows }: AppProps): ReactElement {
     }
     if (key.ctrl || key.meta || key.escape || input === '') return;
     setInput(text.slice(0, cursor) + input + text.slice(cursor), cursor + input.length);
+  };
+
+  useInput((input, key) => {
+    if (!key.ctrl && !key.meta && input.length > 1 && /[\r\n\t]/.test(input)) {
+      // Text with Enter or Tab in one chunk (a paste, a fast sender): one key at a time.
+      const plain: Key = { ...key, return: false, tab: false };
+      for (const part of input.split(/(\r\n|\r|\n|\t)/)) {
+        if (part === '\t') handleKey('', { ...plain, tab: true });
+        else if (part === '\r\n' || part === '\r' || part === '\n') handleKey('', { ...plain, return: true });
+        else if (part !== '') handleKey(part, plain);
+      }
+      return;
+    }
+    handleKey(input, key);
   });
 
   const topic =
