@@ -500,6 +500,9 @@ export class ChatSession {
         buffer.name = name;
         buffer.joined = true;
         buffer.members.clear();
+        // The server sends the topic (332) after the JOIN if there is one.
+        buffer.topic = '';
+        buffer.topicSetBy = '';
         buffer.historyExhausted = false;
         this.channels.set(buffer.key, name);
         if (this.activateOnJoin.delete(buffer.key)) m.setActive(buffer);
