@@ -147,17 +147,6 @@ describe('e2e: obrol chat in line mode', { timeout: 30_000 }, () => {
     expect(await chat.waitExit()).toEqual({ code: 0, signal: null });
   });
 
-  it('sends what was piped in and exits 0 (echo hello | obrol chat)', async () => {
-    const srv = await fx.server();
-    const tcp = await fx.register(srv, 'watcher');
-    await fx.join(tcp, '#news');
-    const result = await runCli(['chat', `127.0.0.1:${srv.port}`, '--nick', 'bot', '--join', '#news'], { input: 'first line\nsecond line\n', env: { HOME: tempDir() } });
-    expect(await tcp.expect(/ PRIVMSG /)).toBe(':bot!bot@127.0.0.1 PRIVMSG #news :first line');
-    expect(await tcp.expect(/ PRIVMSG /)).toBe(':bot!bot@127.0.0.1 PRIVMSG #news :second line');
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(new RegExp(`^${TIME} #news <bot> second line$`, 'm'));
-  });
-
   it('exits 1 when it cannot connect', async () => {
     const port = await freePort();
     const chat = startChat([`127.0.0.1:${port}`, '--nick', 'lonely']);
@@ -182,15 +171,17 @@ describe('e2e: obrol chat in line mode', { timeout: 30_000 }, () => {
 
   });
 
-  it('reads its server, nick and channels from the config file', async () => {
+  it('sends what was piped in and exits 0, with server, nick and channels from the config file', async () => {
     const srv = await fx.server();
     const tcp = await fx.register(srv, 'reader');
     await fx.join(tcp, '#conf');
     const home = tempDir();
     const file = join(home, 'chat.yaml');
     writeFileSync(file, `server: 127.0.0.1\nport: ${srv.port}\nnick: fromfile\nchannels: ["#conf"]\n`);
-    const result = await runCli(['chat', '--config', file], { input: 'configured\n', env: { HOME: home } });
-    expect(await tcp.expect(/ PRIVMSG /)).toBe(':fromfile!fromfile@127.0.0.1 PRIVMSG #conf :configured');
+    const result = await runCli(['chat', '--config', file], { input: 'first line\nsecond line\n', env: { HOME: home } });
+    expect(await tcp.expect(/ PRIVMSG /)).toBe(':fromfile!fromfile@127.0.0.1 PRIVMSG #conf :first line');
+    expect(await tcp.expect(/ PRIVMSG /)).toBe(':fromfile!fromfile@127.0.0.1 PRIVMSG #conf :second line');
     expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^${TIME} #conf <fromfile> second line$`, 'm'));
   });
 });

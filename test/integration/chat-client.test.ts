@@ -6,9 +6,8 @@
  * and rejoins. CHATHISTORY, which Obrol does not have yet, is tested against
  * a scripted fake server that answers with batches.
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chatSessions, waitLine, waitModel } from '../helpers/chat.js';
+import { chatSessions, fakeHistoryServer, waitLine, waitModel } from '../helpers/chat.js';
 import { useFixture } from '../helpers/fixture.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -128,64 +127,6 @@ describe('chat client core against Obrol', () => {
     await waitModel(m, () => m.state === 'registered' && m.find('#cut')?.joined, 'erin back in #cut');
   });
 });
-
-/** A scripted server: answers registration, JOIN and CHATHISTORY with fixed lines. */
-async function fakeHistoryServer(): Promise<{ port: number; received: string[]; close(): Promise<void> }> {
-  const received: string[] = [];
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.setEncoding('utf8');
-    let partial = '';
-    let nick = '*';
-    const send = (line: string) => socket.write(`${line}\r\n`);
-    socket.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split(/\r?\n/);
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        received.push(line);
-        const [verb, ...rest] = line.split(' ');
-        if (line === 'CAP LS 302') send(':fake CAP * LS :batch server-time message-tags draft/chathistory echo-message');
-        else if (verb === 'CAP' && rest[0] === 'REQ') send(`:fake CAP * ACK ${rest.slice(1).join(' ')}`);
-        else if (verb === 'NICK') nick = rest[0] ?? '*';
-        else if (line === 'CAP END') {
-          send(`:fake 001 ${nick} :Welcome`);
-          send(`:fake 005 ${nick} CHANTYPES=# PREFIX=(ov)@+ CHATHISTORY=100 :are supported`);
-          send(`:fake 422 ${nick} :No MOTD`);
-        } else if (verb === 'PING') send(`:fake PONG fake :${rest.join(' ')}`);
-        else if (verb === 'JOIN') {
-          send(`:${nick}!u@h JOIN ${rest[0]}`);
-          send(`:fake 353 ${nick} = ${rest[0]} :${nick} old`);
-          send(`:fake 366 ${nick} ${rest[0]} :End of /NAMES list`);
-        } else if (verb === 'CHATHISTORY' && rest[0] === 'LATEST') {
-          send(`:fake BATCH +h1 chathistory ${rest[1]}`);
-          for (let i = 3; i <= 5; i++) send(`@batch=h1;time=2026-12-01T10:0${i}:00.000Z;msgid=m${i} :old!u@h PRIVMSG ${rest[1]} :message ${i}`);
-          send(':fake BATCH -h1');
-        } else if (verb === 'CHATHISTORY' && rest[0] === 'BEFORE') {
-          send(`:fake BATCH +h2 chathistory ${rest[1]}`);
-          for (let i = 1; i <= 2; i++) send(`@batch=h2;time=2026-12-01T10:0${i}:00.000Z;msgid=m${i} :old!u@h PRIVMSG ${rest[1]} :message ${i}`);
-          send(':fake BATCH -h2');
-        } else if (verb === 'QUIT') {
-          send('ERROR :bye');
-          socket.end();
-        }
-      }
-    });
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    port,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 describe('chat client core and CHATHISTORY (scripted server)', () => {
   it('asks for the latest lines on join and older ones when scrolled past the top, until there are none', async () => {

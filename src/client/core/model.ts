@@ -206,7 +206,8 @@ export class ChatModel {
     if (line.msgid && buffer.lines.some((l) => l.msgid === line.msgid)) return full;
     buffer.lines.push(full);
     if (buffer.lines.length > this.maxLines) buffer.lines.splice(0, buffer.lines.length - this.maxLines);
-    if (buffer !== this.active && said && !self) {
+    // Server notices (no nick) do not count as unread.
+    if (buffer !== this.active && said && !self && line.nick !== '') {
       buffer.unread++;
       if (highlight) buffer.highlight = true;
     }

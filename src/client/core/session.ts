@@ -500,6 +500,9 @@ export class ChatSession {
         buffer.name = name;
         buffer.joined = true;
         buffer.members.clear();
+        // The server sends the topic (332) after the JOIN if there is one.
+        buffer.topic = '';
+        buffer.topicSetBy = '';
         buffer.historyExhausted = false;
         this.channels.set(buffer.key, name);
         if (this.activateOnJoin.delete(buffer.key)) m.setActive(buffer);
@@ -669,7 +672,10 @@ export class ChatSession {
       const err = e as unknown as Error;
       m.note(`connection error: ${err.message ?? String(err)}`, 'error', m.server);
     });
-    this.on('socket close', () => {
+    this.on('socket close', (e) => {
+      // irc-framework passes the socket's error, if any (a refused connection, a bad certificate).
+      const err = e as unknown as { message?: unknown } | false;
+      if (err && typeof err.message === 'string' && err.message !== '' && !this.quitting) m.note(`connection error: ${err.message}`, 'error', m.server);
       for (const b of m.buffers) {
         if (b.joined) {
           b.joined = false;

@@ -10,7 +10,7 @@
  * scroll (past the top asks the server for older lines with CHATHISTORY);
  * Left/Right, Home/End (Ctrl+A/E), Ctrl+U, Ctrl+W edit; Ctrl+C quits.
  */
-import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import { Box, Text, useApp, useInput, useStdout, type Key } from 'ink';
 import { useEffect, useReducer, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
 import {
   clockTime,
@@ -55,17 +55,18 @@ export function lineSegments(line: ChatLine): Segment[] {
   }
 }
 
-/** Cut segments into rows of at most `width` characters. */
-export function wrapSegments(segments: Segment[], width: number): Segment[][] {
+/** Cut segments into rows of at most `width` characters; rows after the first start with `indent` spaces. */
+export function wrapSegments(segments: Segment[], width: number, indent = 0): Segment[][] {
   const rows: Segment[][] = [[]];
   let used = 0;
   const w = Math.max(1, width);
+  const pad = Math.min(indent, Math.floor(w / 3));
   for (const seg of segments) {
     let rest = seg.text;
     while (rest.length > 0) {
       if (used === w) {
-        rows.push([]);
-        used = 0;
+        rows.push(pad > 0 ? [{ text: ' '.repeat(pad) }] : []);
+        used = pad;
       }
       const take = rest.slice(0, w - used);
       (rows[rows.length - 1] as Segment[]).push({ ...seg, text: take });
@@ -94,7 +95,9 @@ function visibleRows(buffer: ChatBuffer, width: number, height: number, offset: 
   const rows: Segment[][] = [];
   const need = height + offset;
   for (let i = buffer.lines.length - 1; i >= 0 && rows.length < need; i--) {
-    rows.unshift(...wrapSegments(lineSegments(buffer.lines[i] as ChatLine), width));
+    const segments = lineSegments(buffer.lines[i] as ChatLine);
+    const indent = (segments[0]?.text.length ?? 0) + (segments[1]?.text.length ?? 0);
+    rows.unshift(...wrapSegments(segments, width, indent));
   }
   const total = rows.length;
   const end = Math.max(0, rows.length - offset);
@@ -180,7 +183,7 @@ export function App({ session, columns, rows }: AppProps): ReactElement {
     forceRender();
   };
 
-  useInput((input, key) => {
+  const handleKey = (input: string, key: Key): void => {
     const { text, cursor } = edit.current;
     const active = model.active;
     if (!key.tab) completion.current = null;
@@ -188,24 +191,13 @@ export function App({ session, columns, rows }: AppProps): ReactElement {
       void session.quit('');
       return;
     }
-    const submit = (line: string) => {
+    if (key.return) {
       setInput('', 0);
-      if (line.trim() === '') return;
-      history.current.push(line);
+      if (text.trim() === '') return;
+      history.current.push(text);
       scroll.current.set(model.active, 0);
-      session.input(line);
-    };
-    if (key.return) return submit(text);
-    if (!key.ctrl && !key.meta && /[\r\n]/.test(input)) {
-      // Text and Enter in one chunk (a paste, or a fast sender): each line ending is an Enter.
-      const parts = input.split(/\r\n|\r|\n/);
-      const last = parts.pop() ?? '';
-      let current = text.slice(0, cursor);
-      for (const part of parts) {
-        submit(current + part + (current === text.slice(0, cursor) ? text.slice(cursor) : ''));
-        current = '';
-      }
-      return setInput(last, last.length);
+      session.input(text);
+      return;
     }
     if (key.tab) {
       const nicks =
@@ -247,6 +239,20 @@ export function App({ session, columns, rows }: AppProps): ReactElement {
     }
     if (key.ctrl || key.meta || key.escape || input === '') return;
     setInput(text.slice(0, cursor) + input + text.slice(cursor), cursor + input.length);
+  };
+
+  useInput((input, key) => {
+    if (!key.ctrl && !key.meta && input.length > 1 && /[\r\n\t]/.test(input)) {
+      // Text with Enter or Tab in one chunk (a paste, a fast sender): one key at a time.
+      const plain: Key = { ...key, return: false, tab: false };
+      for (const part of input.split(/(\r\n|\r|\n|\t)/)) {
+        if (part === '\t') handleKey('', { ...plain, tab: true });
+        else if (part === '\r\n' || part === '\r' || part === '\n') handleKey('', { ...plain, return: true });
+        else if (part !== '') handleKey(part, plain);
+      }
+      return;
+    }
+    handleKey(input, key);
   });
 
   const topic =

@@ -162,6 +162,33 @@ describe('ChatSession', () => {
     expect(timers.fire()).toBe(500);
   });
 
+  it('sends the server password and keeps irc-framework from using it as SASL', () => {
+    const fake = new FakeClient();
+    const session = new ChatSession({ factory: () => fake, host: 'h', port: 1, nick: 'me', password: 'sekrit' });
+    session.connect();
+    expect(fake.connects[0]).toMatchObject({ password: 'sekrit', account: {} });
+    const withAccount = new FakeClient();
+    new ChatSession({ factory: () => withAccount, host: 'h', port: 1, nick: 'me', account: { account: 'acct', password: 'pw' } }).connect();
+    expect(withAccount.connects[0]).toMatchObject({ account: { account: 'acct', password: 'pw' } });
+  });
+
+  it('closes windows with /close: a query goes, a channel is parted first', () => {
+    const { fake, session, model } = setup();
+    session.connect();
+    fake.register('me');
+    fake.emit('join', { nick: 'me', channel: '#c', ...who });
+    session.input('/query bob');
+    expect(model.active.name).toBe('bob');
+    session.input('/close');
+    expect(model.find('bob')).toBeUndefined();
+    session.input('/close #c');
+    expect(fake.sent.at(-1)).toBe('PART #c');
+    expect(model.find('#c')).toBeUndefined();
+    expect(model.buffers).toHaveLength(1);
+    session.input('/window 5');
+    expect(model.active.lines.at(-1)).toMatchObject({ kind: 'error', text: 'no window 5 (there are 1)' });
+  });
+
   it('stops after /quit: no reconnect, closed resolves', async () => {
     const { fake, timers, session, model } = setup();
     session.connect();
