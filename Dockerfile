@@ -1,7 +1,8 @@
 # Obrol, an IRC server, as a container image.
 #
 #   docker build -t obrol .
-#   docker run -d --name obrol -p 6667:6667 obrol
+#   docker run -d --name obrol -p 6667:6667 -p 8097:8097 obrol
+#     (then the chat page is at http://127.0.0.1:8097/)
 #   docker run -d --name obrol -p 6667:6667 \
 #     -v "$PWD/my-obrol.yaml:/etc/obrol/obrol.yaml:ro" obrol
 #
@@ -12,9 +13,11 @@
 # /etc/obrol, with the MOTD file the config names). A relative motd_file is
 # read from the config file's folder. Environment variables override the
 # file: OBROL_SECTION__KEY, e.g. -e OBROL_SERVER__NAME=irc.example.org.
-# OBROL_LISTEN__HOST=0.0.0.0 is set here so the server listens on every
-# interface of the container; the HEALTHCHECK follows OBROL_LISTEN__PORT if
-# you change the port that way.
+# OBROL_LISTEN__HOST=0.0.0.0 and OBROL_WEBSOCKET__HOST=0.0.0.0 are set here
+# so the server listens on every interface of the container (IRC on 6667,
+# WebSocket and the chat page on 8097); the HEALTHCHECK follows
+# OBROL_LISTEN__PORT if you change the port that way. A mounted config with
+# `websocket: null` turns the WebSocket listener and the page off.
 #
 # Check a config before mounting it:
 #   docker run --rm -v "$PWD/my-obrol.yaml:/etc/obrol/obrol.yaml:ro" obrol \
@@ -25,13 +28,14 @@
 # Reload the config without dropping anyone: docker kill -s HUP obrol
 # Stop gracefully (clients get "Server shutting down"): docker stop -t 10 obrol
 
-# ---- build: all dependencies, compile TypeScript to dist/ -------------------
+# ---- build: all dependencies, compile TypeScript to dist/, the page to dist/web/
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY web ./web
 # (tsc's incremental build info is not needed at run time)
 RUN npm run build && rm -f dist/.tsbuildinfo
 
@@ -39,7 +43,8 @@ RUN npm run build && rm -f dist/.tsbuildinfo
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     OBROL_CONFIG=/etc/obrol/obrol.yaml \
-    OBROL_LISTEN__HOST=0.0.0.0
+    OBROL_LISTEN__HOST=0.0.0.0 \
+    OBROL_WEBSOCKET__HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
@@ -49,7 +54,7 @@ COPY conf ./conf
 COPY conf/obrol.yaml conf/motd.txt /etc/obrol/
 
 USER node
-EXPOSE 6667
+EXPOSE 6667 8097
 # Healthy when the IRC port accepts a TCP connection: it sends QUIT and exits 0;
 # 1 on a refused connection or after 3 s.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \

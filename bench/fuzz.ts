@@ -114,6 +114,7 @@ async function startFuzzServer(utf8Only: boolean, errorLogs: string[], extra: Re
   const overrides: Record<string, unknown> = {
     'listen.host': '127.0.0.1',
     'listen.port': 0,
+    websocket: null,
     'cloak.enabled': false,
     'server.utf8_only': utf8Only,
     classes: [UNLIMITED_CLASS],

@@ -53,6 +53,7 @@ async function measure(root: string): Promise<Result> {
     [
       'server: { motd_file: null }',
       `listen: { host: 127.0.0.1, port: ${port} }`,
+      'websocket: null',
       'log: { level: warn, format: json }',
       `limits: { max_clients: ${CLIENTS + 100} }`,
       'classes:',

@@ -218,6 +218,7 @@ export async function runSoak(input: SoakOptions): Promise<SoakResult> {
     stringify({
       server: { name: SERVER_NAME, motd_file: null },
       listen: { host: '127.0.0.1', port },
+      websocket: null,
       limits: { max_clients: options.clients * 2 + 1000, who_results: 100 },
       classes: [
         {

@@ -16,6 +16,7 @@ import { stringify } from 'yaml';
 import { ConfigError, loadConfig, type LoadOptions } from '../config/load.js';
 import { hashPassword } from '../config/password.js';
 import { loadTlsMaterial, TlsFileError } from '../net/tlsfiles.js';
+import { chatCommand } from './chat.js';
 import { createLogger } from './logger.js';
 import { defaultConfigText, makeSelfSigned, SetupError } from './setup.js';
 import { ObrolServer, VERSION } from '../server/server.js';
@@ -195,6 +196,7 @@ await yargs(hideBin(process.argv))
       }
     },
   )
+  .command(chatCommand)
   .strict()
   .version(VERSION)
   .help()

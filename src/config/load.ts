@@ -1,5 +1,6 @@
 /**
- * Build the configuration: embedded defaults, then the YAML file, then
+ * Build the configuration: embedded defaults (and any `defaults` a caller
+ * layers over them), then the YAML file, then
  * environment overrides (OBROL_SECTION__KEY=value), then command-line flags.
  * The result is validated whole and frozen; any problem is a ConfigError that
  * names the key and the reason, and nothing is started.
@@ -37,6 +38,13 @@ export interface LoadedConfig {
 export interface LoadOptions {
   path?: string | null;
   env?: Record<string, string | undefined>;
+  /**
+   * Dotted key -> value, applied under the file: only where the file does not
+   * set that key. For embedders and tests that want other defaults than the
+   * schema's (a test server without the WebSocket listener, say) while a
+   * config file, read again on REHASH, still decides.
+   */
+  defaults?: Record<string, unknown>;
   /** Dotted key -> value, e.g. { 'listen.port': 7000 }, from command-line flags. */
   overrides?: Record<string, unknown>;
 }
@@ -49,6 +57,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   let raw: Record<string, unknown> = {};
   if (path) raw = readYamlFile(path);
   const problems: string[] = [];
+  for (const [key, value] of Object.entries(options.defaults ?? {})) if (!hasPath(raw, key)) setPath(raw, key, value, problems);
   for (const [key, value] of Object.entries(envOverrides(options.env ?? {}))) setPath(raw, key, value, problems);
   for (const [key, value] of Object.entries(options.overrides ?? {})) if (value !== undefined) setPath(raw, key, value, problems);
   if (problems.length > 0) throw new ConfigError('CONFIG_INVALID', problems);
@@ -118,6 +127,16 @@ function readScalar(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** Whether the file set `dotted` (to anything, null included). */
+function hasPath(target: Record<string, unknown>, dotted: string): boolean {
+  let node: unknown = target;
+  for (const part of dotted.split('.')) {
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, part)) return false;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return true;
 }
 
 function setPath(target: Record<string, unknown>, dotted: string, value: unknown, problems: string[]): void {

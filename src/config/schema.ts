@@ -69,6 +69,13 @@ const websocketSchema = z.strictObject({
   tls: z.boolean().default(false),
   origins: z.array(z.string().min(1)).default([]),
   trusted_proxies: z.array(z.string().min(1)).default([]),
+  /** Serve the browser chat page at / (else / answers 426, as a bare WebSocket endpoint). */
+  web_client: z.boolean().default(true),
+  /**
+   * Host names (besides IP addresses and localhost) this listener is reached
+   * by, under which the page's own origin may connect (see net/websocket.ts).
+   */
+  web_hosts: z.array(z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a host name: letters, digits, dots and dashes')).default([]),
 });
 
 const channelsSchema = z.strictObject({
@@ -195,7 +202,8 @@ export const configSchema = z
     admin: adminSchema.prefault({}),
     listen: listenSchema.prefault({}),
     tls: tlsSchema.nullable().default(null),
-    websocket: websocketSchema.nullable().default(null),
+    // On by default (the chat page on 127.0.0.1:8097); `websocket: null` turns it off.
+    websocket: websocketSchema.nullable().prefault({}),
     channels: channelsSchema.prefault({}),
     limits: limitsSchema.prefault({}),
     /** Connection classes: the first whose hosts match a client's address applies. */

@@ -17,6 +17,12 @@ export interface AcceptGate {
   admit(address: string): { ticket: unknown } | { refused: string };
   /** The socket went away before it became a connection. */
   release(ticket: unknown): void;
+  /**
+   * The socket carried a plain HTTP request (the chat page) rather than a
+   * connection: it stops counting towards the connection rate (it still
+   * counts towards the open sockets until it closes).
+   */
+  served?(ticket: unknown): void;
   /** How long the TLS handshake and WebSocket upgrade may take (asked per socket: REHASH may change it). */
   handshakeMs(): number;
 }
@@ -27,6 +33,8 @@ interface Pending {
   ticket: unknown;
   timer: NodeJS.Timeout;
   claimed: boolean;
+  /** The gate was told it served plain HTTP (servedHttp). */
+  served?: boolean;
   /** What the deadline destroys: raw, or the TLS socket made over it. */
   outer: Socket;
   /** Give the ticket back unless claimed (once). */
@@ -75,6 +83,14 @@ export function admitSocket(raw: Socket, gate: AcceptGate, options: AdmitOptions
   (raw as Tagged)[PENDING] = pending;
   raw.once('close', pending.release);
   return true;
+}
+
+/** Tell the gate, once per socket, that `socket` (raw or TLS) served a plain HTTP request. */
+export function servedHttp(socket: Socket, gate: AcceptGate): void {
+  const pending = (socket as Tagged)[PENDING];
+  if (pending === undefined || pending.claimed || pending.ticket === undefined || pending.served) return;
+  pending.served = true;
+  gate.served?.(pending.ticket);
 }
 
 /** The pending ticket of `raw` (or of the raw socket under a TLS socket made by wrapTls), now owned by the caller. */

@@ -10,6 +10,11 @@
  * only '*' admits it. Behind a reverse proxy, the client's address is taken
  * from X-Forwarded-For, but only from proxies listed as trusted.
  *
+ * With the web client on, plain HTTP requests get the chat page (webpage.ts)
+ * instead of 426, and the page's own origin is admitted besides the list:
+ * an Origin equal to this listener's scheme and the Host the browser asked
+ * for, bounded against DNS rebinding as ownOrigin() explains.
+ *
  * Sockets are admitted when accepted, before the TLS handshake or any HTTP
  * parsing (handshake.ts), except those from a trusted proxy, whose clients
  * are only known from the upgrade request; the handshake and the upgrade
@@ -21,7 +26,8 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { wildcardMatch } from '../protocol/wildcard.js';
 import { MAX_LINE_BYTES } from './framer.js';
-import { admitSocket, claim, wrapTls, type AcceptGate } from './handshake.js';
+import { admitSocket, claim, servedHttp, wrapTls, type AcceptGate } from './handshake.js';
+import { loadWebPage, ownOrigin, sameOrigin, serveWebPage, type WebPage } from './webpage.js';
 import { normalizeAddress, type Link, type LinkEvents } from './link.js';
 import { listenOn, type AcceptErrorSink, type TlsMaterial } from './tcp.js';
 
@@ -35,6 +41,12 @@ export interface WebSocketListenOptions {
   origins: readonly string[];
   /** Addresses or CIDR blocks of reverse proxies whose X-Forwarded-For is believed. */
   trustedProxies: readonly string[];
+  /** Serve the chat page at / and admit its own origin. */
+  webClient?: boolean;
+  /** Host names (besides IPs and localhost) under which the page's own origin is admitted. */
+  webHosts?: readonly string[];
+  /** Where the page's files are (default: dist/web of this package). */
+  webDir?: string;
   gate: AcceptGate;
   onAcceptError?: AcceptErrorSink;
 }
@@ -142,22 +154,41 @@ export function originAllowed(origin: string | undefined, allowed: readonly stri
   return allowed.some((pattern) => pattern === '*' || wildcardMatch(pattern.toLowerCase(), folded));
 }
 
+export interface WebSocketSettings {
+  origins: readonly string[];
+  trustedProxies: readonly string[];
+  webClient?: boolean;
+  webHosts?: readonly string[];
+  tls?: TlsMaterial;
+}
+
 export interface WebSocketListener {
   server: Server;
+  /** The chat page's files, or null when the web client is off or the page is not built. */
+  readonly page: WebPage | null;
   /** Stop accepting; connected clients stay until they or the server close them. */
   close(): void;
-  /** New Origin allow-list, trusted proxies and TLS material, for the next connections. */
-  update(origins: readonly string[], trustedProxies: readonly string[], tls?: TlsMaterial): void;
+  /** New lists, web client settings (the page is read again) and TLS material, for the next connections. */
+  update(settings: WebSocketSettings): void;
 }
 
 export async function listenWebSocket(options: WebSocketListenOptions, onLink: (link: Link) => void): Promise<WebSocketListener> {
   let trusted = parseAddressList(options.trustedProxies);
   let origins = options.origins;
+  let webClient = options.webClient ?? false;
+  let webHosts = options.webHosts ?? [];
+  let page = webClient ? loadWebPage(options.webDir) : null;
   let context: SecureContext | null = options.tls ? createSecureContext({ key: options.tls.key, cert: options.tls.cert }) : null;
   const secure = context !== null;
   // HTTP is spoken over sockets we hand it once admitted (and, with TLS, once the handshake is done).
   const http: HttpServer = createHttpServer();
-  http.on('request', (_req, res) => {
+  http.on('request', (req, res) => {
+    if (webClient) {
+      // Loading the page (a few sockets per load) must not use up the connection rate the chat itself needs.
+      servedHttp(req.socket, options.gate);
+      serveWebPage(page, req, res);
+      return;
+    }
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
     res.end('This is an IRC server: connect with a WebSocket (subprotocol text.ircv3.net or binary.ircv3.net).\n');
   });
@@ -170,10 +201,20 @@ export async function listenWebSocket(options: WebSocketListenOptions, onLink: (
     },
     verifyClient: (info, done) => {
       if (originAllowed(info.origin, origins)) done(true);
+      else if (webClient && sameOrigin(info.origin, ownOrigin(info.req, secure, webHosts))) done(true);
       else done(false, 403, 'Origin not allowed');
     },
   });
+  // Sockets speaking HTTP (the page, an upgrade under way): closed with the listener,
+  // so an idle keep-alive from a browser does not hold a shutdown for its grace period.
+  const httpSockets = new Set<Socket>();
+  const speakHttp = (socket: Socket) => {
+    httpSockets.add(socket);
+    socket.once('close', () => httpSockets.delete(socket));
+    http.emit('connection', socket);
+  };
   wss.on('connection', (ws, request) => {
+    httpSockets.delete(request.socket);
     const address = clientAddress(request, trusted);
     const ticket = claim(request.socket);
     onLink(new WebSocketLink(ws, address, request.socket.remotePort ?? 0, secure, ws.protocol === 'binary.ircv3.net', ticket));
@@ -183,21 +224,30 @@ export async function listenWebSocket(options: WebSocketListenOptions, onLink: (
     const check = !isTrusted(trusted, normalizeAddress(raw.remoteAddress ?? ''));
     const refusal = secure ? undefined : httpRefusal;
     if (!admitSocket(raw, options.gate, { check, ...(refusal ? { refusal } : {}) })) return;
-    if (context === null) http.emit('connection', raw);
-    else wrapTls(raw, context, (socket) => http.emit('connection', socket));
+    if (context === null) speakHttp(raw);
+    else wrapTls(raw, context, speakHttp);
   });
   await listenOn(listener, options.host, options.port, options.onAcceptError);
   return {
     server: listener,
+    get page() {
+      return page;
+    },
     close: () => {
       wss.close();
       listener.close();
       http.close();
+      for (const socket of httpSockets) socket.destroy();
+      httpSockets.clear();
     },
-    update: (newOrigins, newTrusted, tls) => {
-      origins = newOrigins;
-      trusted = parseAddressList(newTrusted);
-      if (tls && context) context = createSecureContext({ key: tls.key, cert: tls.cert });
+    update: (settings) => {
+      origins = settings.origins;
+      trusted = parseAddressList(settings.trustedProxies);
+      webClient = settings.webClient ?? false;
+      webHosts = settings.webHosts ?? [];
+      // A REHASH also picks up a page rebuilt since.
+      page = webClient ? loadWebPage(options.webDir) : null;
+      if (settings.tls && context) context = createSecureContext({ key: settings.tls.key, cert: settings.tls.cert });
     },
   };
 }

@@ -65,6 +65,15 @@ export class Admission {
     return null;
   }
 
+  /**
+   * Take back the latest attempt of `ip` from its connection rate: the socket
+   * turned out to fetch the chat page, not to connect. A throttle already in
+   * force stays.
+   */
+  forgetAttempt(ip: string): void {
+    this.recent.get(ip)?.pop();
+  }
+
   /** Count a connection in; returns its block, to be given back to closed() (the prefix may change on REHASH). */
   opened(ip: string): string {
     this.perAddress.set(ip, (this.perAddress.get(ip) ?? 0) + 1);

@@ -23,11 +23,15 @@ interface Spec {
   tls?: TlsMaterial;
   origins?: readonly string[];
   trustedProxies?: readonly string[];
+  webClient?: boolean;
+  webHosts?: readonly string[];
 }
 
 interface Open {
   spec: Spec;
   server: Server;
+  /** The URL of the chat page, for the log; null when not served. */
+  pageUrl?(): string | null;
   close(): void;
   /** Take new lists and TLS material in place (nobody connected is dropped). */
   update(spec: Spec): void;
@@ -48,6 +52,8 @@ export function listenerSpecs(loaded: LoadedConfig): Spec[] {
       ...(ws.tls && material ? { tls: material } : {}),
       origins: ws.origins,
       trustedProxies: ws.trusted_proxies,
+      webClient: ws.web_client,
+      webHosts: ws.web_hosts,
     });
   }
   return specs;
@@ -125,22 +131,50 @@ export class Listeners {
             { event: 'listening', kind: spec.kind, host: address.address, port: address.port },
             `listening (${spec.kind}) on ${address.address}:${address.port}`,
           );
+          this.logPage(fresh, spec);
           continue;
         }
         // Same address: keep every client; take a new certificate and lists in place.
         const current = this.open.get(spec.kind) as Open;
+        const pageBefore = current.spec.webClient;
         current.update(spec);
         current.spec = spec;
+        if (spec.webClient !== pageBefore) this.logPage(current, spec);
       }
     };
     return { commit, abort };
   }
 
+  /** Say where the chat page is (or why it is not), so a person running `npm start` sees the link. */
+  private logPage(open: Open, spec: Spec): void {
+    if (spec.kind !== 'websocket') return;
+    if (!spec.webClient) {
+      this.log.info({ event: 'web-client', url: null }, 'chat page off (websocket.web_client: false)');
+      return;
+    }
+    const url = open.pageUrl?.() ?? null;
+    if (url) this.log.info({ event: 'web-client', url }, `chat page at ${url}`);
+    else this.log.warn({ event: 'web-client', url: null }, 'chat page not built (no dist/web/index.html): run `npm run build`');
+  }
+
   private async openOne(spec: Spec): Promise<Open> {
     const common = { host: spec.host, port: spec.port, ...(spec.tls ? { tls: spec.tls } : {}), gate: this.gate, onAcceptError: this.acceptError };
     if (spec.kind === 'websocket') {
-      const ws = await listenWebSocket({ ...common, origins: spec.origins ?? [], trustedProxies: spec.trustedProxies ?? [] }, this.onLink);
-      return { spec, server: ws.server, close: ws.close, update: (next) => ws.update(next.origins ?? [], next.trustedProxies ?? [], next.tls) };
+      const settings = (s: Spec) => ({
+        origins: s.origins ?? [],
+        trustedProxies: s.trustedProxies ?? [],
+        webClient: s.webClient ?? false,
+        webHosts: s.webHosts ?? [],
+        ...(s.tls ? { tls: s.tls } : {}),
+      });
+      const ws = await listenWebSocket({ ...common, ...settings(spec) }, this.onLink);
+      return {
+        spec,
+        server: ws.server,
+        close: ws.close,
+        update: (next) => ws.update(settings(next)),
+        pageUrl: () => (ws.page ? pageUrl(boundAddress(ws.server), !!spec.tls) : null),
+      };
     }
     const listener = await listenSockets(common, this.onLink);
     return {
@@ -162,4 +196,13 @@ export class Listeners {
       open.close();
     }))).then(() => undefined);
   }
+}
+
+/** How a person on this machine opens the page: a wildcard address becomes loopback. */
+function pageUrl(address: AddressInfo, secure: boolean): string {
+  let host = address.address;
+  if (host === '0.0.0.0') host = '127.0.0.1';
+  else if (host === '::') host = '[::1]';
+  else if (host.includes(':')) host = `[${host}]`;
+  return `${secure ? 'https' : 'http'}://${host}:${address.port}/`;
 }

@@ -362,6 +362,9 @@ export class ObrolServer implements ServerApi {
       this.handshaking--;
       this.admission.closed(ticket.ip, ticket.block);
     },
+    served: (ticket) => {
+      if (ticket instanceof AdmissionTicket) this.admission.forgetAttempt(ticket.ip);
+    },
     handshakeMs: () => this.config.timeouts.handshake * 1000,
   };
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Container test (npm run test:docker): build the image, run it, wait for the
-# HEALTHCHECK to report healthy, chat through it with two clients, stop it
+# HEALTHCHECK to report healthy, fetch the chat page from its WebSocket port,
+# chat through it with two clients, stop it
 # with `docker stop -t 10` and check it shut down gracefully with exit code 0.
 #
 # Environment:
@@ -118,14 +119,16 @@ check_mounts() {
 timed "mounted-config checks" check_mounts
 
 # ---- run with nothing mounted: the shipped default config -----------------------------------
-PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})")
-say "starting $NAME on 127.0.0.1:$PORT"
+free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"; }
+PORT=$(free_port)
+WEB_PORT=$(free_port)
+say "starting $NAME on 127.0.0.1:$PORT (IRC) and 127.0.0.1:$WEB_PORT (WebSocket and the chat page)"
 STARTED=1
 # A Docker engine runs the HEALTHCHECK on its own timer: make it tick every second here.
 # (Podman has no timer without systemd; wait_healthy runs each check itself.)
 health_args=()
 [[ $USE_PODMAN == 1 ]] || health_args=(--health-interval 1s)
-docker run -d --name "$NAME" -p "127.0.0.1:$PORT:6667" "${health_args[@]}" "$IMAGE" >/dev/null 2>"$WORK/run.err" ||
+docker run -d --name "$NAME" -p "127.0.0.1:$PORT:6667" -p "127.0.0.1:$WEB_PORT:8097" "${health_args[@]}" "$IMAGE" >/dev/null 2>"$WORK/run.err" ||
   die "docker run failed: $(cat "$WORK/run.err")"
 
 wait_healthy() {
@@ -152,6 +155,33 @@ grep -q '"event":"config","file":"/etc/obrol/obrol.yaml"' <<<"$logs" ||
   die "the server did not read the shipped /etc/obrol/obrol.yaml"
 grep -q '"event":"listening","kind":"plain","host":"0.0.0.0","port":6667' <<<"$logs" ||
   die "no listening log line for 0.0.0.0:6667"
+grep -q '"event":"listening","kind":"websocket","host":"0.0.0.0","port":8097' <<<"$logs" ||
+  die "no listening log line for the WebSocket listener on 0.0.0.0:8097"
+
+# ---- the chat page, from the WebSocket port ----------------------------------------------------
+fetch_page() {
+  local out
+  out=$(node -e '
+    const url = process.argv[1];
+    fetch(url).then(async (res) => {
+      const body = await res.text();
+      const problems = [];
+      if (res.status !== 200) problems.push(`status ${res.status}`);
+      if (!/^text\/html/.test(res.headers.get("content-type") ?? "")) problems.push(`content-type ${res.headers.get("content-type")}`);
+      if (!/script-src .self./.test(res.headers.get("content-security-policy") ?? "")) problems.push("no Content-Security-Policy");
+      const script = /src="\/(app-[A-Z0-9]+\.js)"/.exec(body);
+      if (!script) problems.push("index.html names no app-*.js");
+      else {
+        const js = await fetch(new URL(script[1], url));
+        if (js.status !== 200 || !/javascript/.test(js.headers.get("content-type") ?? "")) problems.push(`${script[1]}: ${js.status} ${js.headers.get("content-type")}`);
+      }
+      if (problems.length) { console.error(problems.join("; ")); process.exit(1); }
+      console.log(`page: ${body.length} bytes of index.html, ${script[1]}`);
+    }, (err) => { console.error(String(err)); process.exit(1); });
+  ' "http://127.0.0.1:$WEB_PORT/" 2>&1) || die "the chat page: $out"
+  say "$out"
+}
+timed "chat page fetch" fetch_page
 
 # ---- chat through the container, then stop it with both clients connected ----------------------
 chat_and_stop() {

@@ -58,7 +58,9 @@ export function tempDir(): string {
 /**
  * Write a config file (an object, written as YAML, or YAML text) into a temp
  * folder and return its path. An object gets `server.motd_file: null` unless it
- * sets one, so the test does not depend on a MOTD next to the temp file.
+ * sets one, so the test does not depend on a MOTD next to the temp file, and
+ * `websocket: null` unless it has a websocket section, so that servers do not
+ * all try to open the default WebSocket port 8097 (text is written as it is).
  */
 export function writeConfig(config: Record<string, unknown> | string, dir = tempDir(), name = 'obrol.yaml'): string {
   let text: string;
@@ -68,7 +70,7 @@ export function writeConfig(config: Record<string, unknown> | string, dir = temp
     const server = { motd_file: null, ...((config.server as Record<string, unknown> | undefined) ?? {}) };
     // Real addresses in lines, like the in-process test servers, unless a test asks otherwise.
     const cloak = { enabled: false, ...((config.cloak as Record<string, unknown> | undefined) ?? {}) };
-    text = stringify({ ...config, server, cloak });
+    text = stringify({ websocket: null, ...config, server, cloak });
   }
   const path = join(dir, name);
   writeFileSync(path, text);

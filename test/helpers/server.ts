@@ -6,6 +6,11 @@
  * class without flood control or connection limits, and have no OPER
  * back-off, so that tests about other things can connect and send freely;
  * the tests of those features pass `cloak`, `classes` or `timeouts` themselves.
+ *
+ * They have no WebSocket listener (the embedded default opens one on the
+ * fixed port 8097, which parallel tests would fight over) unless the test's
+ * config or its config file has a `websocket` section; tests that want one
+ * give it port 0.
  */
 import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
@@ -59,7 +64,9 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
       overrides[section] = values;
     }
   }
-  const loadOptions = { path: options.configPath ?? null, env: options.env ?? {}, overrides };
+  // Under the file, so that a file with a websocket section (now or after a REHASH) still opens it.
+  const defaults = { websocket: null };
+  const loadOptions = { path: options.configPath ?? null, env: options.env ?? {}, defaults, overrides };
   const loaded = loadConfig(loadOptions);
   const logs: Array<Record<string, unknown>> = [];
   const logger: Logger = options.captureLogs

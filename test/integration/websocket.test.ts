@@ -3,7 +3,8 @@
  * the text.ircv3.net and binary.ircv3.net subprotocols (the client's order of
  * preference), one IRC line per message without CR/LF, the Origin allow-list
  * (clients without Origin admitted), X-Forwarded-For from trusted proxies only,
- * WebSocket over TLS, the line limit, and a plain HTTP request (426).
+ * WebSocket over TLS, the line limit, and a plain HTTP request (426, with the
+ * chat page off; the page itself is in webpage.test.ts).
  *
  * Clients are the `ws` package's, as a browser or a Node program would be.
  */
@@ -332,8 +333,8 @@ describe('WebSocket subprotocols and framing', () => {
     expect(await fay.waitClosed()).toBe(1009);
   });
 
-  it('a plain HTTP request to the WebSocket port gets 426 Upgrade Required', async () => {
-    const { srv } = await server();
+  it('a plain HTTP request to the WebSocket port gets 426 Upgrade Required (with the chat page off)', async () => {
+    const { srv } = await server({ web_client: false });
     const port = srv.server.addressOf('websocket').port;
     const res = await new Promise<IncomingMessage>((resolve, reject) => httpGet({ host: '127.0.0.1', port, path: '/' }, resolve).on('error', reject));
     let body = '';

@@ -43,6 +43,8 @@ describe('loadConfig: defaults and the documented file', () => {
     expect(config.channels.default_modes).toBe('+nt');
     expect(config.limits.nick_length).toBe(32);
     expect(config.opers).toEqual([]);
+    // The WebSocket listener and its chat page are on, on loopback.
+    expect(config.websocket).toEqual({ host: '127.0.0.1', port: 8097, tls: false, origins: [], trusted_proxies: [], web_client: true, web_hosts: [] });
     // Relative paths resolve against the package's conf/ folder.
     expect(motdPath).toBe(join(PACKAGE_CONF_DIR, 'motd.txt'));
   });
@@ -258,6 +260,23 @@ describe('precedence: command line over environment over file over defaults', ()
     const path = file('p.yaml', 'listen:\n  port: 7001\n  host: 0.0.0.0\n');
     const { config } = loadConfig({ path, env, ...(overrides ? { overrides } : {}) });
     expect(config.listen).toEqual({ host: '0.0.0.0', port });
+  });
+
+  it('a file turns the WebSocket listener off with websocket: null, and the page alone with web_client: false', () => {
+    expect(loadConfig({ path: file('off.yaml', 'websocket: null\n') }).config.websocket).toBeNull();
+    expect(loadConfig({ path: file('nopage.yaml', 'websocket:\n  web_client: false\n') }).config.websocket).toMatchObject({ port: 8097, web_client: false });
+    expect(() => loadConfig({ path: file('bad.yaml', 'websocket:\n  web_hosts: ["a b"]\n') })).toThrow(/websocket\.web_hosts\[0\]/);
+  });
+
+  it('caller defaults sit under the file: they apply only where the file is silent', () => {
+    const defaults = { websocket: null, 'listen.port': 7010 };
+    expect(loadConfig({ defaults }).config).toMatchObject({ websocket: null, listen: { port: 7010 } });
+    const silent = file('silent.yaml', 'server:\n  name: irc.example.org\n');
+    expect(loadConfig({ path: silent, defaults }).config).toMatchObject({ websocket: null, listen: { port: 7010 } });
+    const speaks = file('speaks.yaml', 'listen:\n  port: 7001\nwebsocket:\n  port: 0\n');
+    expect(loadConfig({ path: speaks, defaults }).config).toMatchObject({ websocket: { port: 0 }, listen: { port: 7001 } });
+    // The environment and flags still win over both.
+    expect(loadConfig({ path: speaks, defaults, env: { OBROL_LISTEN__PORT: '7002' } }).config.listen.port).toBe(7002);
   });
 
   it('overrides leave the rest of the file alone', () => {
