@@ -27,6 +27,8 @@ async function runChat(args: ChatArgs): Promise<void> {
   if (lineMode) {
     const { runLineMode } = await import('../client/terminal/linemode.js');
     const session = createSession(options, { retryFirstConnect: false });
+    // Interrupted: say QUIT rather than drop the connection.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void session.quit(''));
     code = await runLineMode(session, { input: process.stdin, output: process.stdout });
     if (session.endError) process.stderr.write(`obrol chat: ${session.endError}\n`);
   } else {
