@@ -33,7 +33,10 @@ async function runChat(args: ChatArgs): Promise<void> {
     if (session.endError) process.stderr.write(`obrol chat: ${session.endError}\n`);
   } else {
     const { runFullScreen } = await import('../client/terminal/fullscreen.js');
-    code = await runFullScreen(createSession(options));
+    const session = createSession(options);
+    // Ctrl+C arrives as a key; a kill or a closed terminal as a signal.
+    for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void session.quit(''));
+    code = await runFullScreen(session);
   }
   process.exit(code);
 }
