@@ -11,6 +11,21 @@ import type { ChatArgs } from '../client/terminal/options.js';
 /** Exit status for bad arguments or a bad config file (sysexits EX_USAGE). */
 const EXIT_USAGE = 64;
 
+/**
+ * The first of `signals` sends QUIT and lets the client end normally; a
+ * second one exits at once. (`on`, not `once`: Ink's signal-exit re-raises a
+ * signal when it sees no other listener left.)
+ */
+function quitOnSignals(session: { quit(reason: string): Promise<void> }, signals: NodeJS.Signals[]): void {
+  let received = 0;
+  for (const signal of signals) {
+    process.on(signal, () => {
+      if (++received > 1) process.exit(1);
+      void session.quit('');
+    });
+  }
+}
+
 async function runChat(args: ChatArgs): Promise<void> {
   const { resolveChatOptions, ChatOptionsError } = await import('../client/terminal/options.js');
   let options;
@@ -27,11 +42,16 @@ async function runChat(args: ChatArgs): Promise<void> {
   if (lineMode) {
     const { runLineMode } = await import('../client/terminal/linemode.js');
     const session = createSession(options, { retryFirstConnect: false });
+    // Interrupted: say QUIT rather than drop the connection.
+    quitOnSignals(session, ['SIGINT', 'SIGTERM']);
     code = await runLineMode(session, { input: process.stdin, output: process.stdout });
     if (session.endError) process.stderr.write(`obrol chat: ${session.endError}\n`);
   } else {
     const { runFullScreen } = await import('../client/terminal/fullscreen.js');
-    code = await runFullScreen(createSession(options));
+    const session = createSession(options);
+    // Ctrl+C arrives as a key; a kill or a closed terminal as a signal.
+    quitOnSignals(session, ['SIGTERM', 'SIGHUP']);
+    code = await runFullScreen(session);
   }
   process.exit(code);
 }

@@ -55,26 +55,39 @@ export function lineSegments(line: ChatLine): Segment[] {
   }
 }
 
-/** Cut segments into rows of at most `width` characters; rows after the first start with `indent` spaces. */
+/**
+ * Cut segments into rows of at most `width` characters, after the last space
+ * that fits (a longer word is cut); rows after the first start with `indent` spaces.
+ */
 export function wrapSegments(segments: Segment[], width: number, indent = 0): Segment[][] {
-  const rows: Segment[][] = [[]];
-  let used = 0;
   const w = Math.max(1, width);
   const pad = Math.min(indent, Math.floor(w / 3));
-  for (const seg of segments) {
-    let rest = seg.text;
-    while (rest.length > 0) {
-      if (used === w) {
-        rows.push(pad > 0 ? [{ text: ' '.repeat(pad) }] : []);
-        used = pad;
-      }
-      const take = rest.slice(0, w - used);
-      (rows[rows.length - 1] as Segment[]).push({ ...seg, text: take });
-      used += take.length;
-      rest = rest.slice(take.length);
+  const text = segments.map((s) => s.text).join('');
+  // Where each row starts and ends in `text`.
+  const ranges: Array<[number, number]> = [];
+  let start = 0;
+  while (start < text.length || ranges.length === 0) {
+    const room = ranges.length === 0 ? w : w - pad;
+    let end = Math.min(text.length, start + room);
+    if (end < text.length) {
+      const space = text.lastIndexOf(' ', end);
+      if (space > start) end = space + 1;
     }
+    ranges.push([start, end]);
+    if (end >= text.length) break;
+    start = end;
   }
-  return rows;
+  return ranges.map(([from, to], row) => {
+    const out: Segment[] = row > 0 && pad > 0 ? [{ text: ' '.repeat(pad) }] : [];
+    let at = 0;
+    for (const seg of segments) {
+      const a = Math.max(from, at);
+      const b = Math.min(to, at + seg.text.length);
+      if (a < b) out.push({ ...seg, text: seg.text.slice(a - at, b - at) });
+      at += seg.text.length;
+    }
+    return out;
+  });
 }
 
 function Row({ segments }: { segments: Segment[] }): ReactElement {

@@ -18,6 +18,10 @@ export async function runLineMode(session: ChatSession, io: { input: Readable; o
   const off = session.model.onLine((buffer, line) => {
     io.output.write(`${formatPlainLine(buffer, line)}\n`);
   });
+  // A reader that went away (`| head -1`): leave quietly.
+  io.output.on('error', () => {
+    void session.quit('');
+  });
   const lines = createInterface({ input: io.input, crlfDelay: Infinity, terminal: false });
   lines.on('line', (text) => {
     session.input(text);

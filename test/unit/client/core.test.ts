@@ -1,7 +1,7 @@
 /**
  * The chat client core without a network: command parsing, completion,
  * input history, nick colours, the backoff schedule, the model's marks and
- * the plain line format.
+ * the plain line format, and how the full-screen app wraps rows.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -18,6 +18,7 @@ import {
   parseInput,
   type ParseContext,
 } from '../../../src/client/core/index.js';
+import { wrapSegments } from '../../../src/client/terminal/app.js';
 
 const inChannel: ParseContext = { target: '#chat', kind: 'channel' };
 const inQuery: ParseContext = { target: 'bob', kind: 'query' };
@@ -195,5 +196,26 @@ describe('formatPlainLine', () => {
     expect(line('join', 'bob', 'bob joined')).toBe('2026-12-02T21:00:00Z #chan *** bob joined');
     expect(line('error', '', 'no\r\nnewlines')).toBe('2026-12-02T21:00:00Z #chan !!! no  newlines');
     expect(formatPlainLine(m.server, m.note('hello', 'info', m.server))).toBe('2026-12-02T21:00:00Z * *** hello');
+  });
+});
+
+describe('wrapSegments (full-screen rows)', () => {
+  const rows = (segments: Array<{ text: string; color?: string }>, width: number, indent = 0) =>
+    wrapSegments(segments, width, indent).map((row) => row.map((s) => s.text).join(''));
+
+  it('breaks after the last space that fits, indents the rest, and keeps styles', () => {
+    expect(rows([{ text: '12:00 ' }, { text: '<al> ', color: 'red' }, { text: 'hello there wonderful world' }], 20, 11)).toEqual([
+      '12:00 <al> hello ',
+      '      there ',
+      '      wonderful ',
+      '      world',
+    ]);
+    const styled = wrapSegments([{ text: 'ab ' }, { text: 'cd', color: 'red' }], 4);
+    expect(styled[1]).toEqual([{ text: 'cd', color: 'red' }]);
+  });
+
+  it('cuts a word longer than the row', () => {
+    expect(rows([{ text: 'abcdefghij' }], 4)).toEqual(['abcd', 'efgh', 'ij']);
+    expect(rows([], 4)).toEqual(['']);
   });
 });
