@@ -170,6 +170,7 @@ export function dispatch(
   }
   const spec = COMMANDS.get(msg.command);
   if (!spec) {
+    server.stats.unknownCommands++;
     replies.numeric(user.registered ? ERR_UNKNOWNCOMMAND(msg.command) : ERR_NOTREGISTERED());
     replies.flush();
     return undefined;
