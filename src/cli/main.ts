@@ -6,6 +6,7 @@
  *   obrol check-config [--config FILE]                            validate, start nothing
  *   obrol print-config [--config FILE]                            the effective config as YAML
  *   obrol hash-password [PASSWORD]                                a hash for oper blocks
+ *   obrol admin-token NAME                                        a token for the admin HTTP API
  */
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
@@ -15,6 +16,7 @@ import { ConfigError, loadConfig, type LoadOptions } from '../config/load.js';
 import { hashPassword } from '../config/password.js';
 import { loadTlsMaterial, TlsFileError } from '../net/tlsfiles.js';
 import { createLogger } from './logger.js';
+import { adminTokenCommand } from './admintoken.js';
 import { ObrolServer, VERSION } from '../server/server.js';
 
 /** Exit status for an unusable configuration (sysexits EX_CONFIG). */
@@ -160,6 +162,7 @@ await yargs(hideBin(process.argv))
       process.stdout.write(`${await hashPassword(password)}\n`);
     },
   )
+  .command(adminTokenCommand)
   .strict()
   .version(VERSION)
   .help()

@@ -30,6 +30,7 @@ import { receiveLine } from './dispatcher.js';
 import { listenerSpecs, Listeners, type ListenerKind } from './listeners.js';
 import { Admission, type ConnectClass, type Refusal } from './admission.js';
 import { disconnectReason, Stats, type Transport } from './stats.js';
+import { AdminListener, countByTransport } from './adminapi.js';
 import { WebSocketLink } from '../net/websocket.js';
 import { Descriptors } from './descriptors.js';
 import type { AcceptGate } from '../net/handshake.js';
@@ -106,6 +107,8 @@ export class ObrolServer implements ServerApi {
   private reaping = false;
   private reapScheduled = false;
   private readonly listeners: Listeners;
+  /** The admin HTTP listener (metrics and the admin API), when admin_http is configured. */
+  private readonly adminListener: AdminListener;
   private readonly admission: Admission;
   /** The key of cloaked hosts: configured, or random for this run. */
   private cloakSecret = randomBytes(32).toString('hex');
@@ -147,7 +150,18 @@ export class ObrolServer implements ServerApi {
     this.whowas = new WhowasHistory(this.config.limits.whowas_entries);
     this.listeners = new Listeners((link) => this.attach(link), this.log, this.gate);
     this.admission = new Admission(this.config);
+    this.adminListener = new AdminListener(this);
     this.applyConfig();
+  }
+
+  /** Connections open now, by transport (metrics, admin API). */
+  connectionsByTransport(): Record<Transport, number> {
+    return countByTransport(this.sessions);
+  }
+
+  /** The admin HTTP listener's address, or null when there is none. */
+  get adminAddress(): AddressInfo | null {
+    return this.adminListener.address;
   }
 
   get connectionCount(): number {
@@ -211,7 +225,14 @@ export class ObrolServer implements ServerApi {
 
   async start(): Promise<void> {
     this.stopping = null;
-    await this.listeners.apply(listenerSpecs(this.loaded));
+    const admin = await this.adminListener.prepare(this.config.admin_http);
+    try {
+      await this.listeners.apply(listenerSpecs(this.loaded));
+    } catch (err) {
+      admin.abort();
+      throw err;
+    }
+    admin.commit();
     this.descriptors.refresh(this.sessions.size, this.clock.now(), true);
     this.sweepTimer = this.clock.setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
   }
@@ -524,7 +545,7 @@ export class ObrolServer implements ServerApi {
       if (this.sweepTimer) this.clock.clearInterval(this.sweepTimer);
       this.sweepTimer = null;
       // Resolves once every listener and every connection it accepted is closed.
-      const closed = this.listeners.close();
+      const closed = Promise.all([this.listeners.close(), this.adminListener.close()]);
       // Everyone is leaving: one ERROR each and close, no QUIT fan-out among them.
       for (const session of this.sessions) this.shut(session, closingLinkFor(session.user, reason));
       this.stats.disconnects.shutdown += this.sessions.size;
@@ -574,9 +595,16 @@ export class ObrolServer implements ServerApi {
     if (!built.ok) return this.rehashRefused(built.result);
     const { loaded, result } = built;
     let plan: { commit(): void; abort(): void };
+    let adminPlan: { commit(): void; abort(): void };
     try {
       plan = await this.listeners.prepare(listenerSpecs(loaded));
     } catch (err) {
+      return this.rehashRefused({ ok: false, file: result.file, problems: [err instanceof Error ? err.message : String(err)] });
+    }
+    try {
+      adminPlan = await this.adminListener.prepare(loaded.config.admin_http);
+    } catch (err) {
+      plan.abort();
       return this.rehashRefused({ ok: false, file: result.file, problems: [err instanceof Error ? err.message : String(err)] });
     }
     try {
@@ -585,9 +613,11 @@ export class ObrolServer implements ServerApi {
       this.applyConfig();
     } catch (err) {
       plan.abort();
+      adminPlan.abort();
       throw err;
     }
     plan.commit();
+    adminPlan.commit();
     // Sessions move to the class their address now matches (flood, recvq, sendq).
     for (const session of this.sessions) {
       session.klass = this.admission.classFor(session.user.ip);
