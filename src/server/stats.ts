@@ -39,7 +39,7 @@ export class Stats implements WireCounters {
   /** Connections accepted (admitted as sessions), by transport. */
   readonly accepted: Record<Transport, number> = zeroes(TRANSPORTS);
   registrations = 0;
-  /** Lines whose verb is not in the command table (those in it are ObrolServer.commandCounts). */
+  /** Lines whose verb is not in the command table, or is no verb at all (those in it are ObrolServer.commandCounts). */
   unknownCommands = 0;
   /** PRIVMSG, NOTICE and TAGMSG copies queued for recipients (echoes not included). */
   messageDeliveries = 0;
