@@ -64,10 +64,6 @@ export class AdminHttp {
         resolve();
       });
     });
-    server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
-    });
     return new AdminHttp(server, options.host, options.port);
   }
 

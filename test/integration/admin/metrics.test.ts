@@ -2,6 +2,7 @@
  * /metrics on the admin listener: the counters are there, they move with
  * traffic by the right amounts, and their label sets stay bounded.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { newToken, tokenDigest } from '../../../src/admin/tokens.js';
 import { COMMANDS } from '../../../src/commands/index.js';
@@ -116,6 +117,17 @@ describe('/metrics', () => {
     expect(verbs).toHaveLength(COMMANDS.size + 1);
     // No nick, channel or address anywhere in a label.
     expect(after.text).not.toMatch(/noisy|127\.0\.0\.1/);
+  });
+
+  it('has every metric the sample Grafana dashboard uses', async () => {
+    const srv = await metricsServer();
+    const { text } = await scrape(srv);
+    const dashboard = JSON.parse(readFileSync(new URL('../../../docs/grafana-dashboard.json', import.meta.url), 'utf8')) as {
+      panels: Array<{ targets: Array<{ expr: string }> }>;
+    };
+    const names = new Set(dashboard.panels.flatMap((panel) => panel.targets.flatMap((target) => target.expr.match(/\b(?:obrol|process|nodejs)_[a-z0-9_]+/g) ?? [])));
+    expect(names.size).toBeGreaterThan(10);
+    for (const name of names) expect(text, name).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
   });
 
   it('asks for a read token when metrics_auth is on, and is absent when metrics is off', async () => {
