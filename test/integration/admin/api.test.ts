@@ -233,6 +233,37 @@ describe('admin API: routes', () => {
   });
 });
 
+describe('admin listener: REHASH', () => {
+  it('moves with admin_http.port, closes when the section goes, and a port in use refuses the whole REHASH', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { createServer } = await import('node:net');
+    const section = (port: number) => `admin_http:\n  host: 127.0.0.1\n  port: ${port}\n  tokens:\n    - name: ops\n      sha256: ${tokenDigest(ADMIN)}\n`;
+    const path = fx.tempFile('obrol.yaml', section(0));
+    const srv = await fx.server({ configPath: path });
+    const oldPort = srv.server.adminAddress?.port;
+    // A port someone else holds: the REHASH is refused whole and the listener stays.
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    writeFileSync(path, section(taken));
+    const refused = await srv.server.rehash();
+    expect(refused.ok).toBe(false);
+    expect(refused.problems.join()).toContain(`admin_http`);
+    expect(srv.server.adminAddress?.port).toBe(oldPort);
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    // A free port: it moves, and the old one is closed.
+    writeFileSync(path, section(taken));
+    expect((await srv.server.rehash()).ok).toBe(true);
+    expect(srv.server.adminAddress?.port).toBe(taken);
+    expect((await call(srv, 'GET', '/api/v1/status')).status).toBe(200);
+    await expect(fetch(`http://127.0.0.1:${oldPort}/metrics`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+    // No section: no listener.
+    writeFileSync(path, '');
+    expect((await srv.server.rehash()).ok).toBe(true);
+    expect(srv.server.adminAddress).toBeNull();
+  });
+});
+
 describe('admin API: bad requests', () => {
   it('answers bad JSON, wrong content types, bad fields and big bodies with stable codes', async () => {
     const srv = await adminServer();
