@@ -15,7 +15,7 @@ const ADMIN = newToken();
 const READER = newToken();
 const TOKENS = [
   { name: 'ops', sha256: tokenDigest(ADMIN) },
-  { name: 'dashboard', sha256: tokenDigest(READER), scopes: ['read'] },
+  { name: 'dashboard', sha256: tokenDigest(READER), scopes: ['read' as const] },
 ];
 
 function adminServer(extra: Record<string, unknown> = {}, captureLogs = false): Promise<TestServer> {
