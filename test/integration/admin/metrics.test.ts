@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { newToken, tokenDigest } from '../../../src/admin/tokens.js';
 import { COMMANDS } from '../../../src/commands/index.js';
 import { useFixture } from '../../helpers/fixture.js';
@@ -86,6 +87,24 @@ describe('/metrics', () => {
     expect(get(after.samples, 'obrol_channels')).toBe(1);
     expect(get(after.samples, 'obrol_opers')).toBe(0);
     expect(get(after.samples, 'obrol_refused_connections_total{reason="server_full"}')).toBe(0);
+  });
+
+  it('counts WebSocket connections under their own transport', async () => {
+    const srv = await fx.server({
+      config: { admin_http: { host: '127.0.0.1', port: 0 }, websocket: { host: '127.0.0.1', port: 0, origins: ['*'] } },
+    });
+    const ws = new WebSocket(`ws://127.0.0.1:${srv.server.addressOf('websocket').port}`, ['text.ircv3.net']);
+    const welcome = new Promise<void>((resolve, reject) => {
+      ws.on('message', (data) => (String(data).includes('Welcome') ? resolve() : undefined));
+      ws.on('error', reject);
+    });
+    await welcome;
+    await fx.connect(srv);
+    const { samples } = await scrape(srv);
+    expect(get(samples, 'obrol_connections{transport="websocket"}')).toBe(1);
+    expect(get(samples, 'obrol_connections{transport="tcp"}')).toBe(1);
+    expect(get(samples, 'obrol_connections_accepted_total{transport="websocket"}')).toBe(1);
+    ws.close();
   });
 
   it('counts refusals and disconnects by reason', async () => {
