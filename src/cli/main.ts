@@ -8,6 +8,7 @@
  *   obrol hash-password [PASSWORD]                                a hash for oper blocks
  *   obrol default-config                                          the commented default YAML
  *   obrol mkcerts [--dir D] [--name N...]                         a self-signed certificate for TLS
+ *   obrol admin-token NAME                                        a token for the admin HTTP API
  */
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
@@ -19,6 +20,7 @@ import { loadTlsMaterial, TlsFileError } from '../net/tlsfiles.js';
 import { chatCommand } from './chat.js';
 import { createLogger } from './logger.js';
 import { defaultConfigText, makeSelfSigned, SetupError } from './setup.js';
+import { adminTokenCommand } from './admintoken.js';
 import { ObrolServer, VERSION } from '../server/server.js';
 
 /** Exit status for an unusable configuration (sysexits EX_CONFIG). */
@@ -197,6 +199,7 @@ await yargs(hideBin(process.argv))
     },
   )
   .command(chatCommand)
+  .command(adminTokenCommand)
   .strict()
   .version(VERSION)
   .help()

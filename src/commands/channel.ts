@@ -39,7 +39,7 @@ import { wildcardMatch } from '../protocol/wildcard.js';
 import { channelCost, INVITE_COST, own, topicCost } from '../state/budget.js';
 import { OP, type Channel, type JoinRefusal } from '../state/channel.js';
 import type { User } from '../state/user.js';
-import { CappedReplies, type CommandContext } from './context.js';
+import { CappedReplies, type CommandContext, type ServerApi } from './context.js';
 import { syncOnJoin } from './metadata.js';
 import { markerOnJoin } from './readmarker.js';
 import type { CommandSpec } from './spec.js';
@@ -367,16 +367,19 @@ function kickOne(ctx: CommandContext, name: string, nick: string, reason: string
     ctx.reply(ERR_USERNOTINCHANNEL(target.nick, channel.name));
     return;
   }
-  ctx.deliverToChannel(channel, ctx.fromUser('KICK', [channel.name, target.nick, reason]));
-  ctx.registry.leave(target, channel);
-  ctx.server.bus.publish({
-    type: 'channel.kick',
-    origin: ctx.server.bus.nodeId,
-    userId: ctx.user.id,
-    channel: channel.name,
-    targetId: target.id,
-    reason,
-  });
+  kickMember(ctx.server, channel, target, reason, ctx.user.id, (out) => ctx.deliverToChannel(channel, out), ctx.fromUser('KICK', [channel.name, target.nick, reason]));
+}
+
+/**
+ * What KICK does once it is allowed, for a chanop's KICK and the admin API's
+ * channel close: every member (the target too) sees `kick`, the target
+ * leaves (an empty channel ceases to exist), and the bus hears of it.
+ * `byId` is the kicker's user id, or the server's name.
+ */
+export function kickMember(server: ServerApi, channel: Channel, target: User, reason: string, byId: string, deliverToChannel: (out: Outgoing) => void, kick: Outgoing): void {
+  deliverToChannel(kick);
+  server.registry.leave(target, channel);
+  server.bus.publish({ type: 'channel.kick', origin: server.bus.nodeId, userId: byId, channel: channel.name, targetId: target.id, reason });
 }
 
 export function handleInvite(ctx: CommandContext, msg: IrcMessage): void {

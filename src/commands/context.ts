@@ -50,6 +50,8 @@ export interface ServerApi {
   isupportLines(): readonly string[][];
   /** How many times each command has run (STATS m). */
   readonly commandCounts: ReadonlyMap<string, number>;
+  /** Counters for the metrics that handlers bump (plain fields: no call per delivery). */
+  readonly stats: { messageDeliveries: number };
   /** Lines about the server's memory and tables, for operators (STATS z). */
   debugStats(): string[];
   /** A new network-unique message id (msgid tag). */
@@ -173,11 +175,13 @@ export class CommandContext {
 
   /**
    * Deliver to the members of `channel` whose status has any of `statusMask`
-   * bits (0 = everyone), optionally without the caller.
+   * bits (0 = everyone), optionally without the caller. Returns how many
+   * members were given it.
    */
-  deliverToChannel(channel: Channel, what: Outgoing | Pick, options: { skipCaller?: boolean; statusMask?: number } = {}): void {
+  deliverToChannel(channel: Channel, what: Outgoing | Pick, options: { skipCaller?: boolean; statusMask?: number } = {}): number {
     const { skipCaller = false, statusMask = 0 } = options;
     const single = what instanceof Outgoing ? what : null;
+    let delivered = 0;
     for (const [member, status] of channel.members) {
       if (statusMask !== 0 && (status & statusMask) === 0) continue;
       const endpoint = member.endpoint;
@@ -185,11 +189,14 @@ export class CommandContext {
       const out = single ?? (what as Pick)(endpoint.capMask);
       if (out === null) continue;
       if (member === this.user) {
-        if (!skipCaller) this.replies.message(out);
+        if (skipCaller) continue;
+        this.replies.message(out);
       } else {
         endpoint.send(out);
       }
+      delivered++;
     }
+    return delivered;
   }
 
   /**

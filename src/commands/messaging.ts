@@ -111,7 +111,7 @@ function relay(ctx: CommandContext, msg: IrcMessage): void {
         continue;
       }
       const out = ctx.fromUser(command, isTagmsg ? [target] : [target, text as string], tags);
-      ctx.deliverToChannel(channel, isTagmsg ? ONLY_TAG_CAPABLE(out) : out, { skipCaller: true, statusMask });
+      ctx.server.stats.messageDeliveries += ctx.deliverToChannel(channel, isTagmsg ? ONLY_TAG_CAPABLE(out) : out, { skipCaller: true, statusMask });
       if (echo) ctx.send(out);
       publish(ctx, command, target, text ?? '');
       continue;
@@ -126,7 +126,10 @@ function relay(ctx: CommandContext, msg: IrcMessage): void {
     const endpoint = recipient.endpoint;
     // Straight to the recipient (not through the caller's reply buffer, even
     // when messaging oneself): only the echo carries a label.
-    if (endpoint && (!isTagmsg || (endpoint.capMask & CAP.MESSAGE_TAGS) !== 0)) endpoint.send(out);
+    if (endpoint && (!isTagmsg || (endpoint.capMask & CAP.MESSAGE_TAGS) !== 0)) {
+      endpoint.send(out);
+      ctx.server.stats.messageDeliveries++;
+    }
     if (echo) ctx.send(out);
     if (command === 'PRIVMSG' && recipient.away !== null) ctx.reply(RPL_AWAY(recipient.nick, recipient.away));
     publish(ctx, command, recipient.nick, text ?? '');

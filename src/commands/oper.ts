@@ -17,7 +17,10 @@ import {
 import { wildcardMatch } from '../protocol/wildcard.js';
 import { CAP } from '../protocol/caps.js';
 import { STATUS_MODES } from '../state/channel.js';
-import { fromUser, type CommandContext } from './context.js';
+import type { Logger } from 'pino';
+import type { Registry } from '../state/registry.js';
+import type { User } from '../state/user.js';
+import { fromUser, type CommandContext, type ServerApi } from './context.js';
 import type { CommandSpec } from './spec.js';
 
 /**
@@ -75,20 +78,43 @@ export function handleKill(ctx: CommandContext, msg: IrcMessage): void {
     return;
   }
   const reason = reasonParam || 'No reason given';
-  const killer = ctx.user;
+  killUser(ctx.server, target, reason, {
+    name: ctx.user.nick,
+    kill: ctx.fromUser('KILL', [target.nick, reason]),
+    deliver: (out) => ctx.deliver(out, [target]),
+    log: ctx.session.log,
+  });
+}
+
+/** Who kills: a name for the QUIT and ERROR texts, their KILL line, how it reaches the victim, where it is logged. */
+export interface Killer {
+  name: string;
+  kill: Outgoing;
+  deliver(out: Outgoing): void;
+  log: Logger;
+}
+
+/**
+ * What KILL does, for an operator's KILL and the admin API alike: the victim
+ * is told who killed them and why, then gets ERROR and is gone; their peers
+ * see the QUIT.
+ */
+export function killUser(server: ServerApi, target: User, reason: string, killer: Killer): void {
   // The reason is message text: logged only with log.message_text.
-  const logText = ctx.config.log.message_text;
-  ctx.session.log.info({ event: 'kill', target: target.nick, by: killer.nick, ...(logText ? { reason } : {}) }, 'user killed');
-  // The victim is told who killed them and why, then gets ERROR and is gone.
-  ctx.deliver(ctx.fromUser('KILL', [target.nick, reason]), [target]);
-  const quit = `Killed (${killer.nick} (${reason}))`;
-  ctx.server.disconnect(target, quit, `Killed by ${killer.nick}: ${reason}`, false, logText ? quit : `Killed (${killer.nick})`);
+  const logText = server.config.log.message_text;
+  killer.log.info({ event: 'kill', target: target.nick, by: killer.name, ...(logText ? { reason } : {}) }, 'user killed');
+  killer.deliver(killer.kill);
+  const quit = `Killed (${killer.name} (${reason}))`;
+  server.disconnect(target, quit, `Killed by ${killer.name}: ${reason}`, false, logText ? quit : `Killed (${killer.name})`);
 }
 
 export function handleWallops(ctx: CommandContext, msg: IrcMessage): void {
-  const out = ctx.fromUser('WALLOPS', [msg.params[0] as string]);
-  const recipients = [...ctx.registry.users].filter((user) => user.hasMode('w'));
-  ctx.deliver(out, recipients);
+  ctx.deliver(ctx.fromUser('WALLOPS', [msg.params[0] as string]), wallopsAudience(ctx.registry));
+}
+
+/** Who gets WALLOPS: users with +w. */
+export function wallopsAudience(registry: Registry): User[] {
+  return [...registry.users].filter((user) => user.hasMode('w'));
 }
 
 /**

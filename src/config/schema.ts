@@ -78,6 +78,27 @@ const websocketSchema = z.strictObject({
   web_hosts: z.array(z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a host name: letters, digits, dots and dashes')).default([]),
 });
 
+/** A bearer token of the admin HTTP API: only its SHA-256 digest is stored (see admin/tokens.ts). */
+const adminTokenSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores'),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be the SHA-256 hex digest of the token (64 lower-case hex digits), as `obrol admin-token NAME` prints it, never the token itself'),
+  /** read: GET routes (and /metrics when metrics_auth is on); write: the POST actions. */
+  scopes: z.array(z.enum(['read', 'write'])).min(1).default(['read', 'write']),
+});
+
+/** The admin HTTP listener: Prometheus metrics and the JSON admin API (docs/operations.md). */
+const adminHttpSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: int(0, 65535).default(9090),
+  /** Serve GET /metrics. */
+  metrics: z.boolean().default(true),
+  /** /metrics asks for a token with the read scope (off by default: bind to loopback, or turn this on). */
+  metrics_auth: z.boolean().default(false),
+  tokens: z.array(adminTokenSchema).default([]),
+});
+
 const channelsSchema = z.strictObject({
   default_modes: z.string().regex(/^\+?[Cimnst]*$/, 'may only contain the channel modes C, i, m, n, s and t, e.g. "+nt"').default('+nt'),
 });
@@ -204,6 +225,7 @@ export const configSchema = z
     tls: tlsSchema.nullable().default(null),
     // On by default (the chat page on 127.0.0.1:8097); `websocket: null` turns it off.
     websocket: websocketSchema.nullable().prefault({}),
+    admin_http: adminHttpSchema.nullable().default(null),
     channels: channelsSchema.prefault({}),
     limits: limitsSchema.prefault({}),
     /** Connection classes: the first whose hosts match a client's address applies. */
@@ -225,6 +247,14 @@ export const configSchema = z
     for (const [index, entry] of (config.websocket?.trusted_proxies ?? []).entries()) {
       if (!isAddressOrCidr(entry)) ctx.addIssue({ code: 'custom', path: ['websocket', 'trusted_proxies', index], message: `"${entry}" is not an IP address or CIDR block` });
     }
+    const tokenNames = new Set<string>();
+    const digests = new Set<string>();
+    (config.admin_http?.tokens ?? []).forEach((token, index) => {
+      if (tokenNames.has(token.name)) ctx.addIssue({ code: 'custom', path: ['admin_http', 'tokens', index, 'name'], message: `duplicate token name "${token.name}"` });
+      if (digests.has(token.sha256)) ctx.addIssue({ code: 'custom', path: ['admin_http', 'tokens', index, 'sha256'], message: 'the same token is listed twice' });
+      tokenNames.add(token.name);
+      digests.add(token.sha256);
+    });
     const seen = new Set<string>();
     config.opers.forEach((oper, index) => {
       if (seen.has(oper.name)) ctx.addIssue({ code: 'custom', path: ['opers', index, 'name'], message: `duplicate oper name "${oper.name}"` });
@@ -242,3 +272,5 @@ function isAddressOrCidr(entry: string): boolean {
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = Readonly<z.output<typeof configSchema>>;
 export type OperBlock = Config['opers'][number];
+export type AdminHttpConfig = NonNullable<Config['admin_http']>;
+export type AdminToken = AdminHttpConfig['tokens'][number];

@@ -35,6 +35,15 @@ export interface ConnectionHandlers<T> {
   onFault(owner: T, err: unknown): void;
 }
 
+/** Bytes read and written, summed over connections (the server's metrics). */
+export interface WireCounters {
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** Where connections made without counters of their own count (refused sockets, tests). */
+const UNCOUNTED: WireCounters = { bytesIn: 0, bytesOut: 0 };
+
 /** How long a closing socket may take to drain before it is destroyed. */
 const CLOSE_GRACE_MS = 5000;
 
@@ -69,6 +78,8 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
     readonly link: Link,
     private sendQueueLimit: number,
     maxTagBytes?: number,
+    /** Bumped once per chunk read and once per socket write, not per line. */
+    private readonly wire: WireCounters = UNCOUNTED,
   ) {
     this.framer = new LineFramer(maxTagBytes);
   }
@@ -99,6 +110,7 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
   // LinkEvents, called by the link.
   onChunk(data: Buffer): void {
     if (this.closing) return;
+    this.wire.bytesIn += data.length;
     try {
       this.framer.push(data, this);
     } catch (err) {
@@ -108,6 +120,7 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
 
   onMessage(data: Buffer): void {
     if (this.closing) return;
+    this.wire.bytesIn += data.length;
     try {
       this.framer.pushMessage(data, this);
     } catch (err) {
@@ -209,6 +222,7 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
     const bytes = this.queuedBytes;
     this.queue = [];
     this.queuedBytes = 0;
+    this.wire.bytesOut += bytes;
     this.link.write(lines, bytes);
     this.linkPending = this.link.pendingBytes;
   }

@@ -6,10 +6,19 @@
  */
 import type { Config } from '../config/schema.js';
 import { addressMatcher, networkOf } from '../net/address.js';
+import type { RefusalReason } from './stats.js';
 
 export type ConnectClass = Config['classes'][number];
 
 const MINUTE_MS = 60_000;
+
+/** Why a connection is refused: a stable code (the metrics' label) and the text the client gets. */
+export interface Refusal {
+  code: RefusalReason;
+  reason: string;
+  /** An address already throttled: logged at debug level only. */
+  repeat: boolean;
+}
 
 export class Admission {
   private readonly perAddress = new Map<string, number>();
@@ -46,7 +55,7 @@ export class Admission {
    * refusal of an address already throttled: under a connection storm these
    * are the many, and are logged at debug level only.
    */
-  check(ip: string, klass: ConnectClass, clients: number, now: number): { reason: string; repeat: boolean } | null {
+  check(ip: string, klass: ConnectClass, clients: number, now: number): Refusal | null {
     const times = this.recent.get(ip) ?? [];
     while (times.length > 0 && (times[0] as number) <= now - MINUTE_MS) times.shift();
     times.push(now);
@@ -54,14 +63,14 @@ export class Admission {
 
     const throttled = 'Throttled: reconnecting too fast';
     const until = this.throttledUntil.get(ip);
-    if (until !== undefined && until > now) return { reason: throttled, repeat: true };
+    if (until !== undefined && until > now) return { code: 'throttled', reason: throttled, repeat: true };
     if (times.length > klass.connects_per_minute) {
       if (klass.throttle_seconds > 0) this.throttledUntil.set(ip, now + klass.throttle_seconds * 1000);
-      return { reason: throttled, repeat: false };
+      return { code: 'throttled', reason: throttled, repeat: false };
     }
-    if (clients >= this.config.limits.max_clients) return { reason: 'Server is full', repeat: false };
-    if ((this.perAddress.get(ip) ?? 0) >= klass.max_per_ip) return { reason: 'Too many connections from your address', repeat: false };
-    if ((this.perBlock.get(this.blockOf(ip)) ?? 0) >= klass.max_per_cidr) return { reason: 'Too many connections from your network', repeat: false };
+    if (clients >= this.config.limits.max_clients) return { code: 'server_full', reason: 'Server is full', repeat: false };
+    if ((this.perAddress.get(ip) ?? 0) >= klass.max_per_ip) return { code: 'per_ip', reason: 'Too many connections from your address', repeat: false };
+    if ((this.perBlock.get(this.blockOf(ip)) ?? 0) >= klass.max_per_cidr) return { code: 'per_cidr', reason: 'Too many connections from your network', repeat: false };
     return null;
   }
 

@@ -157,6 +157,7 @@ export function dispatch(
   const msg = parsed.ok ? parsed.message : null;
   const replies = new ReplyBuffer(server.info.name, session, labelOf(session, parsed.ok ? parsed.message.tags : (parsed.tags ?? null)));
   if (msg === null) {
+    server.stats.unknownCommands++;
     replies.numeric(ERR_UNKNOWNCOMMAND(parsed.ok ? '' : (parsed.command ?? '')));
     replies.flush();
     return undefined;
@@ -170,6 +171,7 @@ export function dispatch(
   }
   const spec = COMMANDS.get(msg.command);
   if (!spec) {
+    server.stats.unknownCommands++;
     replies.numeric(user.registered ? ERR_UNKNOWNCOMMAND(msg.command) : ERR_NOTREGISTERED());
     replies.flush();
     return undefined;

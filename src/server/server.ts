@@ -28,7 +28,10 @@ import { User } from '../state/user.js';
 import { WhowasHistory } from '../state/whowas.js';
 import { receiveLine } from './dispatcher.js';
 import { listenerSpecs, Listeners, type ListenerKind } from './listeners.js';
-import { Admission, type ConnectClass } from './admission.js';
+import { Admission, type ConnectClass, type Refusal } from './admission.js';
+import { disconnectReason, Stats, type Transport } from './stats.js';
+import { AdminListener, countByTransport } from './adminapi.js';
+import { WebSocketLink } from '../net/websocket.js';
 import { Descriptors } from './descriptors.js';
 import type { AcceptGate } from '../net/handshake.js';
 import { cloakAddress } from './cloak.js';
@@ -104,6 +107,8 @@ export class ObrolServer implements ServerApi {
   private reaping = false;
   private reapScheduled = false;
   private readonly listeners: Listeners;
+  /** The admin HTTP listener (metrics and the admin API), when admin_http is configured. */
+  private readonly adminListener: AdminListener;
   private readonly admission: Admission;
   /** The key of cloaked hosts: configured, or random for this run. */
   private cloakSecret = randomBytes(32).toString('hex');
@@ -121,6 +126,10 @@ export class ObrolServer implements ServerApi {
   private readonly onDie: (() => void) | undefined;
   readonly nextMsgId: () => string;
   readonly commandCounts = new Map<string, number>();
+  /** Counters for the metrics, read at scrape time (server/metrics.ts). */
+  readonly stats = new Stats();
+  /** When this server object was made (uptime in the admin API). */
+  readonly startedAt = Date.now();
 
   constructor(options: ServerOptions) {
     this.loaded = options.loaded;
@@ -141,7 +150,18 @@ export class ObrolServer implements ServerApi {
     this.whowas = new WhowasHistory(this.config.limits.whowas_entries);
     this.listeners = new Listeners((link) => this.attach(link), this.log, this.gate);
     this.admission = new Admission(this.config);
+    this.adminListener = new AdminListener(this);
     this.applyConfig();
+  }
+
+  /** Connections open now, by transport (metrics, admin API). */
+  connectionsByTransport(): Record<Transport, number> {
+    return countByTransport(this.sessions);
+  }
+
+  /** The admin HTTP listener's address, or null when there is none. */
+  get adminAddress(): AddressInfo | null {
+    return this.adminListener.address;
   }
 
   get connectionCount(): number {
@@ -205,7 +225,14 @@ export class ObrolServer implements ServerApi {
 
   async start(): Promise<void> {
     this.stopping = null;
-    await this.listeners.apply(listenerSpecs(this.loaded));
+    const admin = await this.adminListener.prepare(this.config.admin_http);
+    try {
+      await this.listeners.apply(listenerSpecs(this.loaded));
+    } catch (err) {
+      admin.abort();
+      throw err;
+    }
+    admin.commit();
     this.descriptors.refresh(this.sessions.size, this.clock.now(), true);
     this.sweepTimer = this.clock.setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
   }
@@ -306,7 +333,7 @@ export class ObrolServer implements ServerApi {
       klass = this.admission.classFor(ip);
       const refusal = this.admissionCheck(ip, klass);
       if (refusal !== null) {
-        this.refuse(link, refusal.reason, refusal.repeat);
+        this.refuse(link, refusal);
         return;
       }
       block = this.admission.opened(ip);
@@ -314,12 +341,14 @@ export class ObrolServer implements ServerApi {
     const id = (++this.nextId).toString(36);
     let session: Session | null = null;
     try {
-      const conn = new Connection<Session>(link, klass.sendq_bytes, this.config.limits.client_tag_bytes);
+      const conn = new Connection<Session>(link, klass.sendq_bytes, this.config.limits.client_tag_bytes, this.stats);
       const user = new User(`${this.bus.nodeId}/${id}`, ip, this.visibleHost(ip), this.bus.nodeId, null);
       user.secure = conn.secure;
       user.certfp = conn.certfp;
       session = new Session(id, conn, user, this.log, now, klass);
       session.block = block;
+      session.transport = transportOf(link);
+      this.stats.accepted[session.transport]++;
       user.endpoint = session;
       this.sessions.add(session);
       if (this.sessions.size > this.maxConnections) this.maxConnections = this.sessions.size;
@@ -351,7 +380,7 @@ export class ObrolServer implements ServerApi {
       const klass = this.admission.classFor(ip);
       const refusal = this.admissionCheck(ip, klass);
       if (refusal !== null) {
-        this.logRefusal(ip, refusal.reason, refusal.repeat);
+        this.logRefusal(ip, refusal);
         return { refused: refusal.reason };
       }
       this.handshaking++;
@@ -369,7 +398,7 @@ export class ObrolServer implements ServerApi {
   };
 
   /** Admission's verdict on a new socket from `ip`, file descriptors included. */
-  private admissionCheck(ip: string, klass: ConnectClass): { reason: string; repeat: boolean } | null {
+  private admissionCheck(ip: string, klass: ConnectClass): Refusal | null {
     const sockets = this.sessions.size + this.handshaking;
     const refusal = this.admission.check(ip, klass, sockets, this.clock.now());
     if (refusal !== null) return refusal;
@@ -382,21 +411,23 @@ export class ObrolServer implements ServerApi {
       this.outOfDescriptors = true;
       this.log.error({ event: 'descriptors-exhausted', ...this.descriptors.sizes, clients: sockets }, 'out of file descriptors: refusing new connections until some are free');
     }
-    return { reason: 'Server is out of file descriptors, try again later', repeat: true };
+    return { code: 'descriptors', reason: 'Server is out of file descriptors, try again later', repeat: true };
   }
 
-  private logRefusal(ip: string, reason: string, repeat: boolean): void {
+  private logRefusal(ip: string, refusal: Refusal): void {
+    const { reason, repeat } = refusal;
+    this.stats.refusals[refusal.code]++;
     const entry = { event: 'refused', ip, reason };
     if (repeat) this.log.debug(entry, 'connection refused');
     else this.log.info(entry, 'connection refused');
   }
 
   /** Turn a connection away before it becomes a session: ERROR with the reason, then close. */
-  private refuse(link: Link, reason: string, repeat: boolean): void {
-    this.logRefusal(link.remoteAddress, reason, repeat);
+  private refuse(link: Link, refusal: Refusal): void {
+    this.logRefusal(link.remoteAddress, refusal);
     const conn = new Connection<null>(link, 4096);
     conn.start(IGNORE_EVENTS, null);
-    conn.close(closingLink(`unknown@${displayHost(link.remoteAddress)}`, reason));
+    conn.close(closingLink(`unknown@${displayHost(link.remoteAddress)}`, refusal.reason));
   }
 
   /** The host others see: a cloak of the address, or the address itself with cloaking off. */
@@ -417,6 +448,7 @@ export class ObrolServer implements ServerApi {
     const session = user.endpoint instanceof Session ? user.endpoint : null;
     if (!session || session.closed) return;
     session.closed = true;
+    this.stats.disconnects[disconnectReason(quitReason)]++;
     try {
       if (user.registered) this.announceQuit(user, quitReason);
     } finally {
@@ -516,9 +548,10 @@ export class ObrolServer implements ServerApi {
       if (this.sweepTimer) this.clock.clearInterval(this.sweepTimer);
       this.sweepTimer = null;
       // Resolves once every listener and every connection it accepted is closed.
-      const closed = this.listeners.close();
+      const closed = Promise.all([this.listeners.close(), this.adminListener.close()]);
       // Everyone is leaving: one ERROR each and close, no QUIT fan-out among them.
       for (const session of this.sessions) this.shut(session, closingLinkFor(session.user, reason));
+      this.stats.disconnects.shutdown += this.sessions.size;
       this.sessions.clear();
       this.pendingDisconnects = [];
       this.admission.reset();
@@ -565,9 +598,16 @@ export class ObrolServer implements ServerApi {
     if (!built.ok) return this.rehashRefused(built.result);
     const { loaded, result } = built;
     let plan: { commit(): void; abort(): void };
+    let adminPlan: { commit(): void; abort(): void };
     try {
       plan = await this.listeners.prepare(listenerSpecs(loaded));
     } catch (err) {
+      return this.rehashRefused({ ok: false, file: result.file, problems: [err instanceof Error ? err.message : String(err)] });
+    }
+    try {
+      adminPlan = await this.adminListener.prepare(loaded.config.admin_http);
+    } catch (err) {
+      plan.abort();
       return this.rehashRefused({ ok: false, file: result.file, problems: [err instanceof Error ? err.message : String(err)] });
     }
     try {
@@ -576,9 +616,11 @@ export class ObrolServer implements ServerApi {
       this.applyConfig();
     } catch (err) {
       plan.abort();
+      adminPlan.abort();
       throw err;
     }
     plan.commit();
+    adminPlan.commit();
     // Sessions move to the class their address now matches (flood, recvq, sendq).
     for (const session of this.sessions) {
       session.klass = this.admission.classFor(session.user.ip);
@@ -745,6 +787,11 @@ function closingLink(who: string, reason: string): Buffer {
 /** The closing ERROR line for a user's connection. */
 function closingLinkFor(user: User, reason: string): Buffer {
   return closingLink(`${user.username || '*'}@${user.host}`, reason);
+}
+
+function transportOf(link: Link): Transport {
+  if (link instanceof WebSocketLink) return 'websocket';
+  return link.secure ? 'tls' : 'tcp';
 }
 
 /** IPv6 addresses starting with ':' would read as a trailing parameter: prefix them with 0. */

@@ -13,6 +13,7 @@ import type { LineProblem } from '../net/framer.js';
 import type { ParseResult } from '../protocol/parse.js';
 import type { ConnectClass } from './admission.js';
 import type { TimerHandle } from './clock.js';
+import type { Transport } from './stats.js';
 import type { Connection } from '../net/connection.js';
 import { RENDER_CAPS } from '../protocol/caps.js';
 import type { Outgoing } from '../protocol/outgoing.js';
@@ -75,6 +76,8 @@ export class Session implements Endpoint, SessionState {
   floodTimer: TimerHandle | null = null;
   /** The network block this connection was counted in (admission). */
   block = '';
+  /** How the client is connected (the metrics' and the admin API's label). */
+  transport: Transport = 'tcp';
 
   constructor(
     readonly id: string,

@@ -308,6 +308,7 @@ export class World implements ServerApi {
 
   readonly nextMsgId = msgIdGenerator('test');
   readonly commandCounts = new Map<string, number>();
+  readonly stats = { messageDeliveries: 0 };
 
   debugStats(): string[] {
     return [`users ${this.registry.userCount}, channels ${this.registry.channels.size}`];
