@@ -27,6 +27,9 @@ export function buildMetrics(server: MetricsServer): MetricsSource {
   const registry = new Registry();
   // process_* (CPU, RSS, open fds), nodejs_* (heap, event-loop lag, GC, handles).
   collectDefaultMetrics({ register: registry });
+  // Names the exact Node.js release, which server.show_versions keeps out of
+  // VERSION and INFO too: it tells an attacker more than it tells an operator.
+  registry.removeSingleMetric('nodejs_version_info');
   const stats = server.stats;
   const verbs = [...COMMANDS.keys()].sort();
 

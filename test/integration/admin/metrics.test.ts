@@ -52,6 +52,9 @@ describe('/metrics', () => {
       expect(before.text, name).toMatch(new RegExp(`^${name}(\\{| )`, 'm'));
     }
     expect(get(before.samples, 'obrol_users')).toBe(0);
+    // The Node.js release stays private, as in VERSION without server.show_versions.
+    expect(before.text).not.toContain('nodejs_version_info');
+    expect(before.text).not.toContain(process.version);
 
     const alice = await fx.register(srv, 'alice');
     const bob = await fx.register(srv, 'bob');
