@@ -18,6 +18,7 @@ import { WebSocketServer } from 'ws';
 import { loadWebPage, serveWebPage } from '../../src/net/webpage.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient } from '../helpers/client.js';
+import { fakeHistory } from '../helpers/fakehistory.js';
 import { launchBrowser, newPage, runAxe, screenshot, SCREENSHOT_DIR, summarizePng, type AxeViolation, type PageProblems } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -116,48 +117,20 @@ async function expectAccessible(page: Page, view: string): Promise<void> {
  */
 async function historyServer(): Promise<{ url: string; received: string[]; close(): Promise<void> }> {
   const page = loadWebPage();
-  const received: string[] = [];
+  const script = fakeHistory({ messages: 30, limit: 20, caps: ['batch', 'server-time', 'message-tags', 'draft/chathistory'], text: (k) => `history line ${k}` });
   const http = createHttpServer((req, res) => serveWebPage(page, req, res));
   const wss = new WebSocketServer({ server: http, handleProtocols: () => 'text.ircv3.net' });
-  const line = (k: number, target: string, batch: string) =>
-    `@batch=${batch};time=2026-12-01T10:${String(k).padStart(2, '0')}:00.000Z;msgid=m${k} :old!u@h PRIVMSG ${target} :history line ${k}`;
   wss.on('connection', (ws) => {
-    let nick = '*';
-    let batches = 0;
-    const send = (text: string) => ws.send(text);
+    const handle = script.connect({ send: (text) => ws.send(text), end: () => ws.close() });
     ws.on('message', (data) => {
-      for (const text of String(data).split(/\r?\n/).filter(Boolean)) {
-        received.push(text);
-        const [verb, ...rest] = text.split(' ');
-        if (text.startsWith('CAP LS')) send(':fake CAP * LS :batch server-time message-tags draft/chathistory');
-        else if (verb === 'CAP' && rest[0] === 'REQ') send(`:fake CAP * ACK ${rest.slice(1).join(' ')}`);
-        else if (verb === 'NICK') nick = rest[0] ?? '*';
-        else if (text === 'CAP END') {
-          send(`:fake 001 ${nick} :Welcome`);
-          send(`:fake 005 ${nick} CHANTYPES=# PREFIX=(ov)@+ CHATHISTORY=20 :are supported`);
-          send(`:fake 422 ${nick} :No MOTD`);
-        } else if (verb === 'PING') send(`:fake PONG fake :${rest.join(' ')}`);
-        else if (verb === 'JOIN') {
-          send(`:${nick}!u@h JOIN ${rest[0]}`);
-          send(`:fake 353 ${nick} = ${rest[0]} :${nick} old`);
-          send(`:fake 366 ${nick} ${rest[0]} :End of /NAMES list`);
-        } else if (verb === 'CHATHISTORY') {
-          const [mode, target = '', at = '', limitText = '20'] = rest;
-          const limit = Number(limitText);
-          const before = mode === 'BEFORE' ? Number(/^msgid=m(\d+)$/.exec(at)?.[1] ?? 1) : 31;
-          const id = `h${++batches}`;
-          send(`:fake BATCH +${id} chathistory ${target}`);
-          for (let k = Math.max(1, before - limit); k < before; k++) send(line(k, target, id));
-          send(`:fake BATCH -${id}`);
-        }
-      }
+      for (const text of String(data).split(/\r?\n/).filter(Boolean)) handle(text);
     });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const port = (http.address() as { port: number }).port;
   return {
     url: `http://127.0.0.1:${port}/`,
-    received,
+    received: script.received,
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of wss.clients) client.terminate();

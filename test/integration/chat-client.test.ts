@@ -7,7 +7,8 @@
  * a scripted fake server that answers with batches.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { chatSessions, fakeHistoryServer, waitLine, waitModel } from '../helpers/chat.js';
+import { chatSessions, waitLine, waitModel } from '../helpers/chat.js';
+import { fakeHistoryServer } from '../helpers/fakehistory.js';
 import { useFixture } from '../helpers/fixture.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 

@@ -10,7 +10,8 @@ import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clockTime } from '../../src/client/core/index.js';
 import { App } from '../../src/client/terminal/app.js';
-import { chatSessions, fakeHistoryServer, waitModel } from '../helpers/chat.js';
+import { chatSessions, waitModel } from '../helpers/chat.js';
+import { fakeHistoryServer } from '../helpers/fakehistory.js';
 import { useFixture } from '../helpers/fixture.js';
 import { until } from '../helpers/until.js';
 
