@@ -72,11 +72,11 @@ function httpBytes(port: number, path: string, headers: Record<string, string>):
   });
 }
 
-/** The status of a WebSocket upgrade (101 accepted, else the refusal's). */
-function upgrade(port: number, options: ClientOptions & { host?: string }): Promise<number> {
+/** The status of a WebSocket upgrade (101 accepted, else the refusal's), over ws:// unless told wss://. */
+function upgrade(port: number, options: ClientOptions & { host?: string }, scheme: 'ws' | 'wss' = 'ws'): Promise<number> {
   const { host, ...rest } = options;
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, ['text.ircv3.net'], { ...rest, ...(host ? { headers: { host } } : {}) });
+    const ws = new WebSocket(`${scheme}://127.0.0.1:${port}/`, ['text.ircv3.net'], { ...rest, ...(host ? { headers: { host } } : {}) });
     ws.once('open', () => {
       ws.terminate();
       resolve(101);
@@ -252,20 +252,7 @@ describe('over TLS (websocket.tls)', () => {
       });
       expect(page.status).toBe(200);
       expect(page.headers['content-security-policy']).toContain(`wss://127.0.0.1:${port}`);
-      const status = (origin: string) =>
-        new Promise<number>((resolve, reject) => {
-          const ws = new WebSocket(`wss://127.0.0.1:${port}/`, ['text.ircv3.net'], { origin, rejectUnauthorized: false });
-          ws.once('open', () => {
-            ws.terminate();
-            resolve(101);
-          });
-          ws.once('unexpected-response', (_req, res) => {
-            res.resume();
-            ws.terminate();
-            resolve(res.statusCode ?? 0);
-          });
-          ws.once('error', reject);
-        });
+      const status = (origin: string) => upgrade(port, { origin, rejectUnauthorized: false }, 'wss');
       expect(await status(`https://127.0.0.1:${port}`)).toBe(101);
       expect(await status(`http://127.0.0.1:${port}`)).toBe(403);
     } finally {
