@@ -21,7 +21,7 @@ import { chatCommand } from './chat.js';
 import { createLogger } from './logger.js';
 import { defaultConfigText, makeSelfSigned, SetupError } from './setup.js';
 import { adminTokenCommand } from './admintoken.js';
-import { ObrolServer, VERSION } from '../server/server.js';
+import { VERSION } from '../server/version.js';
 
 /** Exit status for an unusable configuration (sysexits EX_CONFIG). */
 const EXIT_CONFIG = 78;
@@ -85,6 +85,8 @@ async function run(args: ConfigArgs): Promise<void> {
     logger.fatal({ event: 'crash', err: reason }, 'unhandled promise rejection: exiting');
     process.exit(EXIT_SOFTWARE);
   });
+  // Loaded here, not at the top: the other verbs (obrol chat above all) need none of it.
+  const { ObrolServer } = await import('../server/server.js');
   const server = new ObrolServer({ loaded, loadOptions: options, logger, onDie: () => process.exit(0) });
   logger.info({ event: 'config', file: loaded.path ?? '(embedded defaults)' }, `obrol ${VERSION} starting`);
   try {

@@ -37,8 +37,10 @@ import type { AcceptGate } from '../net/handshake.js';
 import { cloakAddress } from './cloak.js';
 import { Session } from './session.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { VERSION } from './version.js';
 
-export const VERSION = readPackageVersion();
+/** Re-exported for code that already has the server loaded. */
+export { VERSION };
 
 /** How often idle and unregistered connections are checked. */
 const SWEEP_INTERVAL_MS = 1000;
@@ -797,13 +799,4 @@ function transportOf(link: Link): Transport {
 /** IPv6 addresses starting with ':' would read as a trailing parameter: prefix them with 0. */
 function displayHost(address: string): string {
   return address.startsWith(':') ? `0${address}` : address;
-}
-
-function readPackageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
 }
