@@ -23,9 +23,14 @@ export interface AcceptGate {
    * counts towards the open sockets until it closes).
    */
   served?(ticket: unknown): void;
+  /** A socket that got in was dropped before it became a connection: for the refusal counts. */
+  failed?(reason: HandshakeFailure): void;
   /** How long the TLS handshake and WebSocket upgrade may take (asked per socket: REHASH may change it). */
   handshakeMs(): number;
 }
+
+/** Why an admitted socket never became a connection. */
+export type HandshakeFailure = 'handshake_timeout' | 'tls_failed' | 'origin';
 
 const PENDING = Symbol('obrol.pendingHandshake');
 
@@ -39,6 +44,8 @@ interface Pending {
   outer: Socket;
   /** Give the ticket back unless claimed (once). */
   release(): void;
+  /** Tell the gate why the handshake failed. */
+  fail(reason: HandshakeFailure): void;
 }
 
 type Tagged = Socket & { [PENDING]?: Pending };
@@ -71,13 +78,18 @@ export function admitSocket(raw: Socket, gate: AcceptGate, options: AdmitOptions
     ticket,
     claimed: false,
     outer: raw,
-    timer: setTimeout(() => pending.outer.destroy(), gate.handshakeMs()),
+    timer: setTimeout(() => {
+      // A socket that fetched the chat page and idles is no failed connection.
+      if (!pending.served) pending.fail('handshake_timeout');
+      pending.outer.destroy();
+    }, gate.handshakeMs()),
     release: () => {
       clearTimeout(pending.timer);
       if (pending.claimed) return;
       pending.claimed = true;
       if (ticket !== undefined) gate.release(ticket);
     },
+    fail: (reason) => gate.failed?.(reason),
   };
   pending.timer.unref();
   (raw as Tagged)[PENDING] = pending;
@@ -117,7 +129,10 @@ export function wrapTls(raw: Socket, context: SecureContext, onSecure: (socket: 
     pending.outer = socket;
     socket.once('close', pending.release);
   }
-  const failed = () => socket.destroy();
+  const failed = () => {
+    pending?.fail('tls_failed');
+    socket.destroy();
+  };
   socket.on('error', failed);
   socket.once('secure', () => {
     socket.off('error', failed);

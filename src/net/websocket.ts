@@ -202,7 +202,10 @@ export async function listenWebSocket(options: WebSocketListenOptions, onLink: (
     verifyClient: (info, done) => {
       if (originAllowed(info.origin, origins)) done(true);
       else if (webClient && sameOrigin(info.origin, ownOrigin(info.req, secure, webHosts))) done(true);
-      else done(false, 403, 'Origin not allowed');
+      else {
+        options.gate.failed?.('origin');
+        done(false, 403, 'Origin not allowed');
+      }
     },
   });
   // Sockets speaking HTTP (the page, an upgrade under way): closed with the listener,

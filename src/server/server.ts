@@ -396,6 +396,9 @@ export class ObrolServer implements ServerApi {
     served: (ticket) => {
       if (ticket instanceof AdmissionTicket) this.admission.forgetAttempt(ticket.ip);
     },
+    failed: (reason) => {
+      this.stats.refusals[reason]++;
+    },
     handshakeMs: () => this.config.timeouts.handshake * 1000,
   };
 

@@ -29,7 +29,8 @@ export const DISCONNECT_REASONS = [
 export type DisconnectReason = (typeof DISCONNECT_REASONS)[number];
 
 /** Why a connection was refused at accept (server/admission.ts and the descriptor check). */
-export const REFUSAL_REASONS = ['throttled', 'server_full', 'per_ip', 'per_cidr', 'descriptors'] as const;
+/** Refused at accept by admission, or dropped during the TLS handshake or WebSocket upgrade (net/handshake.ts). */
+export const REFUSAL_REASONS = ['throttled', 'server_full', 'per_ip', 'per_cidr', 'descriptors', 'handshake_timeout', 'tls_failed', 'origin'] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** The commands whose deliveries are counted as messages. */

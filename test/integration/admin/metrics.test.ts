@@ -3,14 +3,21 @@
  * traffic by the right amounts, and their label sets stay bounded.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { newToken, tokenDigest } from '../../../src/admin/tokens.js';
 import { COMMANDS } from '../../../src/commands/index.js';
+import { makeCerts, type TestCerts } from '../../helpers/certs.js';
 import { useFixture } from '../../helpers/fixture.js';
 import type { TestServer } from '../../helpers/server.js';
 
 const fx = useFixture();
+let certs: TestCerts;
+beforeAll(async () => {
+  certs = await makeCerts();
+});
+afterAll(() => certs.cleanup());
 
 type Samples = Map<string, number>;
 
@@ -123,6 +130,43 @@ describe('/metrics', () => {
     expect(get(samples, 'obrol_refused_connections_total{reason="per_ip"}')).toBe(1);
     expect(get(samples, 'obrol_refused_connections_total{reason="throttled"}')).toBe(0);
     expect(get(samples, 'obrol_disconnects_total{reason="quit"}')).toBe(1);
+  });
+
+  it('counts sockets dropped before they became connections: refused Origin, failed TLS, handshake timeout', async () => {
+    const srv = await fx.server({
+      config: {
+        admin_http: { host: '127.0.0.1', port: 0 },
+        websocket: { host: '127.0.0.1', port: 0, origins: ['https://chat.example.org'] },
+        tls: { host: '127.0.0.1', port: 0, cert: certs.cert, key: certs.key },
+        timeouts: { handshake: 1 },
+      },
+    });
+    const refusal = (key: string) => async () => get((await scrape(srv)).samples, `obrol_refused_connections_total{reason="${key}"}`);
+    const status = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${srv.server.addressOf('websocket').port}/`, ['text.ircv3.net'], { origin: 'https://evil.example' });
+      ws.once('unexpected-response', (_req, res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      ws.once('open', () => reject(new Error('a foreign origin was let in')));
+      ws.once('error', reject);
+    });
+    expect(status).toBe(403);
+    expect(await refusal('origin')()).toBe(1);
+
+    // Plain text on the TLS port is no handshake.
+    const plain = tcpConnect(srv.server.addressOf('tls').port, '127.0.0.1', () => plain.write('NICK x\r\nUSER x 0 * :x\r\n'));
+    plain.on('error', () => {});
+    await expect.poll(refusal('tls_failed'), { timeout: 3000 }).toBe(1);
+    plain.destroy();
+
+    // A socket that says nothing is dropped at the handshake deadline (1 s here).
+    const silent: Socket = tcpConnect(srv.server.addressOf('websocket').port, '127.0.0.1');
+    silent.on('error', () => {});
+    await expect.poll(refusal('handshake_timeout'), { timeout: 4000, interval: 100 }).toBe(1);
+    silent.destroy();
+    expect(await refusal('origin')()).toBe(1);
+    expect(await refusal('tls_failed')()).toBe(1);
   });
 
   it('keeps label sets bounded: 200 unknown verbs are one series', async () => {
