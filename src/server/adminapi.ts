@@ -19,7 +19,7 @@ import type { User } from '../state/user.js';
 import { buildMetrics } from './metrics.js';
 import type { ObrolServer } from './server.js';
 import { Session } from './session.js';
-import { TRANSPORTS, type Transport } from './stats.js';
+import { TRANSPORTS, zeroes, type Transport } from './stats.js';
 
 /** The admin API over a running server. */
 export class ServerAdminApi implements AdminApi {
@@ -33,7 +33,7 @@ export class ServerAdminApi implements AdminApi {
       network: config.server.network,
       version: server.info.version,
       started_at: new Date(server.startedAt).toISOString(),
-      uptime_seconds: Math.round((Date.now() - server.startedAt) / 1000),
+      uptime_seconds: Math.round((server.clock.now() - server.startedAt) / 1000),
       users: registry.userCount,
       invisible: registry.invisibleCount,
       channels: registry.channels.size,
@@ -244,7 +244,7 @@ function isLoopback(host: string): boolean {
 }
 
 export function countByTransport(sessions: Iterable<Session>): Record<Transport, number> {
-  const counts = Object.fromEntries(TRANSPORTS.map((t) => [t, 0])) as Record<Transport, number>;
+  const counts = zeroes(TRANSPORTS);
   for (const session of sessions) counts[session.transport]++;
   return counts;
 }

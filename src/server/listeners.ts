@@ -84,15 +84,6 @@ export class Listeners {
   }
 
   /**
-   * Make the open listeners match `specs`, all or nothing: the first listener
-   * that cannot open throws (naming its address), and any opened before it
-   * are closed again, so what was open stays as it was.
-   */
-  async apply(specs: Spec[]): Promise<void> {
-    (await this.prepare(specs)).commit();
-  }
-
-  /**
    * Open what `specs` needs that is not open yet (moved or new listeners),
    * touching nothing that is; commit() then swaps them in, closes what is no
    * longer wanted and updates the rest in place (certificates, lists), and

@@ -130,8 +130,8 @@ export class ObrolServer implements ServerApi {
   readonly commandCounts = new Map<string, number>();
   /** Counters for the metrics, read at scrape time (server/metrics.ts). */
   readonly stats = new Stats();
-  /** When this server object was made (uptime in the admin API). */
-  readonly startedAt = Date.now();
+  /** When this server object was made, on its clock (uptime in the admin API). */
+  readonly startedAt: number;
 
   constructor(options: ServerOptions) {
     this.loaded = options.loaded;
@@ -141,6 +141,7 @@ export class ObrolServer implements ServerApi {
     this.bus = options.bus ?? new InProcessBus(randomBytes(4).toString('hex'));
     this.onDie = options.onDie;
     this.clock = options.clock ?? systemClock;
+    this.startedAt = this.clock.now();
     // OPER back-off waits on the server's clock too (tests move it by hand).
     this.operGuard = new OperGuard({
       now: () => this.clock.now(),
@@ -225,16 +226,35 @@ export class ObrolServer implements ServerApi {
     return offered;
   }
 
-  async start(): Promise<void> {
-    this.stopping = null;
-    const admin = await this.adminListener.prepare(this.config.admin_http);
+  /**
+   * Open what `loaded` needs, IRC listeners and the admin listener alike, as
+   * one plan: commit() swaps all of them in, abort() closes what was opened.
+   * Throws, having closed what it opened, if any cannot open.
+   */
+  private async prepareListeners(loaded: LoadedConfig): Promise<{ commit(): void; abort(): void }> {
+    const irc = await this.listeners.prepare(listenerSpecs(loaded));
+    let admin: { commit(): void; abort(): void };
     try {
-      await this.listeners.apply(listenerSpecs(this.loaded));
+      admin = await this.adminListener.prepare(loaded.config.admin_http);
     } catch (err) {
-      admin.abort();
+      irc.abort();
       throw err;
     }
-    admin.commit();
+    return {
+      commit: () => {
+        irc.commit();
+        admin.commit();
+      },
+      abort: () => {
+        irc.abort();
+        admin.abort();
+      },
+    };
+  }
+
+  async start(): Promise<void> {
+    this.stopping = null;
+    (await this.prepareListeners(this.loaded)).commit();
     this.descriptors.refresh(this.sessions.size, this.clock.now(), true);
     this.sweepTimer = this.clock.setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
   }
@@ -603,16 +623,9 @@ export class ObrolServer implements ServerApi {
     if (!built.ok) return this.rehashRefused(built.result);
     const { loaded, result } = built;
     let plan: { commit(): void; abort(): void };
-    let adminPlan: { commit(): void; abort(): void };
     try {
-      plan = await this.listeners.prepare(listenerSpecs(loaded));
+      plan = await this.prepareListeners(loaded);
     } catch (err) {
-      return this.rehashRefused({ ok: false, file: result.file, problems: [err instanceof Error ? err.message : String(err)] });
-    }
-    try {
-      adminPlan = await this.adminListener.prepare(loaded.config.admin_http);
-    } catch (err) {
-      plan.abort();
       return this.rehashRefused({ ok: false, file: result.file, problems: [err instanceof Error ? err.message : String(err)] });
     }
     try {
@@ -621,11 +634,9 @@ export class ObrolServer implements ServerApi {
       this.applyConfig();
     } catch (err) {
       plan.abort();
-      adminPlan.abort();
       throw err;
     }
     plan.commit();
-    adminPlan.commit();
     // Sessions move to the class their address now matches (flood, recvq, sendq).
     for (const session of this.sessions) {
       session.klass = this.admission.classFor(session.user.ip);

@@ -55,7 +55,8 @@ export class Stats implements WireCounters {
    */
 }
 
-function zeroes<K extends string>(keys: readonly K[]): Record<K, number> {
+/** A count of 0 for each of `keys`. */
+export function zeroes<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
 }
 
