@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI_PATH, cleanupCli, freePort, REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { childEnv, CLI_PATH, cleanupCli, freePort, REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { useFixture } from '../helpers/fixture.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,10 +91,8 @@ class ChatProcess {
 const running: ChatProcess[] = [];
 
 function startChat(args: string[]): ChatProcess {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OBROL_')) env[key] = value;
   // No config file from the home folder of whoever runs the tests.
-  env.HOME = tempDir();
+  const env = childEnv({ HOME: tempDir() });
   const child = spawn(process.execPath, [CLI_PATH, 'chat', ...args], { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
   const chat = new ChatProcess(child);
   running.push(chat);

@@ -78,7 +78,8 @@ export function writeConfig(config: Record<string, unknown> | string, dir = temp
 }
 
 /** The environment for a child: this one without OBROL_* (so the host's settings never leak in), plus `extra`. */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+/** This process's environment without OBROL_* (so no override leaks into a child), plus `extra`. */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OBROL_')) env[key] = value;
   return { ...env, ...extra };
