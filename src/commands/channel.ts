@@ -103,25 +103,10 @@ function joinOne(ctx: CommandContext, name: string, key: string | undefined): vo
     ctx.failStore('JOIN', refusal, [name]);
     return;
   }
-  const now = ctx.nowSeconds();
-  const { channel, created } = existing ? { channel: existing, created: false } : registry.channelFor(own(name), now);
-  if (created) {
-    channel.owner = user.id;
-    channel.ownerCost = cost;
-    for (const mode of config.channels.default_modes.replace('+', '')) channel.flags.add(mode);
-  }
-  const status = created ? OP : 0;
-  registry.join(user, channel, status);
-
-  // extended-join clients also learn the account and realname; both share one msgid.
-  const join = ctx.fromUser('JOIN', [channel.name]);
-  const extended = new Outgoing({ ...join.message, params: [channel.name, user.account ?? '*', user.realname] }, join.meta, join.at);
-  ctx.deliverToChannel(channel, (mask) => ((mask & CAP.EXTENDED_JOIN) !== 0 ? extended : join));
-  if (user.away !== null) {
-    // away-notify: members learn that the newcomer is away.
-    const away = ctx.fromUser('AWAY', [user.away]);
-    ctx.deliverToChannel(channel, (mask) => ((mask & CAP.AWAY_NOTIFY) !== 0 ? away : null), { skipCaller: true });
-  }
+  // A new channel is made by the JOIN's effect (network/channels.ts); its creator gets ops.
+  const created = existing === undefined ? { at: ctx.nowSeconds(), flags: ctx.config.channels.default_modes.replace('+', '') } : null;
+  ctx.emit({ type: 'channel.join', origin: ctx.nodeId, userId: user.id, channel: existing?.name ?? name, status: created ? OP : 0, created, ...ctx.stamp() });
+  const channel = registry.findChannel(name) as Channel;
   if (channel.topic) {
     ctx.reply(RPL_TOPIC(channel.name, channel.topic));
     ctx.reply(RPL_TOPICWHOTIME(channel.name, channel.topicSetBy, channel.topicSetAt));
@@ -130,7 +115,6 @@ function joinOne(ctx: CommandContext, name: string, key: string | undefined): vo
   markerOnJoin(ctx, channel);
   ctx.reply(RPL_ENDOFNAMES(channel.name));
   syncOnJoin(ctx, channel);
-  ctx.server.bus.publish({ type: 'channel.join', origin: ctx.server.bus.nodeId, userId: user.id, channel: channel.name, status });
 }
 
 /** JOIN 0: leave every channel. */
@@ -139,10 +123,7 @@ function partAll(ctx: CommandContext): void {
 }
 
 function partOne(ctx: CommandContext, channel: Channel, reason: string | null): void {
-  const params = reason ? [channel.name, reason] : [channel.name];
-  ctx.deliverToChannel(channel, ctx.fromUser('PART', params));
-  ctx.registry.leave(ctx.user, channel);
-  ctx.server.bus.publish({ type: 'channel.part', origin: ctx.server.bus.nodeId, userId: ctx.user.id, channel: channel.name, reason });
+  ctx.emit({ type: 'channel.part', origin: ctx.nodeId, userId: ctx.user.id, channel: channel.name, reason, ...ctx.stamp() });
 }
 
 export function handlePart(ctx: CommandContext, msg: IrcMessage): void {
@@ -190,19 +171,8 @@ export function handleTopic(ctx: CommandContext, msg: IrcMessage): void {
     ctx.failStore('TOPIC', refusal, [channel.name]);
     return;
   }
-  channel.topic = topic;
-  channel.topicSetBy = ctx.user.mask;
-  channel.topicSetAt = ctx.nowSeconds();
-  channel.topicOwner = ctx.user.id;
-  ctx.deliverToChannel(channel, ctx.fromUser('TOPIC', [channel.name, topic]));
-  ctx.server.bus.publish({
-    type: 'channel.topic',
-    origin: ctx.server.bus.nodeId,
-    userId: ctx.user.id,
-    channel: channel.name,
-    topic,
-    setAt: channel.topicSetAt,
-  });
+  const by = { user: ctx.user.id };
+  ctx.emit({ type: 'channel.topic', origin: ctx.nodeId, by, channel: channel.name, topic, setBy: ctx.user.mask, setAt: ctx.nowSeconds(), ...ctx.stamp() });
 }
 
 /** 353 lines and 366 for one channel, as after a JOIN. */
@@ -367,19 +337,8 @@ function kickOne(ctx: CommandContext, name: string, nick: string, reason: string
     ctx.reply(ERR_USERNOTINCHANNEL(target.nick, channel.name));
     return;
   }
-  kickMember(ctx.server, channel, target, reason, ctx.user.id, (out) => ctx.deliverToChannel(channel, out), ctx.fromUser('KICK', [channel.name, target.nick, reason]));
-}
-
-/**
- * What KICK does once it is allowed, for a chanop's KICK and the admin API's
- * channel close: every member (the target too) sees `kick`, the target
- * leaves (an empty channel ceases to exist), and the bus hears of it.
- * `byId` is the kicker's user id, or the server's name.
- */
-export function kickMember(server: ServerApi, channel: Channel, target: User, reason: string, byId: string, deliverToChannel: (out: Outgoing) => void, kick: Outgoing): void {
-  deliverToChannel(kick);
-  server.registry.leave(target, channel);
-  server.bus.publish({ type: 'channel.kick', origin: server.bus.nodeId, userId: byId, channel: channel.name, targetId: target.id, reason });
+  const by = { user: ctx.user.id };
+  ctx.emit({ type: 'channel.kick', origin: ctx.nodeId, by, channel: channel.name, targetId: target.id, reason, onlyTarget: false, ...ctx.stamp() });
 }
 
 export function handleInvite(ctx: CommandContext, msg: IrcMessage): void {
@@ -423,18 +382,11 @@ export function handleInvite(ctx: CommandContext, msg: IrcMessage): void {
       ctx.failStore('INVITE', refusal, [target.nick, channel.name]);
       return;
     }
-    ctx.registry.invite(target, channel, ctx.user.id);
   }
   ctx.reply(RPL_INVITING(target.nick, channel.name));
   if (target.away !== null) ctx.reply(RPL_AWAY(target.nick, target.away));
-  const invite = ctx.fromUser('INVITE', [target.nick, channel.name]);
-  ctx.deliver(invite, [target]);
-  // invite-notify, as InspIRCd's "dynamic": to the ops of an invite-only
-  // channel, to every member of an open one.
-  ctx.deliverToChannel(channel, (mask) => ((mask & CAP.INVITE_NOTIFY) !== 0 ? invite : null), {
-    skipCaller: true,
-    statusMask: channel.flags.has('i') ? OP : 0,
-  });
+  // The invite itself is stored by the effect (network/channels.ts), which tells the invitee and invite-notify.
+  ctx.emit({ type: 'channel.invite', origin: ctx.nodeId, userId: ctx.user.id, targetId: target.id, channel: channel.name, ...ctx.stamp() });
 }
 
 export const channelCommands: CommandSpec[] = [

@@ -11,10 +11,12 @@ import type { Config } from '../config/schema.js';
 import type { IrcMessage } from '../protocol/message.js';
 import type { Tags } from '../protocol/message.js';
 import { Outgoing } from '../protocol/outgoing.js';
-import { CAP } from '../protocol/caps.js';
+import type { ClusterEvent, Stamp } from '../bus/events.js';
+import { emit, type Emitter } from '../network/effects.js';
+import type { Caller, Pick, Replies } from '../network/fanout.js';
+import type { NetworkHost } from '../network/host.js';
 import { ERR_TOOMANYMATCHES, type Reply } from '../protocol/replies.js';
 import type { BudgetRefusal } from '../state/budget.js';
-import type { Channel } from '../state/channel.js';
 import type { Registry } from '../state/registry.js';
 import type { User } from '../state/user.js';
 import type { WhowasHistory } from '../state/whowas.js';
@@ -35,7 +37,7 @@ export interface RehashResult {
 }
 
 /** The server as command handlers see it. */
-export interface ServerApi {
+export interface ServerApi extends NetworkHost {
   readonly config: Config;
   readonly info: ServerInfo;
   readonly registry: Registry;
@@ -103,17 +105,7 @@ export interface SessionState {
   editableMetadataSubs(): Set<string>;
 }
 
-/** Lines for the caller, sent in order when the command is done. */
-export interface Replies {
-  numeric(reply: Reply): void;
-  message(out: Outgoing): void;
-  /** Lines from here to endBatch() form an IRCv3 batch (for clients with the batch capability). */
-  startBatch(type: string, params: string[]): void;
-  endBatch(): void;
-}
-
-/** Choose the message a recipient gets from its capabilities; null: nothing. */
-export type Pick = (capMask: number) => Outgoing | null;
+export type { Replies, Pick };
 
 /** A message from `user`, stamped with a new msgid, their bot flag and account. */
 export function fromUser(server: ServerApi, user: User, command: string, params: string[], clientTags: Tags | null = null): Outgoing {
@@ -123,7 +115,7 @@ export function fromUser(server: ServerApi, user: User, command: string, params:
   );
 }
 
-export class CommandContext {
+export class CommandContext implements Caller, Emitter {
   constructor(
     readonly server: ServerApi,
     readonly session: SessionState,
@@ -158,61 +150,22 @@ export class CommandContext {
   }
 
   /**
-   * Deliver to `recipients`: one message for all, or a choice per recipient by
-   * its capabilities (null: that recipient gets nothing). The caller, if among
-   * them, gets it through the reply buffer, in order with the numerics.
+   * Apply a change to the network's shared state, deliver it to the users
+   * here (the caller's copy through the reply buffer) and publish it to the
+   * other nodes: the one way a command tells anyone but the caller.
    */
-  deliver(what: Outgoing | Pick, recipients: Iterable<User>): void {
-    for (const user of recipients) {
-      const endpoint = user.endpoint;
-      if (endpoint === null) continue;
-      const out = what instanceof Outgoing ? what : what(endpoint.capMask);
-      if (out === null) continue;
-      if (user === this.user) this.replies.message(out);
-      else endpoint.send(out);
-    }
+  emit(event: ClusterEvent): void {
+    emit(this.server, event, this);
   }
 
-  /**
-   * Deliver to the members of `channel` whose status has any of `statusMask`
-   * bits (0 = everyone), optionally without the caller. Returns how many
-   * members were given it.
-   */
-  deliverToChannel(channel: Channel, what: Outgoing | Pick, options: { skipCaller?: boolean; statusMask?: number } = {}): number {
-    const { skipCaller = false, statusMask = 0 } = options;
-    const single = what instanceof Outgoing ? what : null;
-    let delivered = 0;
-    for (const [member, status] of channel.members) {
-      if (statusMask !== 0 && (status & statusMask) === 0) continue;
-      const endpoint = member.endpoint;
-      if (endpoint === null) continue;
-      const out = single ?? (what as Pick)(endpoint.capMask);
-      if (out === null) continue;
-      if (member === this.user) {
-        if (skipCaller) continue;
-        this.replies.message(out);
-      } else {
-        endpoint.send(out);
-      }
-      delivered++;
-    }
-    return delivered;
+  /** A new msgid and the time now, for an event the caller causes. */
+  stamp(): Stamp {
+    return { msgid: this.server.nextMsgId(), time: Date.now() };
   }
 
-  /**
-   * Everyone who should hear about a change to `user` that needs capability
-   * `bit` (away-notify, chghost, setname, account-notify): those sharing a
-   * channel, and those monitoring the user with extended-monitor, each once.
-   */
-  audienceFor(user: User, bit: number, includeSelf: boolean): Set<User> {
-    const audience = new Set<User>();
-    for (const peer of this.registry.peersOf(user)) if (peer.endpoint && (peer.endpoint.capMask & bit) !== 0) audience.add(peer);
-    for (const watcher of this.registry.watchersOf(user.folded)) {
-      const mask = watcher.endpoint?.capMask ?? 0;
-      if ((mask & bit) !== 0 && (mask & CAP.EXTENDED_MONITOR) !== 0 && watcher !== user) audience.add(watcher);
-    }
-    if (includeSelf && user.endpoint && (user.endpoint.capMask & bit) !== 0) audience.add(user);
-    return audience;
+  /** This node's id, the origin of the events it emits. */
+  get nodeId(): string {
+    return this.server.bus.nodeId;
   }
 
   /** A message from the caller (nick!user@host as source), with a new msgid and the caller's tags. */

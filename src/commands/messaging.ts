@@ -23,7 +23,7 @@ import {
 } from '../protocol/replies.js';
 import { OP, VOICE, type SpeakRefusal } from '../state/channel.js';
 import { CHANTYPES, commaList } from './channel.js';
-import type { CommandContext, Pick } from './context.js';
+import type { CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
 
 /** STATUSMSG prefixes and the member bits that receive them: @ reaches ops, + reaches voiced and ops. */
@@ -41,19 +41,15 @@ const SPEAK_REASONS: Record<SpeakRefusal, string> = {
 const CLIENT_TAG_KEY = /^\+([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\/)?[A-Za-z0-9-]+$/;
 
 /** The client-only (+) tags of a message: the only ones relayed (others, and malformed keys, are dropped). */
-function clientOnlyTags(tags: Tags | null): Tags | null {
+function clientOnlyTags(tags: Tags | null): Array<[string, string]> | null {
   if (tags === null) return null;
-  let out: Tags | null = null;
+  let out: Array<[string, string]> | null = null;
   for (const [key, value] of tags) {
     if (key.charCodeAt(0) !== 0x2b || !CLIENT_TAG_KEY.test(key)) continue;
-    if (out === null) out = new Map();
-    out.set(key, value);
+    (out ??= []).push([key, value]);
   }
   return out;
 }
-
-/** TAGMSG only reaches clients that negotiated message-tags. */
-const ONLY_TAG_CAPABLE = (out: ReturnType<CommandContext['fromUser']>): Pick => (mask) => ((mask & CAP.MESSAGE_TAGS) !== 0 ? out : null);
 
 function relay(ctx: CommandContext, msg: IrcMessage): void {
   const command = msg.command as 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
@@ -72,10 +68,8 @@ function relay(ctx: CommandContext, msg: IrcMessage): void {
     error(ERR_NOTEXTTOSEND());
     return;
   }
-  const { registry, user, session } = ctx;
+  const { registry, user } = ctx;
   const tags = clientOnlyTags(msg.tags);
-  // A TAGMSG never reaches a client without message-tags, its own echo included.
-  const echo = session.hasCap(CAP.ECHO_MESSAGE) && (!isTagmsg || session.hasCap(CAP.MESSAGE_TAGS));
   const max = ctx.config.limits.targets;
   const seen = new Set<string>();
   user.lastSpokeAt = ctx.nowSeconds();
@@ -110,10 +104,7 @@ function relay(ctx: CommandContext, msg: IrcMessage): void {
         error(ERR_CANNOTSENDTOCHAN(channel.name, SPEAK_REASONS[refusal]));
         continue;
       }
-      const out = ctx.fromUser(command, isTagmsg ? [target] : [target, text as string], tags);
-      ctx.server.stats.messageDeliveries += ctx.deliverToChannel(channel, isTagmsg ? ONLY_TAG_CAPABLE(out) : out, { skipCaller: true, statusMask });
-      if (echo) ctx.send(out);
-      publish(ctx, command, target, text ?? '');
+      ctx.emit({ type: 'message', origin: ctx.nodeId, userId: user.id, command, target, channel: channel.name, statusMask, recipientId: null, text: text ?? '', tags, ...ctx.stamp() });
       continue;
     }
 
@@ -122,23 +113,10 @@ function relay(ctx: CommandContext, msg: IrcMessage): void {
       error(ERR_NOSUCHNICK(target));
       continue;
     }
-    const out = ctx.fromUser(command, isTagmsg ? [recipient.nick] : [recipient.nick, text as string], tags);
-    const endpoint = recipient.endpoint;
-    // Straight to the recipient (not through the caller's reply buffer, even
-    // when messaging oneself): only the echo carries a label.
-    if (endpoint && (!isTagmsg || (endpoint.capMask & CAP.MESSAGE_TAGS) !== 0)) {
-      endpoint.send(out);
-      ctx.server.stats.messageDeliveries++;
-    }
-    if (echo) ctx.send(out);
+    const recipientId = recipient.id;
+    ctx.emit({ type: 'message', origin: ctx.nodeId, userId: user.id, command, target: recipient.nick, channel: null, statusMask: 0, recipientId, text: text ?? '', tags, ...ctx.stamp() });
     if (command === 'PRIVMSG' && recipient.away !== null) ctx.reply(RPL_AWAY(recipient.nick, recipient.away));
-    publish(ctx, command, recipient.nick, text ?? '');
   }
-}
-
-function publish(ctx: CommandContext, command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG', target: string, text: string): void {
-  if (command === 'TAGMSG') return;
-  ctx.server.bus.publish({ type: 'message', origin: ctx.server.bus.nodeId, userId: ctx.user.id, command, target, text });
 }
 
 export const handlePrivmsg = relay;

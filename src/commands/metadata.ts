@@ -178,7 +178,7 @@ function setKey(ctx: CommandContext, target: Target, key: string, value: string 
     if (store.has(key) && !chargeUserChange(ctx, target, [key])) return;
     const existed = dropKey(ctx, target, key);
     ctx.reply(RPL_KEYNOTSET(target.name, key));
-    if (existed) notify(ctx.server, target, key, undefined, ctx.user);
+    if (existed) notify(ctx, target, key, undefined);
     return;
   }
   if (Buffer.byteLength(value) > limits.metadata_value_bytes) {
@@ -208,7 +208,7 @@ function setKey(ctx: CommandContext, target: Target, key: string, value: string 
   store.set(storedKey, own(value));
   if (target.kind === 'channel') target.channel.metadataOwners.set(storedKey, owner);
   ctx.reply(RPL_KEYVALUE(target.name, key, VISIBLE, value));
-  if (changed) notify(ctx.server, target, key, value, ctx.user);
+  if (changed) notify(ctx, target, key, value);
 }
 
 function clear(ctx: CommandContext, target: Target): void {
@@ -222,7 +222,7 @@ function clear(ctx: CommandContext, target: Target): void {
   ctx.replies.startBatch('metadata', [target.name]);
   for (const key of keys) ctx.reply(RPL_KEYNOTSET(target.name, key));
   ctx.replies.endBatch();
-  for (const key of keys) notify(ctx.server, target, key, undefined, ctx.user);
+  for (const key of keys) notify(ctx, target, key, undefined);
 }
 
 /** The subscribed keys of the target (and, for a channel, of its members), in a metadata batch. */
@@ -318,22 +318,22 @@ function chargeUserChange(ctx: CommandContext, target: Target, keys: string[]): 
 }
 
 /**
- * Tell subscribers of `key` about a change: members of a channel; for a user,
- * those sharing a channel or monitoring them. Never the client that made it.
+ * Tell subscribers of `key` about a change, here and on the other nodes
+ * (network/metadata.ts): members of a channel; for a user, those sharing a
+ * channel or monitoring them. Never the client that made it. Nobody hears of
+ * an unregistered user's keys (before-connect) until they are registered.
  */
-function notify(server: ServerApi, target: Target, key: string, value: string | undefined, author: User): void {
-  const recipients = audienceOf(server, target, author);
-  const name = target.kind === 'user' ? target.user.nick : target.channel.name;
-  const line = new Outgoing({
-    tags: null,
-    source: server.info.name,
-    command: value === undefined ? N.RPL_KEYNOTSET : N.RPL_KEYVALUE,
-    params: value === undefined ? ['*', name, key, 'Key deleted'] : ['*', name, key, VISIBLE, value],
+function notify(ctx: CommandContext, target: Target, key: string, value: string | undefined): void {
+  if (target.kind === 'user' && !target.user.registered) return;
+  ctx.emit({
+    type: 'metadata',
+    origin: ctx.nodeId,
+    userId: ctx.user.id,
+    targetUser: target.kind === 'user' ? target.user.id : null,
+    targetChannel: target.kind === 'channel' ? target.channel.name : null,
+    key,
+    value: value ?? null,
   });
-  for (const user of recipients) {
-    const endpoint = user.endpoint;
-    if (endpoint && (endpoint.capMask & CAP.METADATA) !== 0 && endpoint.metadataSubs.has(key)) endpoint.send(line);
-  }
 }
 
 /** On JOIN: the channel's and its members' subscribed keys, for a client with the capability. */

@@ -99,20 +99,20 @@ function userMode(ctx: CommandContext, nick: string, modeString: string | undefi
     return;
   }
   const { changes, unknown } = parseModeString(modeString, [], (m) => (USER_MODES.includes(m) ? 'flag' : undefined));
-  const applied: ModeChange[] = [];
+  // Each letter once, in its last state, and only what changes (the effect applies them).
+  const wanted = new Map<string, boolean>();
   for (const change of changes) {
     // +o comes only from OPER; anyone may drop it.
     if (change.mode === 'o' && change.adding) continue;
-    if (ctx.registry.setUserMode(user, change.mode, change.adding)) {
-      applied.push(change);
-      if (change.mode === 'o') user.operName = null;
-    }
+    wanted.delete(change.mode);
+    wanted.set(change.mode, change.adding);
   }
+  const applied: ModeChange[] = [];
+  for (const [mode, adding] of wanted) if (user.hasMode(mode) !== adding) applied.push({ mode, adding });
   if (unknown.length > 0) ctx.reply(ERR_UMODEUNKNOWNFLAG());
   if (applied.length === 0) return;
   const { modes } = formatModeChanges(applied);
-  ctx.send(ctx.fromUser('MODE', [user.nick, modes]));
-  ctx.server.bus.publish({ type: 'user.mode', origin: ctx.server.bus.nodeId, userId: user.id, modes });
+  ctx.emit({ type: 'user.mode', origin: ctx.nodeId, by: { user: user.id }, userId: user.id, modes, ...ctx.stamp() });
 }
 
 function channelMode(ctx: CommandContext, name: string, args: string[]): void {
@@ -157,15 +157,8 @@ function channelMode(ctx: CommandContext, name: string, args: string[]): void {
   if (refused) ctx.reply(ERR_CHANOPRIVSNEEDED(channel.name));
   if (applied.length === 0) return;
   const { modes, params: outParams } = formatModeChanges(applied);
-  ctx.deliverToChannel(channel, ctx.fromUser('MODE', [channel.name, modes, ...outParams]));
-  ctx.server.bus.publish({
-    type: 'channel.mode',
-    origin: ctx.server.bus.nodeId,
-    userId: ctx.user.id,
-    channel: channel.name,
-    modes,
-    params: outParams,
-  });
+  // Applied above, with the checks only this node makes; the effect tells the members and the other nodes.
+  ctx.emit({ type: 'channel.mode', origin: ctx.nodeId, by: { user: ctx.user.id }, channel: channel.name, modes, params: outParams, ...ctx.stamp() });
 }
 
 function sendList(ctx: CommandContext, channel: Channel, mode: ListMode): void {

@@ -18,6 +18,8 @@ import { wildcardMatch } from '../protocol/wildcard.js';
 import { CAP } from '../protocol/caps.js';
 import { STATUS_MODES } from '../state/channel.js';
 import type { Logger } from 'pino';
+import type { Actor } from '../bus/events.js';
+import type { Emitter } from '../network/effects.js';
 import type { Registry } from '../state/registry.js';
 import type { User } from '../state/user.js';
 import { fromUser, type CommandContext, type ServerApi } from './context.js';
@@ -62,9 +64,7 @@ function finishOper(ctx: CommandContext, block: OperBlock): void {
   // The user may have gone while the hash was computed.
   if (!user.endpoint) return;
   user.operName = block.name;
-  if (ctx.registry.setUserMode(user, 'o', true)) {
-    ctx.send(ctx.fromUser('MODE', [user.nick, '+o']));
-  }
+  if (!user.isOper) ctx.emit({ type: 'user.mode', origin: ctx.nodeId, by: { user: user.id }, userId: user.id, modes: '+o', ...ctx.stamp() });
   ctx.reply(RPL_YOUREOPER());
   session.log.info({ event: 'oper', name: block.name, nick: user.nick }, 'user is now an operator');
 }
@@ -78,38 +78,22 @@ export function handleKill(ctx: CommandContext, msg: IrcMessage): void {
     return;
   }
   const reason = reasonParam || 'No reason given';
-  killUser(ctx.server, target, reason, {
-    name: ctx.user.nick,
-    kill: ctx.fromUser('KILL', [target.nick, reason]),
-    deliver: (out) => ctx.deliver(out, [target]),
-    log: ctx.session.log,
-  });
-}
-
-/** Who kills: a name for the QUIT and ERROR texts, their KILL line, how it reaches the victim, where it is logged. */
-export interface Killer {
-  name: string;
-  kill: Outgoing;
-  deliver(out: Outgoing): void;
-  log: Logger;
+  killUser(ctx, target, reason, { user: ctx.user.id }, ctx.user.nick, ctx.session.log, ctx.config.log.message_text);
 }
 
 /**
- * What KILL does, for an operator's KILL and the admin API alike: the victim
- * is told who killed them and why, then gets ERROR and is gone; their peers
- * see the QUIT.
+ * What KILL does, for an operator's KILL and the admin API alike: logged
+ * here; the node holding the victim's connection tells them who killed them
+ * and why, and ends it; their peers everywhere see the QUIT.
  */
-export function killUser(server: ServerApi, target: User, reason: string, killer: Killer): void {
+export function killUser(emitter: Emitter, target: User, reason: string, by: Actor, byName: string, log: Logger, logText: boolean): void {
   // The reason is message text: logged only with log.message_text.
-  const logText = server.config.log.message_text;
-  killer.log.info({ event: 'kill', target: target.nick, by: killer.name, ...(logText ? { reason } : {}) }, 'user killed');
-  killer.deliver(killer.kill);
-  const quit = `Killed (${killer.name} (${reason}))`;
-  server.disconnect(target, quit, `Killed by ${killer.name}: ${reason}`, false, logText ? quit : `Killed (${killer.name})`);
+  log.info({ event: 'kill', target: target.nick, by: byName, ...(logText ? { reason } : {}) }, 'user killed');
+  emitter.emit({ type: 'user.kill', origin: emitter.nodeId, by, byName, targetId: target.id, reason, ...emitter.stamp() });
 }
 
 export function handleWallops(ctx: CommandContext, msg: IrcMessage): void {
-  ctx.deliver(ctx.fromUser('WALLOPS', [msg.params[0] as string]), wallopsAudience(ctx.registry));
+  ctx.emit({ type: 'wallops', origin: ctx.nodeId, by: { user: ctx.user.id }, text: msg.params[0] as string, ...ctx.stamp() });
 }
 
 /** Who gets WALLOPS: users with +w. */
@@ -158,37 +142,8 @@ export function handleChghost(ctx: CommandContext, msg: IrcMessage): void {
     return;
   }
   if (host === target.host) return;
-  const change = fromUser(ctx.server, target, 'CHGHOST', [target.username, host]);
-  const quit = fromUser(ctx.server, target, 'QUIT', ['Changing hostname']);
-  const peers = ctx.registry.peersOf(target);
-  target.setHost(host);
-  for (const peer of peers) {
-    const endpoint = peer.endpoint;
-    if (!endpoint) continue;
-    if ((endpoint.capMask & CAP.CHGHOST) !== 0) {
-      endpoint.send(change);
-      continue;
-    }
-    endpoint.send(quit);
-    // The rejoin looks like any JOIN to this peer: extended with extended-join, then AWAY with away-notify.
-    const extended = (endpoint.capMask & CAP.EXTENDED_JOIN) !== 0;
-    const awayNotify = target.away !== null && (endpoint.capMask & CAP.AWAY_NOTIFY) !== 0;
-    for (const channel of target.channels) {
-      if (!channel.has(peer)) continue;
-      endpoint.send(fromUser(ctx.server, target, 'JOIN', extended ? [channel.name, target.account ?? '*', target.realname] : [channel.name]));
-      if (awayNotify) endpoint.send(fromUser(ctx.server, target, 'AWAY', [target.away as string]));
-      const prefixes = STATUS_MODES.filter((s) => (channel.status(target) & s.bit) !== 0);
-      if (prefixes.length > 0) {
-        const modes = `+${prefixes.map((s) => s.mode).join('')}`;
-        endpoint.send(ctx.fromServer('MODE', [channel.name, modes, ...prefixes.map(() => target.nick)]));
-      }
-    }
-  }
-  // extended-monitor watchers with chghost, and the user themself with chghost.
-  for (const watcher of ctx.audienceFor(target, CAP.CHGHOST, true)) if (!peers.has(watcher)) ctx.deliver(change, [watcher]);
-  ctx.deliver(ctx.fromServer('396', [target.nick, host, 'is now your displayed host']), [target]);
   ctx.session.log.info({ event: 'chghost', target: target.nick, host, by: ctx.user.nick }, 'host changed');
-  ctx.server.bus.publish({ type: 'user.host', origin: ctx.server.bus.nodeId, userId: target.id, username: target.username, host });
+  ctx.emit({ type: 'user.host', origin: ctx.nodeId, userId: target.id, username: target.username, host, ...ctx.stamp() });
 }
 
 export function handleRestart(ctx: CommandContext): void {

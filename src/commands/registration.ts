@@ -17,9 +17,7 @@ import {
 import { own } from '../state/budget.js';
 import type { IrcMessage } from '../protocol/message.js';
 import { broadcastWait, chargeBroadcast } from './broadcast.js';
-import type { User } from '../state/user.js';
 import type { CommandContext } from './context.js';
-import { announcePresence } from './monitor.js';
 import type { CommandSpec } from './spec.js';
 
 export function handlePass(ctx: CommandContext, msg: IrcMessage): void {
@@ -42,53 +40,34 @@ export function handleNick(ctx: CommandContext, msg: IrcMessage): void {
   }
   const user = ctx.user;
   if (nick === user.nick) return;
-  const oldNick = user.nick;
   const oldFolded = user.folded;
-  // Made before the change, so its source is the old mask.
-  const out = ctx.fromUser('NICK', [nick]);
   const { registry } = ctx;
-  const holder = registry.findUser(nick);
-  // Everyone sharing a channel sees the change (worked out once: for the charge, then the delivery).
-  let peers: Set<User> | null = null;
-  if (user.registered && (holder === undefined || holder === user)) {
-    // The charge counts them and MONITOR watchers of both nicks (unless only the case changes).
+  if (user.registered && registry.nickFreeFor(user, nick)) {
+    // Everyone sharing a channel sees the change: the charge counts them and
+    // MONITOR watchers of both nicks (unless only the case changes).
     let wait = broadcastWait(ctx);
     if (wait === 0) {
       const folded = registry.fold(nick);
       const watchers = folded === oldFolded ? 0 : registry.watchersOf(oldFolded).size + registry.watchersOf(folded).size;
-      peers = registry.peersOf(user);
-      wait = chargeBroadcast(ctx, peers.size + watchers);
+      wait = chargeBroadcast(ctx, registry.peersOf(user).size + watchers);
     }
     if (wait > 0) {
       ctx.reply(ERR_NICKTOOFAST(nick, wait));
       return;
     }
   }
-  if (!ctx.registry.claimNick(user, nick)) {
+  if (!registry.nickFreeFor(user, nick)) {
     ctx.reply(ERR_NICKNAMEINUSE(nick));
     return;
   }
-  if (!user.registered) return;
-
-  ctx.server.whowas.record(oldFolded, {
-    nick: oldNick,
-    username: user.username,
-    host: user.host,
-    realname: user.realname,
-    server: ctx.serverName,
-    at: ctx.nowSeconds(),
-  });
-  // The user and everyone sharing a channel with them see the change once.
-  const recipients = peers ?? registry.peersOf(user);
-  recipients.add(user);
-  ctx.deliver(out, recipients);
-  // MONITOR: the old nick went offline, the new one came online (unless only its case changed).
-  if (oldFolded !== user.folded) {
-    announcePresence(ctx.server, user, false, oldNick);
-    announcePresence(ctx.server, user, true);
+  if (!user.registered) {
+    registry.claimNick(user, nick);
+    return;
   }
+  const oldNick = user.nick;
+  // The rename, WHOWAS and MONITOR are the effect's (network/users.ts).
+  ctx.emit({ type: 'user.nick', origin: ctx.nodeId, userId: user.id, nick, ...ctx.stamp() });
   ctx.session.log.info({ event: 'nick', from: oldNick, to: nick }, 'nick changed');
-  ctx.server.bus.publish({ type: 'user.nick', origin: ctx.server.bus.nodeId, userId: user.id, nick });
 }
 
 export function handleUser(ctx: CommandContext, msg: IrcMessage): void {

@@ -44,6 +44,7 @@ import { broadcastWait, chargeBroadcast, refuseBroadcast } from './broadcast.js'
 import { CHANTYPES, commaList } from './channel.js';
 import { CappedReplies, type CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
+import { audienceFor } from '../network/fanout.js';
 import { uniqueNames } from './targets.js';
 
 /** May `viewer` see `target` in WHO results? Invisible users only to those sharing a channel. */
@@ -267,16 +268,13 @@ export function handleAway(ctx: CommandContext, msg: IrcMessage): void {
   }
   // away-notify: peers (and extended-monitor watchers), never the user themself.
   let wait = broadcastWait(ctx);
-  const audience = wait > 0 ? new Set<User>() : ctx.audienceFor(user, CAP.AWAY_NOTIFY, false);
-  if (wait === 0) wait = chargeBroadcast(ctx, audience.size);
+  if (wait === 0) wait = chargeBroadcast(ctx, audienceFor(ctx.registry, user, CAP.AWAY_NOTIFY, false).size);
   if (wait > 0) {
     refuseBroadcast(ctx, 'AWAY', wait);
     return;
   }
-  user.away = away;
   done();
-  ctx.deliver(ctx.fromUser('AWAY', away === null ? [] : [away]), audience);
-  ctx.server.bus.publish({ type: 'user.away', origin: ctx.server.bus.nodeId, userId: user.id, message: user.away });
+  ctx.emit({ type: 'user.away', origin: ctx.nodeId, userId: user.id, message: away, ...ctx.stamp() });
 }
 
 /** SETNAME: change the realname (https://ircv3.net/specs/extensions/setname). */
@@ -289,15 +287,12 @@ export function handleSetname(ctx: CommandContext, msg: IrcMessage): void {
   const user = ctx.user;
   // Only clients with the setname capability hear of it; the sender's confirmation too.
   let wait = broadcastWait(ctx);
-  const audience = wait > 0 ? new Set<User>() : ctx.audienceFor(user, CAP.SETNAME, true);
-  if (wait === 0) wait = chargeBroadcast(ctx, audience.size - (audience.has(user) ? 1 : 0));
+  if (wait === 0) wait = chargeBroadcast(ctx, audienceFor(ctx.registry, user, CAP.SETNAME, false).size);
   if (wait > 0) {
     refuseBroadcast(ctx, 'SETNAME', wait);
     return;
   }
-  user.realname = own(realname);
-  ctx.deliver(ctx.fromUser('SETNAME', [realname]), audience);
-  ctx.server.bus.publish({ type: 'user.realname', origin: ctx.server.bus.nodeId, userId: user.id, realname });
+  ctx.emit({ type: 'user.realname', origin: ctx.nodeId, userId: user.id, realname, ...ctx.stamp() });
 }
 
 export function handleIson(ctx: CommandContext, msg: IrcMessage): void {

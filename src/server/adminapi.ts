@@ -1,16 +1,16 @@
 /**
  * The admin HTTP listener's side in the server: the AdminApi (admin/api.ts)
- * carried out with the same code an operator's commands use (KILL through
- * killUser, WALLOPS through wallopsAudience, a channel's close through
- * kickMember, REHASH through ObrolServer.rehash), so users see the same lines;
+ * carried out with the same events an operator's commands emit (KILL through
+ * killUser, WALLOPS, a channel's close as KICKs, REHASH through
+ * ObrolServer.rehash), so users everywhere on the network see the same lines;
  * and the listener itself, opened, moved and closed with the config.
  */
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { AdminApi, ChannelView, Page, RehashView, StatusView, UserView } from '../admin/api.js';
 import { AdminHttp, type MetricsSource } from '../admin/http.js';
-import { kickMember } from '../commands/channel.js';
-import { killUser, wallopsAudience } from '../commands/oper.js';
+import { killUser } from '../commands/oper.js';
+import { emit, serverEmitter } from '../network/effects.js';
 import type { AdminHttpConfig } from '../config/schema.js';
 import { Outgoing } from '../protocol/outgoing.js';
 import { truncateUtf8 } from '../protocol/serialize.js';
@@ -57,12 +57,7 @@ export class ServerAdminApi implements AdminApi {
     const target = server.registry.findUser(nick);
     if (!target) return null;
     const name = server.info.name;
-    killUser(server, target, reason, {
-      name,
-      kill: new Outgoing({ tags: null, source: name, command: 'KILL', params: [target.nick, reason] }),
-      deliver: (out) => target.endpoint?.send(out),
-      log: this.log(by),
-    });
+    killUser(serverEmitter(server), target, reason, { server: name }, name, this.log(by), server.config.log.message_text);
     server.reap();
     return { nick: target.nick };
   }
@@ -74,21 +69,22 @@ export class ServerAdminApi implements AdminApi {
   }
 
   wallops(text: string, by: string): { recipients: number } {
-    const out = new Outgoing({ tags: null, source: this.server.info.name, command: 'WALLOPS', params: [text] });
+    const { server } = this;
     let recipients = 0;
-    for (const user of wallopsAudience(this.server.registry)) if (sendTo(user, out)) recipients++;
-    this.server.reap();
+    for (const user of server.registry.users) if (user.endpoint !== null && user.hasMode('w')) recipients++;
+    const emitter = serverEmitter(server);
+    emitter.emit({ type: 'wallops', origin: emitter.nodeId, by: { server: server.info.name }, text, ...emitter.stamp() });
+    server.reap();
     this.log(by).info({ event: 'wallops', recipients }, 'WALLOPS sent (admin API)');
     return { recipients };
   }
 
   notice(text: string, by: string): { recipients: number } {
-    const source = this.server.info.name;
+    const { server } = this;
     let recipients = 0;
-    for (const user of this.server.registry.users) {
-      if (sendTo(user, new Outgoing({ tags: null, source, command: 'NOTICE', params: [user.nick, text] }))) recipients++;
-    }
-    this.server.reap();
+    for (const user of server.registry.users) if (user.endpoint !== null) recipients++;
+    emit(server, { type: 'network.notice', origin: server.bus.nodeId, text }, null);
+    server.reap();
     this.log(by).info({ event: 'global-notice', recipients }, 'global notice sent (admin API)');
     return { recipients };
   }
@@ -103,10 +99,11 @@ export class ServerAdminApi implements AdminApi {
     // Everyone leaves at once, so each member is told only of its own KICK:
     // once out, the others' are no news to it. n lines, not n²/2 as n
     // successive chanop KICKs would send.
+    const emitter = serverEmitter(server);
     for (const member of members) {
       if (!channel.members.has(member)) continue;
-      const toMember = (out: Outgoing) => sendTo(member, out);
-      kickMember(server, channel, member, reason, source, toMember, new Outgoing({ tags: null, source, command: 'KICK', params: [channel.name, member.nick, reason] }));
+      const event = { type: 'channel.kick', origin: emitter.nodeId, by: { server: source }, channel: channel.name, targetId: member.id, reason, onlyTarget: true } as const;
+      emitter.emit({ ...event, ...emitter.stamp() });
     }
     server.reap();
     this.log(by).info({ event: 'channel-closed', channel: channel.name, kicked: members.length }, 'channel closed (admin API)');
@@ -116,13 +113,6 @@ export class ServerAdminApi implements AdminApi {
   private log(by: string): Logger {
     return this.server.log.child({ admin_token: by });
   }
-}
-
-function sendTo(user: User, out: Outgoing): boolean {
-  const endpoint = user.endpoint;
-  if (endpoint === null) return false;
-  endpoint.send(out);
-  return true;
 }
 
 /** Items whose key sorts after `after`, in key order, `limit` of them; `next` is the last key when more follow. */

@@ -6,7 +6,8 @@
 import { CommandContext } from '../commands/context.js';
 import { sendIsupport, sendLusers, sendMotd } from '../commands/info.js';
 import { burstOwnMetadata } from '../commands/metadata.js';
-import { announcePresence } from '../commands/monitor.js';
+import { emit } from '../network/effects.js';
+import { userInfo } from '../network/users.js';
 import { verifyPassword } from '../config/password.js';
 import { Outgoing } from '../protocol/outgoing.js';
 import { ERR_PASSWDMISMATCH, RPL_CREATED, RPL_MYINFO, RPL_WELCOME, RPL_YOURHOST } from '../protocol/replies.js';
@@ -72,13 +73,9 @@ function welcome(server: ObrolServer, session: Session): void {
     ctx.send(new Outgoing({ tags: null, source: user.mask, command: 'MODE', params: [user.nick, user.modeString()] }));
   }
   replies.flush();
-  announcePresence(server, user, true);
 
   // Every client logs this: through the server's logger, so no per-connection child logger is made for it.
   server.log.info({ conn: session.id, event: 'registered', nick: user.nick, username: user.username }, 'client registered');
-  server.bus.publish({
-    type: 'user.register',
-    origin: server.bus.nodeId,
-    user: { id: user.id, nick: user.nick, username: user.username, host: user.host, realname: user.realname, modes: user.modeString() },
-  });
+  // MONITOR online notices here; a replica of the user on the other nodes.
+  emit(server, { type: 'user.register', origin: server.bus.nodeId, user: userInfo(user, info.name) }, null);
 }

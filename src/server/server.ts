@@ -12,7 +12,7 @@ import { CHANTYPES } from '../commands/channel.js';
 import type { OfferedCap, RehashResult, ServerApi, ServerInfo } from '../commands/context.js';
 import { STATUSMSG } from '../commands/messaging.js';
 import { metadataCapValue } from '../commands/metadata.js';
-import { announcePresence } from '../commands/monitor.js';
+import { emit, receive } from '../network/effects.js';
 import { OperGuard } from '../commands/operguard.js';
 import { ConfigError, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -155,6 +155,11 @@ export class ObrolServer implements ServerApi {
     this.admission = new Admission(this.config);
     this.adminListener = new AdminListener(this);
     this.applyConfig();
+    // Events from the other nodes apply here like local ones, then whoever overflowed a send queue is closed.
+    this.bus.subscribe((event) => {
+      receive(this, event);
+      this.reap();
+    });
   }
 
   /** Connections open now, by transport (metrics, admin API). */
@@ -486,23 +491,9 @@ export class ObrolServer implements ServerApi {
     this.log.info(entry, 'client disconnected');
   }
 
-  /** What others learn when a registered user leaves: QUIT to peers, MONITOR, WHOWAS, the bus. */
+  /** What others learn when a registered user leaves: QUIT to peers, MONITOR, WHOWAS (network/users.ts), here and on the other nodes. */
   private announceQuit(user: User, quitReason: string): void {
-    const quit = new Outgoing(
-      { tags: null, source: user.mask, command: 'QUIT', params: [quitReason] },
-      { msgid: this.nextMsgId(), bot: user.isBot, account: user.account },
-    );
-    this.registry.forEachPeer(user, (peer) => peer.endpoint?.send(quit));
-    announcePresence(this, user, false);
-    this.whowas.record(user.folded, {
-      nick: user.nick,
-      username: user.username,
-      host: user.host,
-      realname: user.realname,
-      server: this.info.name,
-      at: Math.floor(this.clock.now() / 1000),
-    });
-    this.bus.publish({ type: 'user.quit', origin: this.bus.nodeId, userId: user.id, reason: quitReason });
+    emit(this, { type: 'user.quit', origin: this.bus.nodeId, userId: user.id, reason: quitReason, msgid: this.nextMsgId(), time: Date.now() }, null);
   }
 
   /**
@@ -661,8 +652,9 @@ export class ObrolServer implements ServerApi {
       if (!user.isOper || user.operName === null || names.has(user.operName)) continue;
       this.log.info({ conn: session.id, event: 'oper-removed', name: user.operName, nick: user.nick }, 'oper block removed: +o taken');
       user.operName = null;
-      if (!this.registry.setUserMode(user, 'o', false)) continue;
-      session.send(new Outgoing({ tags: null, source: this.info.name, command: 'MODE', params: [user.nick, '-o'] }));
+      if (!user.isOper) continue;
+      const by = { server: this.info.name };
+      emit(this, { type: 'user.mode', origin: this.bus.nodeId, by, userId: user.id, modes: '-o', msgid: this.nextMsgId(), time: Date.now() }, null);
       session.send(new Outgoing({ tags: null, source: this.info.name, command: 'NOTICE', params: [user.nick, '*** Your oper block was removed from the configuration: you are no longer an IRC operator'] }));
     }
   }

@@ -56,6 +56,8 @@ export class Registry {
   private readonly watchers = new Map<string, Set<User>>();
   /** Registered users, in registration order. */
   readonly users = new Set<User>();
+  /** Registered users by network-wide id, for events from other nodes (bus/events.ts). */
+  private readonly ids = new Map<string, User>();
   private invisible = 0;
   private opers = 0;
   /** Highest number of registered users seen at once. */
@@ -85,6 +87,17 @@ export class Registry {
     return user?.registered ? user : undefined;
   }
 
+  /** A registered user by network-wide id. */
+  byId(id: string): User | undefined {
+    return this.ids.get(id);
+  }
+
+  /** May `user` take `nick`: nobody else (registered or not) holds it? */
+  nickFreeFor(user: User, nick: string): boolean {
+    const holder = this.nicks.get(this.fold(nick));
+    return holder === undefined || holder === user;
+  }
+
   findChannel(name: string): Channel | undefined {
     return this.channels.get(this.fold(name));
   }
@@ -110,6 +123,7 @@ export class Registry {
     user.signonAt = now;
     user.lastSpokeAt = now;
     this.users.add(user);
+    this.ids.set(user.id, user);
     if (user.isInvisible) this.invisible++;
     if (user.isOper) this.opers++;
     if (this.users.size > this.maxUsers) this.maxUsers = this.users.size;
@@ -122,6 +136,9 @@ export class Registry {
    * stays charged to them until it goes.
    */
   remove(user: User): void {
+    // Once: a QUIT's effect forgets a user before the server releases their connection.
+    if (user.forgotten) return;
+    user.forgotten = true;
     this.clearMonitor(user);
     for (const channel of user.channels) this.leave(user, channel);
     for (const channel of user.invitedTo) this.dropInvite(channel, user);
@@ -130,6 +147,7 @@ export class Registry {
     if (user.metadata.size > 0) user.editableMetadata().clear();
     if (user.readMarkers.size > 0) user.editableReadMarkers().clear();
     if (this.nicks.get(user.folded) === user) this.nicks.delete(user.folded);
+    if (this.ids.get(user.id) === user) this.ids.delete(user.id);
     if (this.users.delete(user)) {
       if (user.isInvisible) this.invisible--;
       if (user.isOper) this.opers--;

@@ -47,6 +47,8 @@ export class User {
   private meta: Map<string, string> | null = null;
   private markers: Map<string, string> | null = null;
   registered = false;
+  /** Removed from the registry (it gave back all it was charged): a second removal does nothing. */
+  forgotten = false;
   /** Connected over TLS; the client certificate's fingerprint, if it presented one. */
   secure = false;
   certfp: string | null = null;
@@ -54,6 +56,8 @@ export class User {
   signonAt = 0;
   /** Unix seconds of the last message sent (for WHOIS idle). */
   lastSpokeAt = 0;
+  /** The server name of the node a user of another node is connected to; null for this node's users. */
+  server: string | null = null;
   /** The oper block name after a successful OPER. */
   operName: string | null = null;
   private cachedMask: string | null = null;

@@ -16,9 +16,10 @@
  */
 import { pino, type Logger } from 'pino';
 import { InProcessHub, type InProcessBus } from '../../src/bus/inprocess.js';
-import type { ClusterEvent } from '../../src/bus/events.js';
+import type { ClusterEvent, Stamp } from '../../src/bus/events.js';
 import { CommandContext, type OfferedCap, type RehashResult, type Replies, type ServerApi, type ServerInfo, type SessionState } from '../../src/commands/context.js';
 import { COMMANDS } from '../../src/commands/index.js';
+import { emit } from '../../src/network/effects.js';
 import { OperGuard } from '../../src/commands/operguard.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config, ConfigInput } from '../../src/config/schema.js';
@@ -50,6 +51,10 @@ class TestContext extends CommandContext {
 
   override nowSeconds(): number {
     return this.clock();
+  }
+
+  override stamp(): Stamp {
+    return { msgid: this.server.nextMsgId(), time: this.clock() * 1000 };
   }
 }
 
@@ -290,11 +295,8 @@ export class World implements ServerApi {
   /** What ObrolServer.disconnect does to state and peers: one QUIT per peer, WHOWAS, removal. */
   disconnect(user: User, quitReason: string, errorReason?: string): void {
     this.disconnects.push({ nick: user.nick, quitReason, errorReason });
-    if (user.registered) {
-      const quit = new Outgoing({ tags: null, source: user.mask, command: 'QUIT', params: [quitReason] });
-      for (const peer of this.registry.peersOf(user)) peer.endpoint?.send(quit);
-      this.whowas.record(user.folded, { nick: user.nick, username: user.username, host: user.host, realname: user.realname, server: this.info.name, at: this.now });
-    }
+    // The real QUIT: peers, MONITOR, WHOWAS and the bus (network/users.ts).
+    if (user.registered) emit(this, { type: 'user.quit', origin: this.bus.nodeId, userId: user.id, reason: quitReason, msgid: this.nextMsgId(), time: this.now * 1000 }, null);
     user.endpoint?.send(new Outgoing({ tags: null, source: null, command: 'ERROR', params: [`Closing link: (${user.username}@${user.host}) [${errorReason ?? quitReason}]`] }));
     this.registry.remove(user);
     user.endpoint = null;

@@ -114,7 +114,18 @@ describe('JOIN', () => {
 
   it('publishes the join on the bus', async () => {
     alice.run('JOIN #c');
-    expect(await world.busEvents()).toEqual([{ type: 'channel.join', origin: 'node-a', userId: alice.user.id, channel: '#c', status: OP }]);
+    expect(await world.busEvents()).toEqual([
+      {
+        type: 'channel.join',
+        origin: 'node-a',
+        userId: alice.user.id,
+        channel: '#c',
+        status: OP,
+        created: { at: START_TIME, flags: 'nt' },
+        msgid: expect.any(String),
+        time: START_TIME * 1000,
+      },
+    ]);
   });
 });
 

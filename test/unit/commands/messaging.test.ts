@@ -122,9 +122,10 @@ describe('PRIVMSG', () => {
   it('publishes each delivered message on the bus', async () => {
     await world.busEvents();
     alice.run('PRIVMSG #c,dave :hi');
+    const common = { type: 'message', origin: 'node-a', userId: alice.user.id, command: 'PRIVMSG', text: 'hi', statusMask: 0, tags: null, msgid: expect.any(String), time: expect.any(Number) };
     expect(await world.busEvents()).toEqual([
-      { type: 'message', origin: 'node-a', userId: alice.user.id, command: 'PRIVMSG', target: '#c', text: 'hi' },
-      { type: 'message', origin: 'node-a', userId: alice.user.id, command: 'PRIVMSG', target: 'dave', text: 'hi' },
+      { ...common, target: '#c', channel: '#c', recipientId: null },
+      { ...common, target: 'dave', channel: null, recipientId: dave.user.id },
     ]);
   });
 });

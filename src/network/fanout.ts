@@ -1,0 +1,91 @@
+/**
+ * The one way a line reaches local users other than as a command's reply:
+ * a message rendered once per capability set (Outgoing caches each
+ * variant), written to each recipient's endpoint. The user whose command
+ * caused it (the caller) gets their copy through the command's reply buffer,
+ * in order with its numerics. Users of other nodes have no endpoint here and
+ * are skipped: their node delivers the same event to them.
+ */
+import { CAP } from '../protocol/caps.js';
+import type { Outgoing } from '../protocol/outgoing.js';
+import type { Reply } from '../protocol/replies.js';
+import type { Channel } from '../state/channel.js';
+import type { Registry } from '../state/registry.js';
+import type { User } from '../state/user.js';
+
+/** Lines for the caller, sent in order when the command is done. */
+export interface Replies {
+  numeric(reply: Reply): void;
+  message(out: Outgoing): void;
+  /** Lines from here to endBatch() form an IRCv3 batch (for clients with the batch capability). */
+  startBatch(type: string, params: string[]): void;
+  endBatch(): void;
+}
+
+/** The local user whose command caused an event, and where their copy goes. */
+export interface Caller {
+  readonly user: User;
+  readonly replies: Replies;
+}
+
+/** Choose the message a recipient gets from its capabilities; null: nothing. */
+export type Pick = (capMask: number) => Outgoing | null;
+
+/** Give `user` what `what` picks for them (through `caller`'s replies if it is the caller); false if nothing was sent. */
+export function deliverTo(user: User, what: Outgoing | Pick, caller: Caller | null): boolean {
+  const endpoint = user.endpoint;
+  if (endpoint === null) return false;
+  const out = typeof what === 'function' ? what(endpoint.capMask) : what;
+  if (out === null) return false;
+  if (caller !== null && user === caller.user) caller.replies.message(out);
+  else endpoint.send(out);
+  return true;
+}
+
+/** Deliver to each of `recipients` (see deliverTo). */
+export function deliver(what: Outgoing | Pick, recipients: Iterable<User>, caller: Caller | null): void {
+  for (const user of recipients) deliverTo(user, what, caller);
+}
+
+export interface ChannelDelivery {
+  /** Leave out this user (the sender of a message: echo-message is its own rule). */
+  skip?: User | null;
+  /** Only members whose status has any of these bits (0: everyone). */
+  statusMask?: number;
+}
+
+/** Deliver to the local members of `channel`; returns how many were given it. */
+export function deliverToChannel(channel: Channel, what: Outgoing | Pick, caller: Caller | null, options: ChannelDelivery = {}): number {
+  const { skip = null, statusMask = 0 } = options;
+  const single = typeof what === 'function' ? null : what;
+  let delivered = 0;
+  for (const [member, status] of channel.members) {
+    if (member === skip) continue;
+    if (statusMask !== 0 && (status & statusMask) === 0) continue;
+    const endpoint = member.endpoint;
+    if (endpoint === null) continue;
+    const out = single ?? (what as Pick)(endpoint.capMask);
+    if (out === null) continue;
+    if (caller !== null && member === caller.user) caller.replies.message(out);
+    else endpoint.send(out);
+    delivered++;
+  }
+  return delivered;
+}
+
+/**
+ * Everyone local who should hear about a change to `user` that needs
+ * capability `bit` (away-notify, chghost, setname, account-notify): those
+ * sharing a channel, and those monitoring the user with extended-monitor,
+ * each once.
+ */
+export function audienceFor(registry: Registry, user: User, bit: number, includeSelf: boolean): Set<User> {
+  const audience = new Set<User>();
+  for (const peer of registry.peersOf(user)) if (peer.endpoint && (peer.endpoint.capMask & bit) !== 0) audience.add(peer);
+  for (const watcher of registry.watchersOf(user.folded)) {
+    const mask = watcher.endpoint?.capMask ?? 0;
+    if ((mask & bit) !== 0 && (mask & CAP.EXTENDED_MONITOR) !== 0 && watcher !== user) audience.add(watcher);
+  }
+  if (includeSelf && user.endpoint && (user.endpoint.capMask & bit) !== 0) audience.add(user);
+  return audience;
+}
