@@ -8,6 +8,8 @@
  */
 import { makeFolder, type Casemapping, type Folder } from '../protocol/casemap.js';
 import {
+  type BudgetLimits,
+  type BudgetRefusal,
   channelMetadataCost,
   INVITE_COST,
   listEntryCost,
@@ -20,7 +22,7 @@ import {
   topicCost,
 } from './budget.js';
 import { Channel } from './channel.js';
-import type { User } from './user.js';
+import { User } from './user.js';
 
 const EMPTY: ReadonlySet<User> = new Set();
 
@@ -134,6 +136,17 @@ export class Registry {
       if (user.isInvisible) this.invisible--;
       if (user.isOper) this.opers--;
     }
+  }
+
+  /**
+   * Charge `bytes` of stored state to `owner` if the limits allow: null, or
+   * the limit that refused (nothing charged). A local user's read markers are
+   * a cache: their oldest are forgotten first to make room.
+   */
+  store(owner: { readonly id: string }, bytes: number, limits: BudgetLimits): BudgetRefusal | null {
+    let refusal = this.budget.tryCharge(owner.id, bytes, limits);
+    while (refusal !== null && owner instanceof User && this.forgetOldestMarker(owner)) refusal = this.budget.tryCharge(owner.id, bytes, limits);
+    return refusal;
   }
 
   /** Forget `user`'s read marker set longest ago, crediting it; false if they have none. */
