@@ -149,6 +149,41 @@ export class Registry {
     return refusal;
   }
 
+  /**
+   * Set `channel`'s topic ('' clears it), charged to `setter` as whoever set
+   * it last: the previous setter is credited. A local change (with `limits`)
+   * is refused when the setter cannot store it, and nothing changes; a
+   * trusted one (another node's, checked there) is charged whatever the
+   * limits. Returns whether anything changed: the same topic from the same
+   * setter at the same second changes nothing.
+   */
+  setTopic(
+    channel: Channel,
+    topic: string,
+    setter: { readonly id: string; readonly mask: string },
+    setAt: number,
+    options: { trusted: false; limits: BudgetLimits } | { trusted: true },
+  ): boolean | { refused: 'storage'; limit: BudgetRefusal } {
+    if (channel.topicOwner === setter.id && channel.topic === topic && channel.topicSetBy === setter.mask && channel.topicSetAt === setAt) return false;
+    const oldCost = channel.topicOwner === '' ? 0 : topicCost(channel.topic, channel.topicSetBy);
+    this.budget.credit(channel.topicOwner, oldCost);
+    const cost = topicCost(topic, setter.mask);
+    if (options.trusted) {
+      this.budget.charge(setter.id, cost);
+    } else {
+      const limit = this.store(setter, cost, options.limits);
+      if (limit !== null) {
+        this.budget.charge(channel.topicOwner, oldCost);
+        return { refused: 'storage', limit };
+      }
+    }
+    channel.topic = own(topic);
+    channel.topicSetBy = own(setter.mask);
+    channel.topicSetAt = setAt;
+    channel.topicOwner = setter.id;
+    return true;
+  }
+
   /** Forget `user`'s read marker set longest ago, crediting it; false if they have none. */
   forgetOldestMarker(user: User): boolean {
     const first = user.readMarkers.entries().next();
