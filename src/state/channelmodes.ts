@@ -97,15 +97,15 @@ export function normalizeMask(mask: string): string {
 /**
  * Apply one change to `channel`. A change that needs a parameter must carry
  * one (parseModeString drops those that lack it), except -k, which needs none.
- * A list change without a parameter is a query, not a change: the caller
- * answers it.
+ * A list mode without a parameter is a query, not a change: it changes
+ * nothing here (null) and the caller answers it.
  */
 export function applyChannelMode(registry: Registry, channel: Channel, change: ModeChange, actor: ModeActor, options: ModeOptions): ModeOutcome {
   const { mode, adding } = change;
   const param = change.param ?? '';
   const status = STATUS_MODES.find((s) => s.mode === mode);
   if (status) return applyStatus(registry, channel, adding, status.mode, status.bit, param);
-  if (LIST_MODES.includes(mode)) return applyListEntry(registry, channel, adding, mode as ListMode, param, actor, options);
+  if (LIST_MODES.includes(mode)) return change.param === undefined ? null : applyListEntry(registry, channel, adding, mode as ListMode, param, actor, options);
   if (mode === 'k') return applyKey(channel, adding, param, options);
   if (mode === 'l') return applyLimit(channel, adding, param);
   if (!FLAG_MODES.includes(mode)) return null;
@@ -133,7 +133,6 @@ export function applyModeString(
   const changes = parsed.changes.concat(parsed.missingParam.filter((c) => c.mode === 'k' && !c.adding));
   const applied: ModeChange[] = [];
   for (const change of changes) {
-    if (channelModeKind(change.mode) === 'list' && change.param === undefined) continue;
     const outcome = applyChannelMode(registry, channel, change, actor, options);
     if (outcome !== null && !('refused' in outcome)) applied.push(outcome);
   }

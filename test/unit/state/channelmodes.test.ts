@@ -117,6 +117,11 @@ describe('applyChannelMode: lists', () => {
     expect(node.apply(remove('e', 'troll'))).toBeNull();
   });
 
+  it('treats a list mode without a mask as a query: nothing changes', () => {
+    expect(node.apply(add('b'))).toBeNull();
+    expect(node.channel.lists.b).toEqual([]);
+  });
+
   it('credits the setter when anyone removes the entry', () => {
     node.apply(add('I', '*!*@friends.example'));
     node.apply(remove('I', '*@friends.example'), LOCAL, node.user('Bob'));
