@@ -28,7 +28,7 @@ import {
   type Reply,
 } from '../protocol/replies.js';
 import type { Channel, ListMode } from '../state/channel.js';
-import { applyChannelMode, channelModeKind, type ModeRefusal } from '../state/channelmodes.js';
+import { applyChannelMode, channelModeKind, parseChannelModes, type ModeRefusal } from '../state/channelmodes.js';
 import { USER_MODES } from '../state/user.js';
 import { CHANTYPES } from './channel.js';
 import { storageRefusal, type CommandContext } from './context.js';
@@ -93,10 +93,8 @@ function channelMode(ctx: CommandContext, name: string, args: string[]): void {
     return;
   }
 
-  const parsed = parseModeString(modeString, params, channelModeKind);
-  for (const mode of parsed.unknown) ctx.reply(ERR_UNKNOWNMODE(mode));
-  // `MODE #c -k` without the key is common and harmless: accept it.
-  const changes = parsed.changes.concat(parsed.missingParam.filter((c) => c.mode === 'k' && !c.adding));
+  const { changes, unknown } = parseChannelModes(modeString, params);
+  for (const mode of unknown) ctx.reply(ERR_UNKNOWNMODE(mode));
 
   const isOp = channel.isOp(ctx.user);
   const applied: ModeChange[] = [];

@@ -9,7 +9,7 @@
  * already checked those limits) is applied whatever this node's limits say,
  * because a replica must converge with its origin, never diverge from it.
  */
-import { parseModeString, type ModeChange, type ModeKind } from '../protocol/modes.js';
+import { parseModeString, type ModeChange, type ModeKind, type ParsedModes } from '../protocol/modes.js';
 import { isValidChannelKey } from '../protocol/names.js';
 import { listEntryCost, own, type BudgetLimits, type BudgetRefusal } from './budget.js';
 import { FLAG_MODES, LIST_MODES, STATUS_MODES, type Channel, type ListEntry, type ListMode } from './channel.js';
@@ -65,6 +65,16 @@ export function channelModeKind(mode: string): ModeKind | undefined {
 }
 
 /**
+ * Split a channel mode string into changes. `-k` without its key is kept as
+ * a change: clients commonly send it so, and removing the key needs none.
+ */
+export function parseChannelModes(modes: string, params: readonly string[]): ParsedModes {
+  const parsed = parseModeString(modes, params, channelModeKind);
+  const keyRemovals = parsed.missingParam.filter((c) => c.mode === 'k' && !c.adding);
+  return { ...parsed, changes: parsed.changes.concat(keyRemovals), missingParam: parsed.missingParam.filter((c) => !keyRemovals.includes(c)) };
+}
+
+/**
  * Complete a ban-style mask: `nick` -> `nick!*@*`, `user@host` -> `*!user@host`,
  * `host.name` -> `*!*@host.name`, `nick!user` -> `nick!user@*`. A complete
  * mask comes back unchanged, so an announced mask normalises to itself.
@@ -105,7 +115,10 @@ export function applyChannelMode(registry: Registry, channel: Channel, change: M
   const param = change.param ?? '';
   const status = STATUS_MODES.find((s) => s.mode === mode);
   if (status) return applyStatus(registry, channel, adding, status.mode, status.bit, param);
-  if (LIST_MODES.includes(mode)) return change.param === undefined ? null : applyListEntry(registry, channel, adding, mode as ListMode, param, actor, options);
+  if (LIST_MODES.includes(mode)) {
+    if (change.param === undefined) return null;
+    return applyListEntry(registry, channel, adding, mode as ListMode, param, actor, options);
+  }
   if (mode === 'k') return applyKey(channel, adding, param, options);
   if (mode === 'l') return applyLimit(channel, adding, param);
   if (!FLAG_MODES.includes(mode)) return null;
@@ -129,10 +142,8 @@ export function applyModeString(
   actor: ModeActor,
   options: ModeOptions,
 ): ModeChange[] {
-  const parsed = parseModeString(modes, params, channelModeKind);
-  const changes = parsed.changes.concat(parsed.missingParam.filter((c) => c.mode === 'k' && !c.adding));
   const applied: ModeChange[] = [];
-  for (const change of changes) {
+  for (const change of parseChannelModes(modes, params).changes) {
     const outcome = applyChannelMode(registry, channel, change, actor, options);
     if (outcome !== null && !('refused' in outcome)) applied.push(outcome);
   }

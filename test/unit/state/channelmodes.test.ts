@@ -6,6 +6,7 @@ import {
   applyChannelMode,
   applyModeString,
   normalizeMask,
+  parseChannelModes,
   type ChannelModeLimits,
   type ModeActor,
   type ModeOptions,
@@ -163,6 +164,15 @@ describe('applyChannelMode: lists', () => {
     expect(alice.readMarkers.size).toBe(0);
     expect(node.registry.budget.charged(alice.id)).toBe(cost);
     expect(node.registry.checkInvariants()).toEqual([]);
+  });
+});
+
+describe('parseChannelModes', () => {
+  it('keeps -k without its key as a change, and +k without one as missing', () => {
+    const parsed = parseChannelModes('+k-kX', []);
+    expect(parsed.changes).toEqual([remove('k')]);
+    expect(parsed.missingParam).toEqual([add('k')]);
+    expect(parsed.unknown).toEqual(['X']);
   });
 });
 
