@@ -8,6 +8,8 @@
  * key length, the storage budget); a trusted one (announced by the node that
  * already checked those limits) is applied whatever this node's limits say,
  * because a replica must converge with its origin, never diverge from it.
+ * What no node could have admitted (a key with a space, +l that is not a
+ * number, a nick or member this node does not know) is refused either way.
  */
 import { parseModeString, type ModeChange, type ModeKind, type ParsedModes } from '../protocol/modes.js';
 import { isValidChannelKey } from '../protocol/names.js';
@@ -32,6 +34,7 @@ export interface ChannelModeLimits extends BudgetLimits {
   key_length: number;
 }
 
+/** `now` (Unix seconds) is when list entries are set. */
 export type ModeOptions =
   /** A change made here: refused when it breaks `limits`. */
   | { trusted: false; limits: ChannelModeLimits; now: number }
