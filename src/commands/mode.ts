@@ -2,9 +2,10 @@
  * MODE for users (+i +w, -o) and channels (+Cimnst, +k, +l, +o/+v, and the
  * lists +b, +e, +I). https://modern.ircdocs.horse/#mode-message
  */
+import type { Config } from '../config/schema.js';
 import type { IrcMessage } from '../protocol/message.js';
-import { formatModeChanges, parseModeString, type ModeChange, type ModeKind } from '../protocol/modes.js';
-import { isChannelName, isValidChannelKey } from '../protocol/names.js';
+import { formatModeChanges, parseModeString, type ModeChange } from '../protocol/modes.js';
+import { isChannelName } from '../protocol/names.js';
 import {
   ERR_BANLISTFULL,
   ERR_CHANOPRIVSNEEDED,
@@ -26,8 +27,8 @@ import {
   RPL_UMODEIS,
   type Reply,
 } from '../protocol/replies.js';
-import { FLAG_MODES, LIST_MODES, STATUS_MODES, type Channel, type ListEntry, type ListMode } from '../state/channel.js';
-import { listEntryCost, own } from '../state/budget.js';
+import type { Channel, ListMode } from '../state/channel.js';
+import { applyChannelMode, channelModeKind, parseChannelModes, type ModeRefusal } from '../state/channelmodes.js';
 import { USER_MODES } from '../state/user.js';
 import { CHANTYPES } from './channel.js';
 import { storageRefusal, type CommandContext } from './context.js';
@@ -39,43 +40,6 @@ const LIST_REPLIES: Record<ListMode, { entry: (c: string, m: string, by: string,
   e: { entry: RPL_EXCEPTLIST, end: RPL_ENDOFEXCEPTLIST },
   I: { entry: RPL_INVEXLIST, end: RPL_ENDOFINVEXLIST },
 };
-
-export function channelModeKind(mode: string): ModeKind | undefined {
-  if (LIST_MODES.includes(mode)) return 'list';
-  if (mode === 'k' || STATUS_MODES.some((s) => s.mode === mode)) return 'always';
-  if (mode === 'l') return 'onSet';
-  if (FLAG_MODES.includes(mode)) return 'flag';
-  return undefined;
-}
-
-/**
- * Complete a ban-style mask: `nick` -> `nick!*@*`, `user@host` -> `*!user@host`,
- * `host.name` -> `*!*@host.name`, `nick!user` -> `nick!user@*`.
- */
-export function normalizeMask(mask: string): string {
-  let nick = '*';
-  let user = '*';
-  let host = '*';
-  const at = mask.lastIndexOf('@');
-  const bang = mask.indexOf('!');
-  if (bang >= 0 && (at < 0 || bang < at)) {
-    nick = mask.slice(0, bang);
-    if (at >= 0) {
-      user = mask.slice(bang + 1, at);
-      host = mask.slice(at + 1);
-    } else {
-      user = mask.slice(bang + 1);
-    }
-  } else if (at >= 0) {
-    user = mask.slice(0, at);
-    host = mask.slice(at + 1);
-  } else if (mask.includes('.') || mask.includes(':')) {
-    host = mask;
-  } else {
-    nick = mask;
-  }
-  return `${nick || '*'}!${user || '*'}@${host || '*'}`;
-}
 
 export function handleMode(ctx: CommandContext, msg: IrcMessage): void {
   const target = msg.params[0] as string;
@@ -129,10 +93,8 @@ function channelMode(ctx: CommandContext, name: string, args: string[]): void {
     return;
   }
 
-  const parsed = parseModeString(modeString, params, channelModeKind);
-  for (const mode of parsed.unknown) ctx.reply(ERR_UNKNOWNMODE(mode));
-  // `MODE #c -k` without the key is common and harmless: accept it.
-  const changes = parsed.changes.concat(parsed.missingParam.filter((c) => c.mode === 'k' && !c.adding));
+  const { changes, unknown } = parseChannelModes(modeString, params);
+  for (const mode of unknown) ctx.reply(ERR_UNKNOWNMODE(mode));
 
   const isOp = channel.isOp(ctx.user);
   const applied: ModeChange[] = [];
@@ -167,98 +129,32 @@ function sendList(ctx: CommandContext, channel: Channel, mode: ListMode): void {
   ctx.reply(replies.end(channel.name));
 }
 
-/** Apply one change; returns the change as it should be announced, or null if nothing changed. */
+/** Apply one change through state/channelmodes.ts and answer a refusal with the numeric MODE has always sent. */
 function applyChannelChange(ctx: CommandContext, channel: Channel, change: ModeChange): ModeChange | null {
-  const { mode, adding, param } = change;
-  const { registry, config } = ctx;
+  const { limits } = ctx.config;
+  const outcome = applyChannelMode(ctx.registry, channel, change, ctx.user, { trusted: false, limits, now: ctx.nowSeconds() });
+  if (outcome === null || !('refused' in outcome)) return outcome;
+  ctx.reply(refusalReply(channel, change, outcome, limits));
+  return null;
+}
 
-  const status = STATUS_MODES.find((s) => s.mode === mode);
-  if (status) {
-    const member = registry.findUser(param as string);
-    if (!member) {
-      ctx.reply(ERR_NOSUCHNICK(param as string));
-      return null;
-    }
-    const bits = channel.members.get(member);
-    if (bits === undefined) {
-      ctx.reply(ERR_USERNOTINCHANNEL(member.nick, channel.name));
-      return null;
-    }
-    const next = adding ? bits | status.bit : bits & ~status.bit;
-    if (next === bits) return null;
-    channel.members.set(member, next);
-    return { adding, mode, param: member.nick };
+function refusalReply(channel: Channel, change: ModeChange, refusal: ModeRefusal, limits: Config['limits']): Reply {
+  switch (refusal.refused) {
+    case 'no-such-nick':
+      return ERR_NOSUCHNICK(refusal.nick);
+    case 'not-on-channel':
+      return ERR_USERNOTINCHANNEL(refusal.nick, channel.name);
+    case 'mask-too-long':
+      return ERR_INVALIDMODEPARAM(channel.name, change.mode, '*', `Mask too long: at most ${refusal.maxBytes} bytes`);
+    case 'list-full':
+      return ERR_BANLISTFULL(channel.name, change.mode, `Channel list is full: +b, +e and +I hold ${refusal.maxEntries} entries together`);
+    case 'storage':
+      return ERR_BANLISTFULL(channel.name, change.mode, storageRefusal(refusal.limit, limits));
+    case 'invalid-key':
+      return ERR_INVALIDMODEPARAM(channel.name, 'k', '*', `Invalid key: 1 to ${refusal.maxLength} printable characters without spaces or commas`);
+    case 'invalid-limit':
+      return ERR_INVALIDMODEPARAM(channel.name, 'l', refusal.param, 'Invalid limit: a positive number of users');
   }
-
-  if (LIST_MODES.includes(mode)) {
-    const list = channel.lists[mode as ListMode];
-    const mask = normalizeMask(param as string);
-    const folded = registry.fold(mask);
-    const index = list.findIndex((entry) => registry.fold(entry.mask) === folded);
-    if (adding) {
-      if (index >= 0) return null;
-      const { mask_length, list_entries } = config.limits;
-      if (Buffer.byteLength(mask) > mask_length) {
-        ctx.reply(ERR_INVALIDMODEPARAM(channel.name, mode, '*', `Mask too long: at most ${mask_length} bytes`));
-        return null;
-      }
-      // One total for b, e and I, as MAXLIST=beI:N says.
-      if (channel.listEntryCount >= list_entries) {
-        ctx.reply(ERR_BANLISTFULL(channel.name, mode, `Channel list is full: +b, +e and +I hold ${list_entries} entries together`));
-        return null;
-      }
-      const entry: ListEntry = { mask: own(mask), setBy: ctx.user.mask, setAt: ctx.nowSeconds(), byOper: ctx.user.isOper, owner: ctx.user.id };
-      const refusal = ctx.store(listEntryCost(entry.mask, entry.setBy));
-      if (refusal !== null) {
-        ctx.reply(ERR_BANLISTFULL(channel.name, mode, storageRefusal(refusal, config.limits)));
-        return null;
-      }
-      list.push(entry);
-      return { adding, mode, param: mask };
-    }
-    if (index < 0) return null;
-    const [removed] = list.splice(index, 1) as [ListEntry];
-    // Credited to whoever set it, whoever removes it.
-    registry.budget.credit(removed.owner, listEntryCost(removed.mask, removed.setBy));
-    return { adding, mode, param: removed.mask };
-  }
-
-  if (mode === 'k') {
-    if (!adding) {
-      if (channel.key === null) return null;
-      channel.key = null;
-      return { adding, mode, param: '*' };
-    }
-    if (!isValidChannelKey(param as string, config.limits.key_length)) {
-      ctx.reply(ERR_INVALIDMODEPARAM(channel.name, 'k', '*', 'Invalid key: 1 to ' + config.limits.key_length + ' printable characters without spaces or commas'));
-      return null;
-    }
-    if (channel.key === param) return null;
-    channel.key = param as string;
-    return { adding, mode, param };
-  }
-
-  if (mode === 'l') {
-    if (!adding) {
-      if (channel.limit === null) return null;
-      channel.limit = null;
-      return { adding, mode };
-    }
-    const limit = /^\d+$/.test(param as string) ? Number(param) : NaN;
-    if (!(limit > 0 && limit <= 1_000_000)) {
-      ctx.reply(ERR_INVALIDMODEPARAM(channel.name, 'l', param as string, 'Invalid limit: a positive number of users'));
-      return null;
-    }
-    if (channel.limit === limit) return null;
-    channel.limit = limit;
-    return { adding, mode, param: String(limit) };
-  }
-
-  // Flag modes: i m n s t.
-  if (channel.flags.has(mode) === adding) return null;
-  if (adding) channel.flags.add(mode);
-  else channel.flags.delete(mode);
-  return { adding, mode };
 }
 
 export const modeCommands: CommandSpec[] = [{ verb: 'MODE', minParams: 1, penalty: 1000, handle: handleMode }];

@@ -77,7 +77,11 @@ export class StateBudget {
     return refusal;
   }
 
-  /** Charge without checking (to put back a charge just credited). The owner '' is nobody: never charged. */
+  /**
+   * Charge without checking: to put back a charge just credited, or to record
+   * what another node already admitted (a replica must hold what the origin
+   * holds, whatever its own limits). The owner '' is nobody: never charged.
+   */
   charge(owner: string, bytes: number): void {
     if (bytes === 0 || owner === '') return;
     this.owners.set(owner, this.charged(owner) + bytes);

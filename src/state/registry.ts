@@ -8,6 +8,8 @@
  */
 import { makeFolder, type Casemapping, type Folder } from '../protocol/casemap.js';
 import {
+  type BudgetLimits,
+  type BudgetRefusal,
   channelMetadataCost,
   INVITE_COST,
   listEntryCost,
@@ -20,7 +22,7 @@ import {
   topicCost,
 } from './budget.js';
 import { Channel } from './channel.js';
-import type { User } from './user.js';
+import { User } from './user.js';
 
 const EMPTY: ReadonlySet<User> = new Set();
 
@@ -152,6 +154,52 @@ export class Registry {
       if (user.isInvisible) this.invisible--;
       if (user.isOper) this.opers--;
     }
+  }
+
+  /**
+   * Charge `bytes` of stored state to `owner` if the limits allow: null, or
+   * the limit that refused (nothing charged). A local user's read markers are
+   * a cache: their oldest are forgotten first to make room.
+   */
+  store(owner: { readonly id: string }, bytes: number, limits: BudgetLimits): BudgetRefusal | null {
+    let refusal = this.budget.tryCharge(owner.id, bytes, limits);
+    while (refusal !== null && owner instanceof User && this.forgetOldestMarker(owner)) refusal = this.budget.tryCharge(owner.id, bytes, limits);
+    return refusal;
+  }
+
+  /**
+   * Set `channel`'s topic ('' clears it), charged to `setter` as whoever set
+   * it last: the previous setter is credited. A local change (with `limits`)
+   * is refused when the setter cannot store it, and nothing changes; a
+   * trusted one (another node's, checked there) is charged whatever the
+   * limits. Returns whether anything changed: the same topic from the same
+   * setter at the same second changes nothing.
+   */
+  setTopic(
+    channel: Channel,
+    topic: string,
+    setter: { readonly id: string; readonly mask: string },
+    setAt: number,
+    options: { trusted: false; limits: BudgetLimits } | { trusted: true },
+  ): boolean | { refused: 'storage'; limit: BudgetRefusal } {
+    if (channel.topicOwner === setter.id && channel.topic === topic && channel.topicSetBy === setter.mask && channel.topicSetAt === setAt) return false;
+    const oldCost = channel.topicOwner === '' ? 0 : topicCost(channel.topic, channel.topicSetBy);
+    this.budget.credit(channel.topicOwner, oldCost);
+    const cost = topicCost(topic, setter.mask);
+    if (options.trusted) {
+      this.budget.charge(setter.id, cost);
+    } else {
+      const limit = this.store(setter, cost, options.limits);
+      if (limit !== null) {
+        this.budget.charge(channel.topicOwner, oldCost);
+        return { refused: 'storage', limit };
+      }
+    }
+    channel.topic = own(topic);
+    channel.topicSetBy = own(setter.mask);
+    channel.topicSetAt = setAt;
+    channel.topicOwner = setter.id;
+    return true;
   }
 
   /** Forget `user`'s read marker set longest ago, crediting it; false if they have none. */

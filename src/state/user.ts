@@ -4,6 +4,7 @@
  * origin naming their node.
  */
 import type { Outgoing } from '../protocol/outgoing.js';
+import { own } from './budget.js';
 import type { Channel } from './channel.js';
 
 /** Where messages for a user go. The server's session implements it; tests use a recorder. */
@@ -129,6 +130,29 @@ export class User {
   setHost(host: string): void {
     this.host = host;
     this.cachedMask = null;
+  }
+
+  /** Change username and host together (CHGHOST, or another node's user.host event). Returns whether either changed. */
+  setUserHost(username: string, host: string): boolean {
+    if (username === this.username && host === this.host) return false;
+    this.username = own(username);
+    this.host = own(host);
+    this.cachedMask = null;
+    return true;
+  }
+
+  /** Set the away message, or null for back. Returns whether it changed. */
+  setAway(message: string | null): boolean {
+    if (message === this.away) return false;
+    this.away = message === null ? null : own(message);
+    return true;
+  }
+
+  /** Returns whether the realname changed. */
+  setRealname(realname: string): boolean {
+    if (realname === this.realname) return false;
+    this.realname = own(realname);
+    return true;
   }
 
   hasMode(mode: string): boolean {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { normalizeMask } from '../../../src/commands/mode.js';
+import { normalizeMask } from '../../../src/state/channelmodes.js';
 import { OP, VOICE } from '../../../src/state/channel.js';
 import { START_TIME, World, type FakeClient } from '../../helpers/harness.js';
 

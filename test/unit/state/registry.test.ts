@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { OP } from '../../../src/state/channel.js';
+import { topicCost } from '../../../src/state/budget.js';
+import { OP, type Channel } from '../../../src/state/channel.js';
 import { Registry } from '../../../src/state/registry.js';
 import { User } from '../../../src/state/user.js';
 
@@ -244,5 +245,76 @@ describe('Registry: channels', () => {
     const peers = registry.peersOf(alice);
     expect([...peers]).toEqual([bob, carol]);
     expect(registry.peersOf(dave).size).toBe(0);
+  });
+});
+
+describe('Registry.setTopic', () => {
+  const limits = { user_state_bytes: 4096, server_state_bytes: 1 << 20 };
+  const local = { trusted: false, limits } as const;
+  let registry: Registry;
+  let alice: User;
+  let bob: User;
+  let channel: Channel;
+  beforeEach(() => {
+    registry = new Registry('rfc1459');
+    alice = newUser();
+    bob = newUser();
+    registry.claimNick(alice, 'alice');
+    registry.claimNick(bob, 'bob');
+    registry.register(alice, 1);
+    registry.register(bob, 1);
+    channel = registry.channelFor('#c', 1).channel;
+    registry.join(alice, channel, OP);
+    registry.join(bob, channel, 0);
+  });
+
+  it('charges whoever set the topic last and credits the one before', () => {
+    expect(registry.setTopic(channel, 'first', alice, 10, local)).toBe(true);
+    expect([channel.topic, channel.topicSetBy, channel.topicSetAt, channel.topicOwner]).toEqual(['first', alice.mask, 10, alice.id]);
+    expect(registry.budget.charged(alice.id)).toBe(topicCost('first', alice.mask));
+    expect(registry.setTopic(channel, 'second', bob, 20, local)).toBe(true);
+    expect(registry.budget.charged(alice.id)).toBe(0);
+    expect(registry.budget.charged(bob.id)).toBe(topicCost('second', bob.mask));
+    expect(registry.checkInvariants()).toEqual([]);
+  });
+
+  it('clears with an empty topic, still recording who cleared it, as TOPIC does', () => {
+    registry.setTopic(channel, 'first', alice, 10, local);
+    expect(registry.setTopic(channel, '', bob, 20, local)).toBe(true);
+    expect([channel.topic, channel.topicSetBy, channel.topicOwner]).toEqual(['', bob.mask, bob.id]);
+    expect(registry.budget.charged(alice.id)).toBe(0);
+    expect(registry.checkInvariants()).toEqual([]);
+  });
+
+  it('changes nothing for the same topic from the same setter at the same second', () => {
+    registry.setTopic(channel, 'first', alice, 10, local);
+    expect(registry.setTopic(channel, 'first', alice, 10, local)).toBe(false);
+    expect(registry.setTopic(channel, 'first', alice, 11, local)).toBe(true);
+    expect(registry.budget.charged(alice.id)).toBe(topicCost('first', alice.mask));
+  });
+
+  it('refuses a topic the setter cannot store and keeps the old one charged to its setter', () => {
+    registry.setTopic(channel, 'first', alice, 10, local);
+    const tight = { trusted: false, limits: { ...limits, user_state_bytes: topicCost('x'.repeat(20), bob.mask) - 1 } } as const;
+    expect(registry.setTopic(channel, 'x'.repeat(20), bob, 20, tight)).toEqual({ refused: 'storage', limit: 'user' });
+    expect([channel.topic, channel.topicOwner, channel.topicSetAt]).toEqual(['first', alice.id, 10]);
+    expect(registry.budget.charged(alice.id)).toBe(topicCost('first', alice.mask));
+    expect(registry.budget.charged(bob.id)).toBe(0);
+    expect(registry.checkInvariants()).toEqual([]);
+  });
+
+  it('a trusted topic (another node admitted it) is stored and charged past the limits', () => {
+    const remote = { id: 'n2/carol', mask: 'carol!c@elsewhere' };
+    expect(registry.setTopic(channel, 'x'.repeat(5000), remote, 30, { trusted: true })).toBe(true);
+    expect(registry.budget.charged(remote.id)).toBe(topicCost('x'.repeat(5000), remote.mask));
+    expect(registry.budget.charged(remote.id)).toBeGreaterThan(limits.user_state_bytes);
+    expect(registry.checkInvariants()).toEqual([]);
+  });
+
+  it('is credited when the channel goes', () => {
+    registry.setTopic(channel, 'first', alice, 10, local);
+    registry.leave(alice, channel);
+    registry.leave(bob, channel);
+    expect(registry.budget.total).toBe(0);
   });
 });
