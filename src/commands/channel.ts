@@ -5,7 +5,6 @@
 import type { IrcMessage } from '../protocol/message.js';
 import { isValidChannelName } from '../protocol/names.js';
 import { CAP } from '../protocol/caps.js';
-import { Outgoing } from '../protocol/outgoing.js';
 import {
   ERR_BADCHANNELKEY,
   ERR_BANNEDFROMCHAN,
@@ -36,10 +35,10 @@ import {
 } from '../protocol/replies.js';
 import { truncateUtf8 } from '../protocol/serialize.js';
 import { wildcardMatch } from '../protocol/wildcard.js';
-import { channelCost, INVITE_COST, own, topicCost } from '../state/budget.js';
+import { channelCost, INVITE_COST } from '../state/budget.js';
 import { OP, type Channel, type JoinRefusal } from '../state/channel.js';
 import type { User } from '../state/user.js';
-import { CappedReplies, type CommandContext, type ServerApi } from './context.js';
+import { CappedReplies, type CommandContext } from './context.js';
 import { syncOnJoin } from './metadata.js';
 import { markerOnJoin } from './readmarker.js';
 import type { CommandSpec } from './spec.js';
@@ -160,19 +159,16 @@ export function handleTopic(ctx: CommandContext, msg: IrcMessage): void {
     ctx.reply(ERR_CHANOPRIVSNEEDED(channel.name));
     return;
   }
-  const topic = own(truncateUtf8(text, ctx.config.limits.topic_length));
-  // The topic is charged to whoever set it last: the old setter is credited.
-  const budget = ctx.registry.budget;
-  const oldCost = channel.topicOwner === '' ? 0 : topicCost(channel.topic, channel.topicSetBy);
-  budget.credit(channel.topicOwner, oldCost);
-  const refusal = ctx.store(topicCost(topic, ctx.user.mask));
-  if (refusal !== null) {
-    budget.charge(channel.topicOwner, oldCost);
-    ctx.failStore('TOPIC', refusal, [channel.name]);
+  const topic = truncateUtf8(text, ctx.config.limits.topic_length);
+  const stamp = ctx.stamp();
+  const setAt = Math.floor(stamp.time / 1000);
+  // Charged to whoever set it last (the old setter is credited); refused past the caller's limits.
+  const set = ctx.registry.setTopic(channel, topic, ctx.user, setAt, { trusted: false, limits: ctx.config.limits });
+  if (typeof set === 'object') {
+    ctx.failStore('TOPIC', set.limit, [channel.name]);
     return;
   }
-  const by = { user: ctx.user.id };
-  ctx.emit({ type: 'channel.topic', origin: ctx.nodeId, by, channel: channel.name, topic, setBy: ctx.user.mask, setAt: ctx.nowSeconds(), ...ctx.stamp() });
+  ctx.emit({ type: 'channel.topic', origin: ctx.nodeId, by: { user: ctx.user.id }, channel: channel.name, topic, setBy: ctx.user.mask, setAt, ...stamp });
 }
 
 /** 353 lines and 366 for one channel, as after a JOIN. */

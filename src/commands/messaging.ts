@@ -8,7 +8,6 @@
  * NOTICE never triggers automatic replies (RFC 2812 3.3.2): no error numerics
  * and no RPL_AWAY, so two bots can never loop.
  */
-import { CAP } from '../protocol/caps.js';
 import type { IrcMessage, Tags } from '../protocol/message.js';
 import { isChannelName } from '../protocol/names.js';
 import {

@@ -12,8 +12,6 @@
 import { CAP } from '../protocol/caps.js';
 import type { IrcMessage } from '../protocol/message.js';
 import { isChannelName } from '../protocol/names.js';
-import { Outgoing } from '../protocol/outgoing.js';
-import { N } from '../protocol/numerics.js';
 import { ERR_NEEDMOREPARAMS, RPL_KEYNOTSET, RPL_KEYVALUE, RPL_METADATASUBOK, RPL_METADATASUBS, RPL_METADATAUNSUBOK } from '../protocol/replies.js';
 import { channelMetadataCost, metadataCost, own, subscriptionCost } from '../state/budget.js';
 import type { Channel } from '../state/channel.js';
@@ -22,10 +20,9 @@ import { broadcastWait, chargeBroadcast } from './broadcast.js';
 import { CHANTYPES } from './channel.js';
 import { storageRefusal, type CommandContext, type ServerApi } from './context.js';
 import type { CommandSpec } from './spec.js';
+import { VISIBLE } from '../network/metadata.js';
 
 const KEY_RE = /^[a-z0-9_./-]+$/;
-/** Visibility of every key: everyone may see it. */
-const VISIBLE = '*';
 
 /** The capability value: before-connect and the limits. */
 export function metadataCapValue(limits: { metadata_subscriptions: number; metadata_keys: number; metadata_value_bytes: number }): string {

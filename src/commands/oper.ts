@@ -6,7 +6,6 @@
 import { DUMMY_HASH, verifyPassword } from '../config/password.js';
 import type { OperBlock } from '../config/schema.js';
 import type { IrcMessage } from '../protocol/message.js';
-import { Outgoing } from '../protocol/outgoing.js';
 import {
   ERR_CANTKILLSERVER,
   ERR_NOSUCHNICK,
@@ -16,13 +15,12 @@ import {
 } from '../protocol/replies.js';
 import { wildcardMatch } from '../protocol/wildcard.js';
 import { CAP } from '../protocol/caps.js';
-import { STATUS_MODES } from '../state/channel.js';
 import type { Logger } from 'pino';
 import type { Actor } from '../bus/events.js';
 import type { Emitter } from '../network/effects.js';
 import type { Registry } from '../state/registry.js';
 import type { User } from '../state/user.js';
-import { fromUser, type CommandContext, type ServerApi } from './context.js';
+import type { CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
 
 /**

@@ -8,10 +8,11 @@
 import type { EventOf } from '../bus/events.js';
 import { CAP } from '../protocol/caps.js';
 import { Outgoing } from '../protocol/outgoing.js';
-import { channelCost, INVITE_COST, own, topicCost } from '../state/budget.js';
+import { channelCost, INVITE_COST, own } from '../state/budget.js';
+import { applyModeString } from '../state/channelmodes.js';
 import { OP } from '../state/channel.js';
 import { deliverTo, deliverToChannel, type Caller } from './fanout.js';
-import { fromActorAt, fromUserAt, isRemote, type NetworkHost } from './host.js';
+import { fromActorAt, fromUserAt, isRemote, sourceOf, type NetworkHost } from './host.js';
 
 /** JOIN: the channel is made if it is new; every member (the joiner too) sees the JOIN. */
 export function applyJoin(host: NetworkHost, event: EventOf<'channel.join'>, caller: Caller | null): void {
@@ -91,33 +92,33 @@ export function applyInvite(host: NetworkHost, event: EventOf<'channel.invite'>,
   });
 }
 
-/** TOPIC: every member sees it. A replica credits the old setter and charges the new one, as the origin did. */
+/**
+ * TOPIC: every member sees it. The origin set it with its limits checked
+ * (commands/channel.ts); a replica sets it the same way, trusted.
+ */
 export function applyTopic(host: NetworkHost, event: EventOf<'channel.topic'>, caller: Caller | null): void {
   const { registry } = host;
   const channel = registry.findChannel(event.channel);
   if (channel === undefined) return;
-  const setterId = 'user' in event.by ? event.by.user : '';
   if (isRemote(host, event)) {
-    const budget = registry.budget;
-    if (channel.topicOwner !== '') budget.credit(channel.topicOwner, topicCost(channel.topic, channel.topicSetBy));
-    budget.charge(setterId, topicCost(event.topic, event.setBy));
+    const setter = { id: 'user' in event.by ? event.by.user : '', mask: event.setBy };
+    registry.setTopic(channel, event.topic, setter, event.setAt, { trusted: true });
   }
-  channel.topic = own(event.topic);
-  channel.topicSetBy = own(event.setBy);
-  channel.topicSetAt = event.setAt;
-  channel.topicOwner = setterId;
   const line = fromActorAt(host, event.by, 'TOPIC', [channel.name, event.topic], event);
   if (line !== null) deliverToChannel(channel, line, caller);
 }
 
-/** MODE: every member sees the changes as applied; a replica applies them first. */
+/** MODE: every member sees the changes as applied; a replica applies them first, through the same verbs, trusted. */
 export function applyMode(host: NetworkHost, event: EventOf<'channel.mode'>, caller: Caller | null): void {
-  const channel = host.registry.findChannel(event.channel);
+  const { registry } = host;
+  const channel = registry.findChannel(event.channel);
   if (channel === undefined) return;
-  if (isRemote(host, event)) applyRemoteModes(host, channel, event);
+  if (isRemote(host, event)) {
+    const from = sourceOf(host, event.by);
+    const actor = from?.user ?? { id: '', mask: from?.source ?? event.origin, isOper: true };
+    const applied = applyModeString(registry, channel, event.modes, event.params, actor, { trusted: true, now: Math.floor(event.time / 1000) });
+    if (applied.length === 0) return;
+  }
   const line = fromActorAt(host, event.by, 'MODE', [channel.name, event.modes, ...event.params], event);
   if (line !== null) deliverToChannel(channel, line, caller);
 }
-
-// Replaced by the state verbs (state/channelmodes.ts) when they land.
-function applyRemoteModes(_host: NetworkHost, _channel: unknown, _event: EventOf<'channel.mode'>): void {}

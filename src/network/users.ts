@@ -9,7 +9,6 @@ import type { EventOf, UserInfo } from '../bus/events.js';
 import { CAP } from '../protocol/caps.js';
 import { parseModeString } from '../protocol/modes.js';
 import { Outgoing } from '../protocol/outgoing.js';
-import { own } from '../state/budget.js';
 import { STATUS_MODES } from '../state/channel.js';
 import { User, USER_MODES } from '../state/user.js';
 import { audienceFor, deliver, deliverTo, type Caller } from './fanout.js';
@@ -140,8 +139,7 @@ export function applyKill(host: NetworkHost, event: EventOf<'user.kill'>, caller
 /** AWAY with away-notify: peers (and extended-monitor watchers), never the user themself. */
 export function applyAway(host: NetworkHost, event: EventOf<'user.away'>, caller: Caller | null): void {
   const user = host.registry.byId(event.userId);
-  if (user === undefined || user.away === event.message) return;
-  user.away = event.message === null ? null : own(event.message);
+  if (user === undefined || !user.setAway(event.message)) return;
   const audience = audienceFor(host.registry, user, CAP.AWAY_NOTIFY, false);
   deliver(fromUserAt(user, 'AWAY', event.message === null ? [] : [event.message], event), audience, caller);
 }
@@ -149,8 +147,7 @@ export function applyAway(host: NetworkHost, event: EventOf<'user.away'>, caller
 /** SETNAME: clients with the setname capability hear of it, the user's own too. */
 export function applyRealname(host: NetworkHost, event: EventOf<'user.realname'>, caller: Caller | null): void {
   const user = host.registry.byId(event.userId);
-  if (user === undefined) return;
-  user.realname = own(event.realname);
+  if (user === undefined || !user.setRealname(event.realname)) return;
   deliver(fromUserAt(user, 'SETNAME', [event.realname], event), audienceFor(host.registry, user, CAP.SETNAME, true), caller);
 }
 
@@ -167,8 +164,7 @@ export function applyHost(host: NetworkHost, event: EventOf<'user.host'>, caller
   const change = fromUserAt(target, 'CHGHOST', [event.username, event.host], event);
   const quit = fromUserAt(target, 'QUIT', ['Changing hostname'], event);
   const peers = registry.peersOf(target);
-  target.setUsername(event.username);
-  target.setHost(event.host);
+  if (!target.setUserHost(event.username, event.host)) return;
   for (const peer of peers) {
     const endpoint = peer.endpoint;
     if (!endpoint) continue;

@@ -12,7 +12,6 @@ import { AdminHttp, type MetricsSource } from '../admin/http.js';
 import { killUser } from '../commands/oper.js';
 import { emit, serverEmitter } from '../network/effects.js';
 import type { AdminHttpConfig } from '../config/schema.js';
-import { Outgoing } from '../protocol/outgoing.js';
 import { truncateUtf8 } from '../protocol/serialize.js';
 import type { Channel } from '../state/channel.js';
 import type { User } from '../state/user.js';
