@@ -90,7 +90,34 @@ export type ClusterEvent =
   /** A server notice to every user on the network (admin API). */
   | { type: 'network.notice'; origin: string; text: string }
   /** draft/metadata-3: a key set (value) or deleted (null) on a user (by id) or a channel (by name), by `userId`. */
-  | { type: 'metadata'; origin: string; userId: string; targetUser: string | null; targetChannel: string | null; key: string; value: string | null };
+  | { type: 'metadata'; origin: string; userId: string; targetUser: string | null; targetChannel: string | null; key: string; value: string | null }
+
+  /**
+   * A node's own users and the channels they are on, published when it
+   * starts or comes back (askBack: the others answer with theirs), so every
+   * node learns the whole network: a netjoin.
+   */
+  | { type: 'node.burst'; origin: string; server: string; askBack: boolean; users: UserInfo[]; channels: ChannelSnapshot[] }
+  /** A node stopping (or found dead): its users quit everywhere else, as in a netsplit. */
+  | { type: 'node.gone'; origin: string; server: string };
+
+/** A channel as one node's burst shows it: its state and that node's members. */
+export interface ChannelSnapshot {
+  name: string;
+  createdAt: number;
+  flags: string;
+  key: string | null;
+  limit: number | null;
+  topic: string;
+  topicSetBy: string;
+  topicSetAt: number;
+  topicOwner: string;
+  /** Who is charged for the channel itself (its creator). */
+  owner: string;
+  lists: Array<{ mode: 'b' | 'e' | 'I'; mask: string; setBy: string; setAt: number; byOper: boolean; owner: string }>;
+  /** This node's members: [user id, status bits]. */
+  members: Array<[string, number]>;
+}
 
 export type ClusterEventType = ClusterEvent['type'];
 

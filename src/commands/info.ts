@@ -65,16 +65,19 @@ export function sendMotd(ctx: CommandContext): void {
 
 export function sendLusers(ctx: CommandContext): void {
   const { registry, server } = ctx;
+  // Users of the whole network, and of this node (its clients); the servers are the nodes known now.
   const users = registry.userCount;
+  const local = registry.localUsers;
   const invisible = registry.invisibleCount;
-  ctx.reply(RPL_LUSERCLIENT(users - invisible, invisible, 1));
+  const otherNodes = registry.nodes.size;
+  ctx.reply(RPL_LUSERCLIENT(users - invisible, invisible, 1 + otherNodes));
   ctx.reply(RPL_LUSEROP(registry.operCount));
-  ctx.reply(RPL_LUSERUNKNOWN(Math.max(0, server.connectionCount - users)));
+  ctx.reply(RPL_LUSERUNKNOWN(Math.max(0, server.connectionCount - local)));
   ctx.reply(RPL_LUSERCHANNELS(registry.channels.size));
-  ctx.reply(RPL_LUSERME(users, 0));
-  ctx.reply(RPL_LOCALUSERS(users, registry.maxUsers));
+  ctx.reply(RPL_LUSERME(local, otherNodes));
+  ctx.reply(RPL_LOCALUSERS(local, registry.maxLocalUsers));
   ctx.reply(RPL_GLOBALUSERS(users, registry.maxUsers));
-  ctx.reply(RPL_STATSCONN(server.maxConnections, users));
+  ctx.reply(RPL_STATSCONN(server.maxConnections, local));
 }
 
 export function sendIsupport(ctx: CommandContext): void {

@@ -91,7 +91,7 @@ function parseWhox(param: string | undefined): Whox | null {
 function whoReply(ctx: CommandContext, target: User, channel: Channel | null, whox: Whox | null) {
   const shown = shownChannel(ctx, target, channel);
   const flags = whoFlags(ctx, target, shown);
-  if (whox === null) return RPL_WHOREPLY(shown?.name ?? '*', target.username, target.host, ctx.serverName, target.nick, flags, target.realname);
+  if (whox === null) return RPL_WHOREPLY(shown?.name ?? '*', target.username, target.host, target.server ?? ctx.serverName, target.nick, flags, target.realname);
   const viewer = ctx.user;
   const fields: string[] = [];
   for (const field of whox.fields) {
@@ -101,7 +101,7 @@ function whoReply(ctx: CommandContext, target: User, channel: Channel | null, wh
       case 'u': fields.push(target.username); break;
       case 'i': fields.push(viewer === target || viewer.isOper ? displayAddress(target.ip) : '255.255.255.255'); break;
       case 'h': fields.push(target.host); break;
-      case 's': fields.push(ctx.serverName); break;
+      case 's': fields.push(target.server ?? ctx.serverName); break;
       case 'n': fields.push(target.nick); break;
       case 'f': fields.push(flags); break;
       case 'd': fields.push('0'); break;
@@ -163,7 +163,7 @@ export function handleWho(ctx: CommandContext, msg: IrcMessage): void {
       if (opersOnly && !target.isOper) continue;
       if (!isVisible(viewer, target)) continue;
       const matches =
-        serverMatches ||
+        (target.server === null ? serverMatches : wildcardMatch(folded, registry.fold(target.server))) ||
         wildcardMatch(folded, target.folded) ||
         wildcardMatch(folded, registry.fold(target.username)) ||
         wildcardMatch(folded, registry.fold(target.host)) ||
@@ -211,7 +211,8 @@ function whoisOne(ctx: CommandContext, nick: string): void {
     channels.push(channel.prefixOf(target, ctx.session.hasCap(CAP.MULTI_PREFIX)) + channel.name);
   }
   if (channels.length > 0) ctx.reply(RPL_WHOISCHANNELS(target.nick, channels.join(' ')));
-  ctx.reply(RPL_WHOISSERVER(target.nick, ctx.serverName, ctx.config.server.description));
+  // Another node's user: its server name; every node of one network shares the description.
+  ctx.reply(RPL_WHOISSERVER(target.nick, target.server ?? ctx.serverName, ctx.config.server.description));
   if (target.away !== null) ctx.reply(RPL_AWAY(target.nick, target.away));
   if (target.isOper) ctx.reply(RPL_WHOISOPERATOR(target.nick));
   if (target.isBot) ctx.reply(RPL_WHOISBOT(target.nick, ctx.config.server.network));

@@ -18,6 +18,7 @@ import type { Caller } from './fanout.js';
 import type { NetworkHost } from './host.js';
 import { applyMessage, applyNetworkNotice, applyWallops } from './messages.js';
 import { applyMetadata } from './metadata.js';
+import { applyBurst, applyNodeGone } from './nodes.js';
 import { applyAway, applyHost, applyKill, applyNick, applyQuit, applyRealname, applyRegister, applyUserMode } from './users.js';
 
 type Effect<T extends ClusterEventType> = (host: NetworkHost, event: EventOf<T>, caller: Caller | null) => void;
@@ -41,6 +42,8 @@ const EFFECTS: { [T in ClusterEventType]: Effect<T> } = {
   wallops: applyWallops,
   'network.notice': applyNetworkNotice,
   metadata: applyMetadata,
+  'node.burst': applyBurst,
+  'node.gone': applyNodeGone,
 };
 
 function apply(host: NetworkHost, event: ClusterEvent, caller: Caller | null): void {

@@ -21,6 +21,8 @@ export interface NetworkHost {
   readonly whowas: WhowasHistory;
   readonly bus: Bus;
   readonly log: Logger;
+  /** A new network-unique message id (lines this node makes up itself, as in a netjoin). */
+  nextMsgId(): string;
   /** Counters the effects bump (plain fields: no call per delivery). */
   readonly stats: { messageDeliveries: number };
   /** End a local user's connection: QUIT to their peers, ERROR to them; the log gets `logReason` if given. */

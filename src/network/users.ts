@@ -49,6 +49,8 @@ export function announcePresence(host: NetworkHost, user: User, online: boolean,
 export function applyRegister(host: NetworkHost, event: EventOf<'user.register'>): void {
   const { registry } = host;
   let user = registry.byId(event.user.id);
+  // Another node's user already known here (a second burst): no news.
+  if (user !== undefined && isRemote(host, event)) return;
   if (user === undefined) {
     if (!isRemote(host, event)) return;
     const info = event.user;
@@ -64,6 +66,7 @@ export function applyRegister(host: NetworkHost, event: EventOf<'user.register'>
     user.away = info.away;
     user.secure = info.secure;
     user.server = info.server;
+    registry.nodes.set(event.origin, info.server);
     registry.register(user, info.signonAt);
   }
   announcePresence(host, user, true);

@@ -13,6 +13,7 @@ import type { OfferedCap, RehashResult, ServerApi, ServerInfo } from '../command
 import { STATUSMSG } from '../commands/messaging.js';
 import { metadataCapValue } from '../commands/metadata.js';
 import { emit, receive } from '../network/effects.js';
+import { burstOf } from '../network/nodes.js';
 import { OperGuard } from '../commands/operguard.js';
 import { ConfigError, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -158,6 +159,8 @@ export class ObrolServer implements ServerApi {
     // Events from the other nodes apply here like local ones, then whoever overflowed a send queue is closed.
     this.bus.subscribe((event) => {
       receive(this, event);
+      // A node starting or coming back asks for everyone's users and channels.
+      if (event.type === 'node.burst' && event.askBack && !this.stopping) this.bus.publish(burstOf(this, false));
       this.reap();
     });
   }
@@ -262,6 +265,8 @@ export class ObrolServer implements ServerApi {
     (await this.prepareListeners(this.loaded)).commit();
     this.descriptors.refresh(this.sessions.size, this.clock.now(), true);
     this.sweepTimer = this.clock.setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    // Join the network: the other nodes answer with their users and channels.
+    this.bus.publish(burstOf(this, true));
   }
 
   /**
@@ -565,6 +570,8 @@ export class ObrolServer implements ServerApi {
       this.sweepTimer = null;
       // Resolves once every listener and every connection it accepted is closed.
       const closed = Promise.all([this.listeners.close(), this.adminListener.close()]);
+      // The other nodes see this node's users quit, as in a netsplit.
+      this.bus.publish({ type: 'node.gone', origin: this.bus.nodeId, server: this.info.name });
       // Everyone is leaving: one ERROR each and close, no QUIT fan-out among them.
       for (const session of this.sessions) this.shut(session, closingLinkFor(session.user, reason));
       this.stats.disconnects.shutdown += this.sessions.size;

@@ -64,6 +64,11 @@ export class Registry {
   private opers = 0;
   /** Highest number of registered users seen at once. */
   maxUsers = 0;
+  /** Registered users connected to this node (the others are other nodes' users), and the most seen at once. */
+  localUsers = 0;
+  maxLocalUsers = 0;
+  /** The other nodes of the network known now: node id -> server name (LUSERS, WHOIS, netsplits). */
+  readonly nodes = new Map<string, string>();
   /** Bytes of stored state charged to each user (state/budget.ts); commands charge, removals here credit. */
   readonly budget = new StateBudget();
 
@@ -126,6 +131,7 @@ export class Registry {
     user.lastSpokeAt = now;
     this.users.add(user);
     this.ids.set(user.id, user);
+    if (user.server === null && ++this.localUsers > this.maxLocalUsers) this.maxLocalUsers = this.localUsers;
     if (user.isInvisible) this.invisible++;
     if (user.isOper) this.opers++;
     if (this.users.size > this.maxUsers) this.maxUsers = this.users.size;
@@ -151,6 +157,7 @@ export class Registry {
     if (this.nicks.get(user.folded) === user) this.nicks.delete(user.folded);
     if (this.ids.get(user.id) === user) this.ids.delete(user.id);
     if (this.users.delete(user)) {
+      if (user.server === null) this.localUsers--;
       if (user.isInvisible) this.invisible--;
       if (user.isOper) this.opers--;
     }

@@ -16,6 +16,7 @@ import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
+import type { Bus } from '../../src/bus/bus.js';
 import type { Clock } from '../../src/server/clock.js';
 import { ObrolServer } from '../../src/server/server.js';
 
@@ -46,6 +47,8 @@ export interface TestServerOptions {
   configPath?: string;
   /** Time and timers for the server (a ManualClock to test timing without waiting). */
   clock?: Clock;
+  /** The backplane to other nodes (several servers on one InProcessHub form one network). */
+  bus?: Bus;
 }
 
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -80,7 +83,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
         }),
       )
     : pino({ level: 'silent' });
-  const server = new ObrolServer({ loaded, loadOptions, logger, ...(options.clock ? { clock: options.clock } : {}) });
+  const server = new ObrolServer({ loaded, loadOptions, logger, ...(options.clock ? { clock: options.clock } : {}), ...(options.bus ? { bus: options.bus } : {}) });
   await server.start();
   return { server, port: server.address.port, logs, stop: () => server.stop() };
 }
