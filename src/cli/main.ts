@@ -110,7 +110,7 @@ async function run(args: ConfigArgs): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
     logger.info({ event: 'signal', signal: 'SIGHUP' }, 'SIGHUP: reloading the configuration');
-    server.rehash().catch((err: unknown) => logger.error({ event: 'rehash-failed', err }, 'SIGHUP: the reload failed; the previous configuration stays in force'));
+    server.rehash(true).catch((err: unknown) => logger.error({ event: 'rehash-failed', err }, 'SIGHUP: the reload failed; the previous configuration stays in force'));
   });
 }
 

@@ -54,6 +54,8 @@ export interface ServerOptions {
   bus?: Bus;
   /** Called when an operator asks the server to DIE, after it has stopped. */
   onDie?: () => void;
+  /** Called after an operator's REHASH (command or admin API) reloaded the config, not a SIGHUP's (workers pass it on). */
+  onRehash?: () => void;
   /** Time and timers (tests give a manual clock). */
   clock?: Clock;
 }
@@ -127,6 +129,7 @@ export class ObrolServer implements ServerApi {
   private outOfDescriptors = false;
   private stopping: Promise<void> | null = null;
   private readonly onDie: (() => void) | undefined;
+  private readonly onRehash: (() => void) | undefined;
   readonly nextMsgId: () => string;
   readonly commandCounts = new Map<string, number>();
   /** Counters for the metrics, read at scrape time (server/metrics.ts). */
@@ -141,6 +144,7 @@ export class ObrolServer implements ServerApi {
     this.log = options.logger;
     this.bus = options.bus ?? new InProcessBus(randomBytes(4).toString('hex'));
     this.onDie = options.onDie;
+    this.onRehash = options.onRehash;
     this.clock = options.clock ?? systemClock;
     this.startedAt = this.clock.now();
     // OPER back-off waits on the server's clock too (tests move it by hand).
@@ -613,7 +617,7 @@ export class ObrolServer implements ServerApi {
    * stay open (TLS takes the new certificate), and clients that asked for
    * cap-notify hear of capabilities that appeared or went.
    */
-  async rehash(): Promise<RehashResult> {
+  async rehash(fromSignal = false): Promise<RehashResult> {
     const capsBefore = [this.offeredCaps(false), this.offeredCaps(true)] as const;
     // Everything is checked (the file, TLS files, the listeners opened)
     // before anything is applied: a REHASH applies whole or not at all.
@@ -643,6 +647,7 @@ export class ObrolServer implements ServerApi {
     this.dropRemovedOpers();
     this.notifyCapChanges(capsBefore[0], capsBefore[1]);
     this.log.info({ event: 'rehash', file: result.file, problems: result.problems }, 'configuration reloaded');
+    if (!fromSignal) this.onRehash?.();
     return result;
   }
 
