@@ -55,6 +55,8 @@ const EVENT = 'e';
 const BATCH = 500;
 /** Wait before trying Redis again after a failure (sooner when the connection comes back). */
 const RETRY_MS = 200;
+/** How much longer than its BLOCK time a read may take before the reader connects afresh. */
+const READ_GRACE_MS = 2000;
 /** How long close() waits for queued events to reach Redis. */
 const CLOSE_FLUSH_MS = 1000;
 
@@ -88,7 +90,7 @@ export class RedisBus implements Bus {
   /** Per origin: the run and last sequence number seen. */
   private readonly seen = new Map<string, { run: string; seq: number }>();
   private wakeReader: (() => void) | null = null;
-  private readLoop: Promise<void>;
+  private readonly readLoop: Promise<void>;
 
   constructor(private readonly options: RedisBusOptions) {
     this.nodeId = options.nodeId;
@@ -99,7 +101,8 @@ export class RedisBus implements Bus {
     const name = `${options.keyPrefix ?? DEFAULT_KEY_PREFIX}${options.nodeId}`;
     const onError = options.onError;
     this.writer = redisClient(options.url, { name: `${name}:bus-write`, commandTimeoutMs: 2000, ...(onError ? { onError } : {}) });
-    this.reader = redisClient(options.url, { name: `${name}:bus-read`, ...(onError ? { onError } : {}) });
+    // A read unanswered well past its BLOCK time means a hung server or a dead socket.
+    this.reader = redisClient(options.url, { name: `${name}:bus-read`, commandTimeoutMs: this.blockMs + READ_GRACE_MS, ...(onError ? { onError } : {}) });
     this.writer.on('ready', () => this.scheduleFlush());
     this.reader.on('ready', () => this.wakeReader?.());
     let markReady!: () => void;
@@ -238,6 +241,8 @@ export class RedisBus implements Bus {
       } catch (err) {
         if (this.closed) return;
         this.report(err);
+        // A socket that stopped answering may be half-open: only a new connection tells.
+        if (err instanceof Error && err.message === 'Command timed out') this.reader.disconnect(true);
         await this.pauseReader();
       }
     }

@@ -78,6 +78,36 @@ describe('RedisBus', () => {
     expect(log).toEqual(Array.from({ length: 200 }, (_, n) => `m${n}`));
   });
 
+  it('reads on a new connection after Redis stops answering (the old one may be half-open), losing nothing', async () => {
+    const a = await bus('a');
+    const errors: string[] = [];
+    const b = await bus('b', { onError: (err) => errors.push(err.message) });
+    const log = listen(b);
+    const raw = new Redis(redis.url);
+    opened.push(raw);
+    const readerId = async () => {
+      const list = (await raw.client('LIST')) as string;
+      return list.split('\n').find((line) => line.includes(`name=${keyPrefix}b:bus-read`))?.match(/^id=(\d+)/)?.[1];
+    };
+    a.publish(message('a', 1));
+    await until(() => log.includes('m1'), 'm1 at b');
+    const before = await readerId();
+    expect(before).toBeDefined();
+    redis.pause();
+    try {
+      a.publish(message('a', 2));
+      await until(() => errors.includes('Command timed out'), 'b\'s read to time out', 5000);
+    } finally {
+      redis.resume();
+    }
+    a.publish(message('a', 3));
+    await until(() => log.includes('m3'), 'm3 at b', 5000);
+    expect(log).toEqual(['m1', 'm2', 'm3']);
+    const after = await readerId();
+    expect(after).toBeDefined();
+    expect(after).not.toBe(before);
+  });
+
   it('drops the oldest queued events past maxQueued while Redis hangs, which receivers see as a gap', async () => {
     const a = await bus('a', { maxQueued: 10 });
     const b = await bus('b');
