@@ -153,7 +153,7 @@ export class NodeLease {
   }
 
   private schedule(delayMs: number): void {
-    if (this.closed || this.suspended || this.timer) return;
+    if (this.closed || this.suspended || this.timer || this.beating) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.beating = this.heartbeat().finally(() => {
@@ -176,7 +176,7 @@ export class NodeLease {
       result = await this.tryBeat(true);
       if (!result) return;
       this.known.clear();
-      this.options.watch.selfLost?.();
+      this.tell('selfLost');
     }
     this.joined = true;
     if (this.closed) return;
@@ -185,12 +185,12 @@ export class NodeLease {
     for (const node of live) {
       if (this.known.has(node)) continue;
       this.known.add(node);
-      this.options.watch.nodeUp?.(node);
+      this.tell('nodeUp', node);
     }
     const down = [...this.known].filter((node) => !live.has(node));
     for (const node of down) {
       this.known.delete(node);
-      this.options.watch.nodeDown?.(node);
+      this.tell('nodeDown', node);
     }
     for (const node of [...down, ...gone]) this.unreleased.add(node);
     for (const node of this.unreleased) this.release(node);
@@ -203,14 +203,14 @@ export class NodeLease {
       const result = await this.beat(join);
       if (this.backendIsDown) {
         this.backendIsDown = false;
-        this.options.watch.backendUp?.();
+        this.tell('backendUp');
       }
       return result;
     } catch (err) {
       this.report(err);
       if (!this.backendIsDown) {
         this.backendIsDown = true;
-        this.options.watch.backendDown?.();
+        this.tell('backendDown');
       }
       return null;
     }
@@ -232,6 +232,19 @@ export class NodeLease {
       if (result !== 'unavailable') this.unreleased.delete(node);
       else this.report(new Error(`could not release the names of node ${node} (the directory is unavailable): trying again at the next heartbeat`));
     });
+  }
+
+  /** Call a watch callback; one that throws is reported and does not stop the heartbeat. */
+  private tell(callback: 'selfLost' | 'backendUp' | 'backendDown'): void;
+  private tell(callback: 'nodeUp' | 'nodeDown', node: string): void;
+  private tell(callback: keyof LeaseWatch, node?: string): void {
+    try {
+      const watch = this.options.watch;
+      if (callback === 'nodeUp' || callback === 'nodeDown') watch[callback]?.(node as string);
+      else watch[callback]?.();
+    } catch (err) {
+      this.report(err);
+    }
   }
 
   private report(err: unknown): void {

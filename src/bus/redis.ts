@@ -186,16 +186,17 @@ export class RedisBus implements Bus {
         for (const { seq, json } of batch) {
           pipeline.xadd(this.keys.stream, 'MAXLEN', '~', this.streamMaxLen, '*', ORIGIN, this.nodeId, RUN, this.runId, SEQ, seq, EVENT, json);
         }
-        let unsent = 0;
+        /** How many of the batch Redis took, when some failed. */
+        let taken = 0;
         try {
           const results = (await pipeline.exec()) ?? [];
           const firstError = results.findIndex(([err]) => err);
           if (firstError >= 0) {
             this.report(results[firstError]?.[0]);
-            unsent = firstError;
+            taken = firstError;
             failed = true;
           } else if (results.length < batch.length) {
-            unsent = results.length;
+            taken = results.length;
             failed = true;
           }
         } catch (err) {
@@ -205,7 +206,7 @@ export class RedisBus implements Bus {
         if (failed) {
           // Anything of the batch may have reached Redis before the failure:
           // sent again, it is dropped as a repeat by its sequence number.
-          this.queue = batch.slice(unsent).concat(this.queue);
+          this.queue = batch.slice(taken).concat(this.queue);
           if (this.queue.length > this.maxQueued) this.queue.splice(0, this.queue.length - this.maxQueued);
         }
       }
