@@ -2,11 +2,14 @@
  * The backplane between Obrol nodes. Local delivery never waits on it:
  * a node applies a change, delivers to its own users, then publishes.
  * Implementations: InProcessBus (one process, also used to test several nodes
- * together); a Redis one later. Every implementation passes test/contract/bus.
+ * together) and RedisBus (redis.ts: nodes in several processes). Every
+ * implementation passes test/contract/bus.
  */
 import type { ClusterEvent } from './events.js';
 
 export type BusHandler = (event: ClusterEvent) => void;
+/** Told the origin node whose events were lost: what this node knows of that node's users and channels may be stale. */
+export type GapHandler = (origin: string) => void;
 
 export interface Bus {
   /** This node's id; events it publishes carry it as `origin`. */
@@ -15,5 +18,11 @@ export interface Bus {
   publish(event: ClusterEvent): void;
   /** Receive events from other nodes (never this node's own). Returns an unsubscribe function. */
   subscribe(handler: BusHandler): () => void;
+  /**
+   * Hear of events from another node that were lost on the way (a bus that
+   * can lose events has it; one that cannot, such as InProcessBus, need not).
+   * The handler resyncs that origin. Returns an unsubscribe function.
+   */
+  onGap?(handler: GapHandler): () => void;
   close(): Promise<void>;
 }

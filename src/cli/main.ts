@@ -3,6 +3,7 @@
  * The `obrol` command. Parses arguments and calls the server; nothing else.
  *
  *   obrol [--config FILE] [--host H] [--port P] [--log-level L]   run the server
+ *         [--redis URL] [--workers N|auto]
  *   obrol check-config [--config FILE]                            validate, start nothing
  *   obrol print-config [--config FILE]                            the effective config as YAML
  *   obrol hash-password [PASSWORD]                                a hash for oper blocks
@@ -33,14 +34,27 @@ interface ConfigArgs {
   host?: string;
   port?: number;
   'log-level'?: string;
+  redis?: string;
+  workers?: string;
 }
 
 function loadOptions(args: ConfigArgs): LoadOptions {
   return {
     path: args.config ?? process.env.OBROL_CONFIG ?? null,
     env: process.env,
-    overrides: { 'listen.host': args.host, 'listen.port': args.port, 'log.level': args['log-level'] },
+    overrides: {
+      'listen.host': args.host,
+      'listen.port': args.port,
+      'log.level': args['log-level'],
+      'cluster.redis': args.redis,
+      'cluster.workers': workersFlag(args.workers),
+    },
   };
+}
+
+/** --workers takes a number or "auto"; anything else goes to the schema as text, which names the key in its error. */
+function workersFlag(value: string | undefined): number | string | undefined {
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : value;
 }
 
 function exitInvalid(problems: string[]): never {
@@ -134,6 +148,8 @@ await yargs(hideBin(process.argv))
           choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
           description: 'log level (overrides log.level)',
         },
+        redis: { type: 'string', description: 'Redis URL shared by the nodes of one network, redis://HOST:PORT (overrides cluster.redis)' },
+        workers: { type: 'string', description: 'worker processes: a number from 1 to 256, or auto (overrides cluster.workers)' },
       }),
     (args) => run(args),
   )

@@ -217,6 +217,34 @@ const logSchema = z.strictObject({
   message_text: z.boolean().default(false),
 });
 
+/**
+ * Several Obrol processes forming one network over Redis. With `redis: null`
+ * (the default) the node runs alone and nothing else is read from here.
+ */
+const WORKERS = 'must be a whole number from 1 to 256, or "auto" (one per CPU)';
+
+const clusterSchema = z.strictObject({
+  redis: z
+    .string()
+    .refine(isRedisUrl, 'must be a redis:// or rediss:// URL, e.g. "redis://127.0.0.1:6379"')
+    .nullable()
+    .default(null),
+  /** Seconds without a heartbeat after which a node counts as gone and its users quit. */
+  node_timeout: seconds(1, 300).default(5),
+  workers: z.union([z.number().int(WORKERS).min(1, WORKERS).max(256, WORKERS), z.literal('auto')], { error: WORKERS }).default(1),
+  /** Prefix of every Redis key, so several networks (or test runs) can share one Redis. */
+  key_prefix: z.string().regex(/^[^\s]{1,64}$/, 'must be 1 to 64 characters without spaces').default('obrol:'),
+});
+
+function isRedisUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 export const configSchema = z
   .strictObject({
     server: serverSchema.prefault({}),
@@ -234,6 +262,7 @@ export const configSchema = z
     timeouts: timeoutsSchema.prefault({}),
     opers: z.array(operSchema).default([]),
     log: logSchema.prefault({}),
+    cluster: clusterSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     if (config.websocket?.tls && !config.tls) {
@@ -274,3 +303,4 @@ export type Config = Readonly<z.output<typeof configSchema>>;
 export type OperBlock = Config['opers'][number];
 export type AdminHttpConfig = NonNullable<Config['admin_http']>;
 export type AdminToken = AdminHttpConfig['tokens'][number];
+export type ClusterConfig = Config['cluster'];

@@ -116,6 +116,16 @@ describe('e2e cli: running the server', { timeout: 30_000 }, () => {
     expect(alice.closed).toBe(false);
   });
 
+  it.each([
+    [['--redis', 'localhost:6379'], 'cluster.redis: must be a redis:// or rediss:// URL'],
+    [['--workers', 'many'], 'cluster.workers: must be a whole number from 1 to 256, or "auto"'],
+    [['--workers', '0'], 'cluster.workers: must be a whole number from 1 to 256, or "auto"'],
+  ])('%j is refused before anything starts, naming the key', async (args, message) => {
+    const result = await runCli([...args, '--config', writeConfig({})]);
+    expect(result.code).toBe(EXIT_CONFIG);
+    expect(result.stderr).toContain(message);
+  });
+
   it('hash-password reads stdin and prints a scrypt hash that an oper block accepts', async () => {
     const hashed = await runCli(['hash-password'], { input: 'correct horse battery\n' });
     expect(hashed.code).toBe(0);
