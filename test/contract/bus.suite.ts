@@ -55,7 +55,7 @@ async function quiesce(from: Bus, to: Bus): Promise<ClusterEvent[]> {
       }
     });
   });
-  from.publish({ type: 'user.quit', origin: from.nodeId, userId: 'marker', reason: '' });
+  from.publish({ type: 'user.quit', origin: from.nodeId, userId: 'marker', reason: '', msgid: 'marker', time: 0 });
   await done;
   return seen;
 }
@@ -66,7 +66,13 @@ const message = (origin: string, n: number): ClusterEvent => ({
   userId: `${origin}/1`,
   command: 'PRIVMSG',
   target: '#c',
+  channel: '#c',
+  statusMask: 0,
+  recipientId: null,
   text: `m${n}`,
+  tags: null,
+  msgid: `${origin}-${n}`,
+  time: 1_700_000_000_000 + n,
 });
 
 const texts = (events: ClusterEvent[]) => events.map((e) => (e.type === 'message' ? e.text : e.type));

@@ -37,7 +37,20 @@ async function bus(nodeId: string, options: Partial<RedisBusOptions> = {}): Prom
   return made;
 }
 
-const message = (origin: string, n: number): ClusterEvent => ({ type: 'message', origin, userId: `${origin}/1`, command: 'PRIVMSG', target: '#c', text: `m${n}` });
+const message = (origin: string, n: number): ClusterEvent => ({
+  type: 'message',
+  origin,
+  userId: `${origin}/1`,
+  command: 'PRIVMSG',
+  target: '#c',
+  channel: '#c',
+  statusMask: 0,
+  recipientId: null,
+  text: `m${n}`,
+  tags: null,
+  msgid: `${origin}-${n}`,
+  time: 1_700_000_000_000 + n,
+});
 
 /** Everything `b` hears, events as their text and gaps as "gap ORIGIN", in order. */
 function listen(b: RedisBus): string[] {
