@@ -18,6 +18,7 @@ import {
   ERR_TOOMANYCHANNELS,
   ERR_TOOMANYTARGETS,
   ERR_USERNOTINCHANNEL,
+  ERR_UNAVAILRESOURCE,
   ERR_USERONCHANNEL,
   RPL_AWAY,
   RPL_ENDOFINVITELIST,
@@ -38,6 +39,7 @@ import { wildcardMatch } from '../protocol/wildcard.js';
 import { channelCost, INVITE_COST } from '../state/budget.js';
 import { OP, type Channel, type JoinRefusal } from '../state/channel.js';
 import type { User } from '../state/user.js';
+import type { ChannelClaim } from '../bus/directory.js';
 import { CappedReplies, type CommandContext } from './context.js';
 import { syncOnJoin } from './metadata.js';
 import { markerOnJoin } from './readmarker.js';
@@ -58,7 +60,7 @@ export function commaList(param: string | undefined): string[] {
   return param ? param.split(',').filter((item) => item.length > 0) : [];
 }
 
-export function handleJoin(ctx: CommandContext, msg: IrcMessage): void {
+export function handleJoin(ctx: CommandContext, msg: IrcMessage): void | Promise<void> {
   const names = msg.params[0] as string;
   if (names === '0') {
     partAll(ctx);
@@ -71,40 +73,69 @@ export function handleJoin(ctx: CommandContext, msg: IrcMessage): void {
   // No JOIN can take a user past channels_per_user, so no more distinct targets
   // than that are looked at (TARGMAX JOIN): a refused JOIN costs a ban-list check.
   const max = ctx.config.limits.channels_per_user;
-  unique.slice(0, max).forEach(({ name, key }) => joinOne(ctx, name, key));
   const dropped = unique[max];
-  if (dropped) ctx.reply(ctx.user.channels.size >= max ? ERR_TOOMANYCHANNELS(dropped.name) : ERR_TOOMANYTARGETS(dropped.name, max));
+  const tooMany = () => {
+    if (dropped) ctx.reply(ctx.user.channels.size >= max ? ERR_TOOMANYCHANNELS(dropped.name) : ERR_TOOMANYTARGETS(dropped.name, max));
+  };
+  // One after another: a new channel on a network of nodes waits for the directory.
+  const joins = unique.slice(0, max);
+  const next = (index: number): void | Promise<void> => {
+    for (let k = index; k < joins.length; k++) {
+      const { name, key } = joins[k] as { name: string; key: string | undefined };
+      const pending = joinOne(ctx, name, key);
+      if (pending !== undefined) return pending.then(() => next(k + 1));
+    }
+    tooMany();
+  };
+  return next(0);
 }
 
-function joinOne(ctx: CommandContext, name: string, key: string | undefined): void {
+/**
+ * JOIN one channel. A channel this node does not know is new, or (on a
+ * network of nodes) made elsewhere a moment ago: the directory says which,
+ * and only its creator gets ops. `claim` is the directory's answer, once
+ * asked.
+ */
+function joinOne(ctx: CommandContext, name: string, key: string | undefined, claim?: ChannelClaim): Promise<void> | undefined {
   const { user, registry, config } = ctx;
+  if (user.endpoint === null) return undefined;
   if (!isValidChannelName(name, CHANTYPES, config.limits.channel_length)) {
     ctx.reply(ERR_NOSUCHCHANNEL(name));
-    return;
+    return undefined;
   }
   const existing = registry.findChannel(name);
-  if (existing?.has(user)) return;
+  if (existing?.has(user)) return undefined;
   if (user.channels.size >= config.limits.channels_per_user) {
     ctx.reply(ERR_TOOMANYCHANNELS(name));
-    return;
+    return undefined;
   }
   if (existing) {
     const refusal = existing.joinRefusal(user, key, registry.fold);
     if (refusal) {
       ctx.reply(JOIN_REFUSALS[refusal](existing.name));
-      return;
+      return undefined;
     }
+  }
+  const directory = ctx.server.directory;
+  if (existing === undefined && directory !== null && claim === undefined) {
+    return directory.claimChannel(registry.fold(name), ctx.nodeId).then((answer) => joinOne(ctx, name, key, answer));
+  }
+  if (existing === undefined && claim === 'unavailable') {
+    ctx.reply(ERR_UNAVAILRESOURCE(name));
+    return undefined;
   }
   // A new channel is charged to its creator until it goes (limits.user_state_bytes).
   const cost = existing ? 0 : channelCost(name, registry.fold(name));
   const refusal = cost === 0 ? null : ctx.store(cost);
   if (refusal !== null) {
+    if (claim === 'created') void directory?.releaseChannel(registry.fold(name));
     ctx.failStore('JOIN', refusal, [name]);
-    return;
+    return undefined;
   }
   // A new channel is made by the JOIN's effect (network/channels.ts); its creator gets ops.
+  const founder = existing === undefined && claim !== 'exists';
   const created = existing === undefined ? { at: ctx.nowSeconds(), flags: ctx.config.channels.default_modes.replace('+', '') } : null;
-  ctx.emit({ type: 'channel.join', origin: ctx.nodeId, userId: user.id, channel: existing?.name ?? name, status: created ? OP : 0, created, ...ctx.stamp() });
+  ctx.emit({ type: 'channel.join', origin: ctx.nodeId, userId: user.id, channel: existing?.name ?? name, status: founder ? OP : 0, created, ...ctx.stamp() });
   const channel = registry.findChannel(name) as Channel;
   if (channel.topic) {
     ctx.reply(RPL_TOPIC(channel.name, channel.topic));
@@ -114,6 +145,7 @@ function joinOne(ctx: CommandContext, name: string, key: string | undefined): vo
   markerOnJoin(ctx, channel);
   ctx.reply(RPL_ENDOFNAMES(channel.name));
   syncOnJoin(ctx, channel);
+  return undefined;
 }
 
 /** JOIN 0: leave every channel. */

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { OperGuard } from './operguard.js';
 import type { Bus } from '../bus/bus.js';
+import type { NameDirectory } from '../bus/directory.js';
 import type { Config } from '../config/schema.js';
 import type { IrcMessage } from '../protocol/message.js';
 import type { Tags } from '../protocol/message.js';
@@ -43,6 +44,8 @@ export interface ServerApi extends NetworkHost {
   readonly registry: Registry;
   readonly whowas: WhowasHistory;
   readonly bus: Bus;
+  /** Nick and channel claims across the network; null on a node alone (the registry decides). */
+  readonly directory: NameDirectory | null;
   readonly log: Logger;
   /** Local connections, registered or not. */
   readonly connectionCount: number;

@@ -13,6 +13,7 @@ import {
   ERR_NICKNAMEINUSE,
   ERR_NICKTOOFAST,
   ERR_NONICKNAMEGIVEN,
+  ERR_UNAVAILRESOURCE,
 } from '../protocol/replies.js';
 import { own } from '../state/budget.js';
 import type { IrcMessage } from '../protocol/message.js';
@@ -28,7 +29,7 @@ export function handlePass(ctx: CommandContext, msg: IrcMessage): void {
   ctx.session.password = msg.params[0] as string;
 }
 
-export function handleNick(ctx: CommandContext, msg: IrcMessage): void {
+export function handleNick(ctx: CommandContext, msg: IrcMessage): void | Promise<void> {
   const nick = msg.params[0] ?? '';
   if (nick === '') {
     ctx.reply(ERR_NONICKNAMEGIVEN());
@@ -64,9 +65,28 @@ export function handleNick(ctx: CommandContext, msg: IrcMessage): void {
     registry.claimNick(user, nick);
     return;
   }
-  const oldNick = user.nick;
-  // The rename, WHOWAS and MONITOR are the effect's (network/users.ts).
-  ctx.emit({ type: 'user.nick', origin: ctx.nodeId, userId: user.id, nick, ...ctx.stamp() });
+  const directory = ctx.server.directory;
+  if (directory === null) {
+    rename(ctx, nick);
+    return;
+  }
+  // On a network of nodes the directory decides, atomically, who holds the new nick.
+  const holder = { node: ctx.nodeId, user: user.id };
+  const newFolded = registry.fold(nick);
+  return directory.renameNick(oldFolded, newFolded, holder).then((claim) => {
+    if (!user.registered || user.endpoint === null) {
+      if (claim === 'ok' && newFolded !== oldFolded) void directory.releaseNick(newFolded, holder);
+      return;
+    }
+    if (claim === 'ok' && registry.nickFreeFor(user, nick)) rename(ctx, nick);
+    else ctx.reply(claim === 'unavailable' ? ERR_UNAVAILRESOURCE(nick) : ERR_NICKNAMEINUSE(nick));
+  });
+}
+
+/** The rename itself, WHOWAS and MONITOR are the effect's (network/users.ts). */
+function rename(ctx: CommandContext, nick: string): void {
+  const oldNick = ctx.user.nick;
+  ctx.emit({ type: 'user.nick', origin: ctx.nodeId, userId: ctx.user.id, nick, ...ctx.stamp() });
   ctx.session.log.info({ event: 'nick', from: oldNick, to: nick }, 'nick changed');
 }
 

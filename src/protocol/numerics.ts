@@ -92,6 +92,7 @@ export const N = {
   ERR_NONICKNAMEGIVEN: '431',
   ERR_ERRONEUSNICKNAME: '432',
   ERR_NICKNAMEINUSE: '433',
+  ERR_UNAVAILRESOURCE: '437',
   /** ircu, hybrid and charybdis: a nick change refused by a rate limit. */
   ERR_NICKTOOFAST: '438',
   ERR_USERNOTINCHANNEL: '441',

@@ -160,6 +160,9 @@ export const ERR_UNKNOWNCOMMAND = (command: string) => r(N.ERR_UNKNOWNCOMMAND, c
 export const ERR_NONICKNAMEGIVEN = () => r(N.ERR_NONICKNAMEGIVEN, 'No nickname given');
 export const ERR_ERRONEUSNICKNAME = (nick: string) => r(N.ERR_ERRONEUSNICKNAME, nick, 'Erroneous nickname');
 export const ERR_NICKNAMEINUSE = (nick: string) => r(N.ERR_NICKNAMEINUSE, nick, 'Nickname is already in use');
+/** A nick or channel the network's directory could not be asked about (Redis down): try again later. */
+export const ERR_UNAVAILRESOURCE = (name: string) =>
+  r(N.ERR_UNAVAILRESOURCE, name, 'Nick/channel is temporarily unavailable: the network cannot check names right now, try again shortly');
 export const ERR_NICKTOOFAST = (nick: string, seconds: number) =>
   r(N.ERR_NICKTOOFAST, nick, `Nick change too fast. Please wait ${seconds} seconds.`);
 export const ERR_USERNOTINCHANNEL = (nick: string, channel: string) => r(N.ERR_USERNOTINCHANNEL, nick, channel, "They aren't on that channel");

@@ -10,7 +10,7 @@ import { emit } from '../network/effects.js';
 import { userInfo } from '../network/users.js';
 import { verifyPassword } from '../config/password.js';
 import { Outgoing } from '../protocol/outgoing.js';
-import { ERR_PASSWDMISMATCH, RPL_CREATED, RPL_MYINFO, RPL_WELCOME, RPL_YOURHOST } from '../protocol/replies.js';
+import { ERR_NICKNAMEINUSE, ERR_PASSWDMISMATCH, ERR_UNAVAILRESOURCE, RPL_CREATED, RPL_MYINFO, RPL_WELCOME, RPL_YOURHOST } from '../protocol/replies.js';
 import { FLAG_MODES, LIST_MODES, STATUS_MODES } from '../state/channel.js';
 import { USER_MODES } from '../state/user.js';
 import { ReplyBuffer } from './replybuffer.js';
@@ -25,19 +25,14 @@ export function completeRegistration(server: ObrolServer, session: Session): Pro
   const user = session.user;
   if (user.registered || session.closed) return undefined;
   if (user.nick === '*' || !session.userGiven || session.capNegotiating) return undefined;
+  if (session.nickRefused === user.folded) return undefined;
   const hash = server.config.server.password;
-  if (hash === null) {
-    welcome(server, session);
-    return undefined;
-  }
+  if (hash === null) return claimAndWelcome(server, session);
   const given = session.password ?? '';
   // Password checks (scrypt) share one small server-wide limit with OPER's.
   return server.operGuard.limit(() => verifyPassword(given, hash)).then((outcome) => {
     if (session.closed || user.registered) return;
-    if (outcome === true) {
-      welcome(server, session);
-      return;
-    }
+    if (outcome === true) return claimAndWelcome(server, session);
     if (outcome === 'refused') {
       session.log.info({ event: 'password-busy' }, 'registration refused: too many password checks waiting');
       server.disconnect(user, 'Server busy: too many logins at once, try again');
@@ -48,6 +43,38 @@ export function completeRegistration(server: ObrolServer, session: Session): Pro
     replies.numeric(ERR_PASSWDMISMATCH());
     replies.flush();
     server.disconnect(user, 'Bad password');
+  });
+}
+
+/**
+ * Welcome the user once the network's directory gives them their nick (at
+ * once on a node alone, where the registry decided when NICK came). A nick
+ * taken on another node gets 433, an unreachable directory 437; the client
+ * stays unregistered until it picks another.
+ */
+function claimAndWelcome(server: ObrolServer, session: Session): Promise<void> | undefined {
+  const directory = server.directory;
+  if (directory === null) {
+    welcome(server, session);
+    return undefined;
+  }
+  const user = session.user;
+  const nick = user.nick;
+  const holder = { node: server.bus.nodeId, user: user.id };
+  return directory.claimNick(user.folded, holder).then((claim) => {
+    if (session.closed || user.registered || user.nick !== nick) {
+      if (claim === 'ok') void directory.releaseNick(server.registry.fold(nick), holder);
+      return;
+    }
+    if (claim === 'ok') {
+      welcome(server, session);
+      return;
+    }
+    session.nickRefused = user.folded;
+    session.log.info({ event: 'nick-refused', nick, claim }, 'registration waits: the nick is held elsewhere or cannot be checked');
+    const replies = new ReplyBuffer(server.info.name, session);
+    replies.numeric(claim === 'taken' ? ERR_NICKNAMEINUSE(nick) : ERR_UNAVAILRESOURCE(nick));
+    replies.flush();
   });
 }
 

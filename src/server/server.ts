@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
-import { InProcessBus } from '../bus/inprocess.js';
+import type { NameDirectory } from '../bus/directory.js';
+import type { ClusterWatch } from '../bus/lease.js';
 import { CHANTYPES } from '../commands/channel.js';
 import type { OfferedCap, RehashResult, ServerApi, ServerInfo } from '../commands/context.js';
 import { STATUSMSG } from '../commands/messaging.js';
@@ -34,6 +35,7 @@ import { disconnectReason, Stats, type Transport } from './stats.js';
 import { AdminListener, countByTransport } from './adminapi.js';
 import { WebSocketLink } from '../net/websocket.js';
 import { Descriptors } from './descriptors.js';
+import { clusterParts, type ClusterParts } from './cluster.js';
 import type { AcceptGate } from '../net/handshake.js';
 import { cloakAddress } from './cloak.js';
 import { Session } from './session.js';
@@ -58,6 +60,8 @@ export interface ServerOptions {
   onRehash?: () => void;
   /** Time and timers (tests give a manual clock). */
   clock?: Clock;
+  /** Nick and channel claims across nodes (tests give a MemoryDirectory with an in-process bus). */
+  directory?: NameDirectory;
 }
 
 
@@ -84,6 +88,10 @@ export class ObrolServer implements ServerApi {
   registry: Registry;
   whowas: WhowasHistory;
   readonly bus: Bus;
+  /** Nick and channel claims across the network; null on a node alone (the registry decides). */
+  readonly directory: NameDirectory | null;
+  /** The bus, directory and lease, and how to leave the network (server/cluster.ts). */
+  private readonly cluster: ClusterParts;
   readonly log: Logger;
   readonly info: ServerInfo;
   maxConnections = 0;
@@ -142,7 +150,9 @@ export class ObrolServer implements ServerApi {
     this.config = options.loaded.config;
     this.loadOptions = options.loadOptions ?? { path: options.loaded.path };
     this.log = options.logger;
-    this.bus = options.bus ?? new InProcessBus(randomBytes(4).toString('hex'));
+    this.cluster = clusterParts(this.config.cluster, this.log, this.watch, { ...(options.bus ? { bus: options.bus } : {}), ...(options.directory ? { directory: options.directory } : {}) });
+    this.bus = this.cluster.bus;
+    this.directory = this.cluster.directory;
     this.onDie = options.onDie;
     this.onRehash = options.onRehash;
     this.clock = options.clock ?? systemClock;
@@ -154,7 +164,7 @@ export class ObrolServer implements ServerApi {
     });
     this.nextMsgId = msgIdGenerator(this.bus.nodeId);
     this.info = { name: this.config.server.name, version: `obrol-${VERSION}`, createdAt: new Date() };
-    this.registry = new Registry(this.config.server.casemapping);
+    this.registry = this.newRegistry();
     this.whowas = new WhowasHistory(this.config.limits.whowas_entries);
     this.listeners = new Listeners((link) => this.attach(link), this.log, this.gate);
     this.admission = new Admission(this.config);
@@ -264,8 +274,71 @@ export class ObrolServer implements ServerApi {
     };
   }
 
+  /** A registry with nothing in it; a channel that empties gives its name back to the directory. */
+  private newRegistry(): Registry {
+    const registry = new Registry(this.config.server.casemapping);
+    if (this.directory !== null) {
+      const directory = this.directory;
+      registry.onChannelGone = (channel) => void directory.releaseChannel(channel.folded);
+    }
+    return registry;
+  }
+
+  /**
+   * What this node does as other nodes come and go (reported by the lease
+   * and the bus, server/cluster.ts).
+   */
+  private readonly watch: ClusterWatch = {
+    nodeUp: (node) => this.log.info({ event: 'node-up', node }, 'a node joined the network'),
+    nodeDown: (node) => {
+      this.log.warn({ event: 'node-down', node, server: this.registry.nodes.get(node) }, 'a node left the network: its users quit');
+      this.netsplit(node);
+    },
+    gap: (origin) => {
+      // Events from it were lost: forget what is known of it and ask everyone again (their bursts answer).
+      this.log.warn({ event: 'bus-gap', node: origin }, 'events from a node were lost: resynchronising');
+      this.netsplit(origin);
+      if (!this.stopping) this.bus.publish(burstOf(this, true));
+    },
+    selfLost: () => {
+      this.log.warn({ event: 'lease-lost', nodes: this.registry.nodes.size }, 'this node was cut off longer than cluster.node_timeout: rejoining the network');
+      void this.rejoin();
+    },
+    backendDown: () => this.log.error({ event: 'redis-down' }, 'Redis cannot be reached: new nicks and channels are refused, chat on this node goes on'),
+    backendUp: () => this.log.info({ event: 'redis-up' }, 'Redis is reachable again'),
+  };
+
+  /** Another node is gone: its users quit here, as in a netsplit. */
+  private netsplit(node: string): void {
+    if (node === this.bus.nodeId) return;
+    const server = this.registry.nodes.get(node) ?? node;
+    receive(this, { type: 'node.gone', origin: node, server });
+    this.reap();
+  }
+
+  /**
+   * After this node was cut off (its lease lapsed): the others have quit its
+   * users and freed its names. Forget every other node, claim this node's
+   * nicks again (a user whose nick was taken meanwhile is disconnected, as
+   * in a nick collision), and burst, asking the others for theirs.
+   */
+  private async rejoin(): Promise<void> {
+    for (const node of [...this.registry.nodes.keys()]) this.netsplit(node);
+    const directory = this.directory;
+    if (directory !== null) {
+      const locals = [...this.registry.users].filter((user) => user.server === null);
+      const claims = await Promise.all(locals.map((user) => directory.claimNick(user.folded, { node: this.bus.nodeId, user: user.id })));
+      locals.forEach((user, k) => {
+        if (claims[k] === 'taken') this.disconnect(user, 'Nick collision: your nick was taken while this server was cut off');
+      });
+      this.reap();
+    }
+    if (!this.stopping) this.bus.publish(burstOf(this, true));
+  }
+
   async start(): Promise<void> {
     this.stopping = null;
+    await this.joinNetwork();
     (await this.prepareListeners(this.loaded)).commit();
     this.descriptors.refresh(this.sessions.size, this.clock.now(), true);
     this.sweepTimer = this.clock.setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
@@ -489,7 +562,10 @@ export class ObrolServer implements ServerApi {
     session.closed = true;
     this.stats.disconnects[disconnectReason(quitReason)]++;
     try {
-      if (user.registered) this.announceQuit(user, quitReason);
+      if (user.registered) {
+        this.announceQuit(user, quitReason);
+        void this.directory?.releaseNick(user.folded, { node: this.bus.nodeId, user: user.id });
+      }
     } finally {
       this.release(session, closingLinkFor(user, errorReason ?? quitReason), dropQueued);
     }
@@ -529,6 +605,27 @@ export class ObrolServer implements ServerApi {
     session.floodTimer = null;
     session.user.endpoint = null;
     session.conn.close(last, dropQueued);
+  }
+
+  /**
+   * Wait (up to cluster.node_timeout) for the bus to read events and the
+   * lease to be held. Redis down at start is no reason not to serve: chat on
+   * this node works, and new nicks are refused until Redis answers.
+   */
+  private async joinNetwork(): Promise<void> {
+    if (this.cluster.lease === null) return;
+    let timer: NodeJS.Timeout | null = null;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.config.cluster.node_timeout * 1000)));
+    const joined = await Promise.race([this.cluster.ready.then(() => true), late]);
+    if (timer !== null) clearTimeout(timer);
+    if (joined) this.log.info({ event: 'joined-network', node: this.bus.nodeId, nodes: this.cluster.lease.liveNodes().size }, 'joined the network over Redis');
+    else this.log.error({ event: 'redis-down', node: this.bus.nodeId }, 'Redis does not answer: serving this node alone until it does');
+  }
+
+  /** Stop serving and leave the network for good (the process is ending). */
+  async close(reason = 'Server shutting down'): Promise<void> {
+    await this.stop(reason);
+    await this.cluster.close();
   }
 
   /** Keepalive PINGs, ping timeouts and registration timeouts, for every connection once a second. */
@@ -582,7 +679,7 @@ export class ObrolServer implements ServerApi {
       this.sessions.clear();
       this.pendingDisconnects = [];
       this.admission.reset();
-      this.registry = new Registry(this.config.server.casemapping);
+      this.registry = this.newRegistry();
       let grace: TimerHandle | null = null;
       await Promise.race([closed, new Promise((resolve) => (grace = this.clock.setTimeout(() => resolve(undefined), this.config.timeouts.shutdown_grace * 1000)))]);
       if (grace !== null) this.clock.clearTimeout(grace);
@@ -601,7 +698,7 @@ export class ObrolServer implements ServerApi {
       await this.stop(reason);
       const result = this.reloadConfig();
       if (!result.ok) this.log.error({ problems: result.problems }, 'restart: new config refused, keeping the old one');
-      this.registry = new Registry(this.config.server.casemapping);
+      this.registry = this.newRegistry();
       this.whowas = new WhowasHistory(this.config.limits.whowas_entries);
       await this.start();
       this.log.info({ event: 'restarted' }, 'restarted');

@@ -69,6 +69,8 @@ export class Registry {
   maxLocalUsers = 0;
   /** The other nodes of the network known now: node id -> server name (LUSERS, WHOIS, netsplits). */
   readonly nodes = new Map<string, string>();
+  /** Told when a channel ceases to exist (its last member left), e.g. to free its name in the network's directory. */
+  onChannelGone: ((channel: Channel) => void) | null = null;
   /** Bytes of stored state charged to each user (state/budget.ts); commands charge, removals here credit. */
   readonly budget = new StateBudget();
 
@@ -382,6 +384,7 @@ export class Registry {
     channelCharges(channel, (owner, bytes) => this.budget.credit(owner, bytes));
     for (const invitee of channel.invited.keys()) invitee.editableInvites().delete(channel);
     channel.invited.clear();
+    this.onChannelGone?.(channel);
   }
 
   /**

@@ -204,6 +204,8 @@ export class World implements ServerApi {
   readonly registry: Registry;
   readonly whowas: WhowasHistory;
   readonly bus: InProcessBus;
+  /** A node alone: the registry decides who holds a name. */
+  readonly directory = null;
   readonly log: Logger = silent;
   /** Replace it to inject a clock and timers. */
   operGuard = new OperGuard();
