@@ -11,6 +11,8 @@
  *   obrol mkcerts [--dir D] [--name N...]                         a self-signed certificate for TLS
  *   obrol admin-token NAME                                        a token for the admin HTTP API
  */
+import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -22,6 +24,7 @@ import { chatCommand } from './chat.js';
 import { createLogger } from './logger.js';
 import { defaultConfigText, makeSelfSigned, SetupError } from './setup.js';
 import { adminTokenCommand } from './admintoken.js';
+import { runPrimary, tellPrimary, workerCount } from './workers.js';
 import { VERSION } from '../server/version.js';
 
 /** Exit status for an unusable configuration (sysexits EX_CONFIG). */
@@ -99,9 +102,32 @@ async function run(args: ConfigArgs): Promise<void> {
     logger.fatal({ event: 'crash', err: reason }, 'unhandled promise rejection: exiting');
     process.exit(EXIT_SOFTWARE);
   });
+  // --workers N: this process only runs the workers (src/cli/workers.ts), each of which comes back here as a node.
+  const workers = workerCount(loaded.config.cluster.workers);
+  const worker = cluster.isWorker;
+  if (workers > 1 && !worker) {
+    if (loaded.config.cluster.redis === null) {
+      exitInvalid([`cluster.workers: ${workers} workers need cluster.redis (--redis URL): the workers form one network through Redis`]);
+    }
+    // Hosts are cloaked alike on every worker: a random secret for this run, unless one is configured.
+    const shared: Record<string, string> = {};
+    if (loaded.config.cloak.enabled && loaded.config.cloak.secret === null) shared.OBROL_CLOAK__SECRET = randomBytes(32).toString('hex');
+    runPrimary(workers, logger, shared);
+    return;
+  }
   // Loaded here, not at the top: the other verbs (obrol chat above all) need none of it.
   const { ObrolServer } = await import('../server/server.js');
-  const server = new ObrolServer({ loaded, loadOptions: options, logger, onDie: () => process.exit(0) });
+  const server = new ObrolServer({
+    loaded,
+    loadOptions: options,
+    logger: worker ? logger.child({ worker: Number(process.env.OBROL_WORKER) }) : logger,
+    // A worker's operator REHASH and DIE reach the other workers through the primary.
+    onDie: () => {
+      if (worker) tellPrimary({ type: 'die' });
+      process.exit(0);
+    },
+    ...(worker ? { onRehash: () => tellPrimary({ type: 'rehash' }) } : {}),
+  });
   logger.info({ event: 'config', file: loaded.path ?? '(embedded defaults)' }, `obrol ${VERSION} starting`);
   try {
     await server.start();
@@ -115,7 +141,7 @@ async function run(args: ConfigArgs): Promise<void> {
 
   const stop = (signal: string) => {
     logger.info({ event: 'signal', signal }, `${signal}: shutting down`);
-    server.stop('Server shutting down').then(
+    server.close('Server shutting down').then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -35,14 +35,17 @@ export function tellPrimary(request: WorkerRequest): void {
   if (cluster.isWorker && process.send) process.send(request);
 }
 
-/** Run the primary: start `count` workers, keep them running, pass signals on. Never returns normally. */
-export function runPrimary(count: number, logger: Logger): void {
+/**
+ * Run the primary: start `count` workers, keep them running, pass signals on.
+ * `env` is added to each worker's environment (settings all workers must share).
+ */
+export function runPrimary(count: number, logger: Logger, env: Record<string, string> = {}): void {
   const workers = new Map<Worker, { index: number; startedAt: number }>();
   const delays = new Map<number, number>();
   let stopping = false;
 
   const start = (index: number): void => {
-    const worker = cluster.fork({ OBROL_WORKER: String(index) });
+    const worker = cluster.fork({ ...env, OBROL_WORKER: String(index) });
     workers.set(worker, { index, startedAt: Date.now() });
     worker.on('message', (request: WorkerRequest) => {
       if (request?.type === 'rehash') {

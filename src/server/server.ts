@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { NameDirectory } from '../bus/directory.js';
-import type { ClusterWatch } from '../bus/lease.js';
+import type { ClusterWatch, NodeLease } from '../bus/lease.js';
 import { CHANTYPES } from '../commands/channel.js';
 import type { OfferedCap, RehashResult, ServerApi, ServerInfo } from '../commands/context.js';
 import { STATUSMSG } from '../commands/messaging.js';
@@ -622,6 +622,11 @@ export class ObrolServer implements ServerApi {
     else this.log.error({ event: 'redis-down', node: this.bus.nodeId }, 'Redis does not answer: serving this node alone until it does');
   }
 
+  /** This node's lease on a network over Redis, or null (tests suspend it to act out a stopped process). */
+  get lease(): NodeLease | null {
+    return this.cluster.lease;
+  }
+
   /** Stop serving and leave the network for good (the process is ending). */
   async close(reason = 'Server shutting down'): Promise<void> {
     await this.stop(reason);
@@ -689,7 +694,7 @@ export class ObrolServer implements ServerApi {
   }
 
   shutdown(reason: string): void {
-    void this.stop(reason).then(() => this.onDie?.());
+    void this.close(reason).then(() => this.onDie?.());
   }
 
   /** Drop everyone, reload the config, and start listening afresh, in the same process. */
@@ -838,7 +843,8 @@ export class ObrolServer implements ServerApi {
     this.whowas.capacity = config.limits.whowas_entries;
     this.admission?.configure(config);
     if (config.cloak.enabled && config.cloak.secret === null) {
-      this.log.warn({ event: 'cloak-secret' }, 'cloak.secret is not set: cloaked hosts change when the server restarts');
+      const why = config.cluster.redis === null ? 'cloaked hosts change when the server restarts' : 'each node of the network cloaks the same address differently, and cloaked hosts change when it restarts';
+      this.log.warn({ event: 'cloak-secret' }, `cloak.secret is not set: ${why}`);
     }
     this.motdLines = readMotd(this.loaded.motdPath, this.log);
     this.isupport = chunkIsupport(buildIsupport(config, this.registry.casemapping));

@@ -85,5 +85,5 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     : pino({ level: 'silent' });
   const server = new ObrolServer({ loaded, loadOptions, logger, ...(options.clock ? { clock: options.clock } : {}), ...(options.bus ? { bus: options.bus } : {}) });
   await server.start();
-  return { server, port: server.address.port, logs, stop: () => server.stop() };
+  return { server, port: server.address.port, logs, stop: () => server.close() };
 }
