@@ -30,7 +30,11 @@ export interface RedisBusOptions {
   nodeId: string;
   /** cluster.key_prefix. */
   keyPrefix?: string;
-  /** Entries the stream is trimmed to, roughly (XADD MAXLEN ~): how far behind a reader may fall before it loses events. */
+  /**
+   * Entries the stream is trimmed to, roughly (XADD MAXLEN ~): how far behind
+   * a reader may fall before it loses events. The default, 100,000 (some tens
+   * of MB in Redis), is a few seconds of the fastest burst one node can send.
+   */
   streamMaxLen?: number;
   /** Events held in memory while Redis cannot take them; past this the oldest are dropped. */
   maxQueued?: number;
@@ -95,7 +99,7 @@ export class RedisBus implements Bus {
   constructor(private readonly options: RedisBusOptions) {
     this.nodeId = options.nodeId;
     this.keys = redisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
-    this.streamMaxLen = options.streamMaxLen ?? 10_000;
+    this.streamMaxLen = options.streamMaxLen ?? 100_000;
     this.maxQueued = options.maxQueued ?? 10_000;
     this.blockMs = options.blockMs ?? 1000;
     const name = `${options.keyPrefix ?? DEFAULT_KEY_PREFIX}${options.nodeId}`;
