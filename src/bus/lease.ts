@@ -188,12 +188,13 @@ export class NodeLease {
       this.tell('nodeUp', node);
     }
     const down = [...this.known].filter((node) => !live.has(node));
+    for (const node of [...down, ...gone]) this.unreleased.add(node);
+    // Names first, then the news: when users see a dead node's users quit, their nicks are free to take.
+    await Promise.all([...this.unreleased].map((node) => this.release(node)));
     for (const node of down) {
       this.known.delete(node);
       this.tell('nodeDown', node);
     }
-    for (const node of [...down, ...gone]) this.unreleased.add(node);
-    for (const node of this.unreleased) this.release(node);
     this.markReady();
   }
 
@@ -225,10 +226,10 @@ export class NodeLease {
     return [reply[0] === 1, reply[1], reply[2]];
   }
 
-  private release(node: string): void {
+  private async release(node: string): Promise<void> {
     const directory = this.options.directory;
     if (!directory) return void this.unreleased.delete(node);
-    void directory.releaseNode(node).then((result) => {
+    await directory.releaseNode(node).then((result) => {
       if (result !== 'unavailable') this.unreleased.delete(node);
       else this.report(new Error(`could not release the names of node ${node} (the directory is unavailable): trying again at the next heartbeat`));
     });

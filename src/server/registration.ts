@@ -25,7 +25,6 @@ export function completeRegistration(server: ObrolServer, session: Session): Pro
   const user = session.user;
   if (user.registered || session.closed) return undefined;
   if (user.nick === '*' || !session.userGiven || session.capNegotiating) return undefined;
-  if (session.nickRefused === user.folded) return undefined;
   const hash = server.config.server.password;
   if (hash === null) return claimAndWelcome(server, session);
   const given = session.password ?? '';
@@ -70,7 +69,8 @@ function claimAndWelcome(server: ObrolServer, session: Session): Promise<void> |
       welcome(server, session);
       return;
     }
-    session.nickRefused = user.folded;
+    // The client is `*` again (so registration is not retried on every line) until it sends another NICK.
+    server.registry.dropNick(user);
     session.log.info({ event: 'nick-refused', nick, claim }, 'registration waits: the nick is held elsewhere or cannot be checked');
     const replies = new ReplyBuffer(server.info.name, session);
     replies.numeric(claim === 'taken' ? ERR_NICKNAMEINUSE(nick) : ERR_UNAVAILRESOURCE(nick));

@@ -36,8 +36,6 @@ export interface QueuedLine {
 export class Session implements Endpoint, SessionState {
   password: string | null = null;
   userGiven = false;
-  /** The (casefolded) nick the network's directory refused at registration: not asked again until the client picks another. */
-  nickRefused: string | null = null;
   capNegotiating = false;
   capVersion = 0;
   /** Negotiated capabilities: bits of CAP. */

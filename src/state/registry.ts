@@ -126,6 +126,13 @@ export class Registry {
     return true;
   }
 
+  /** Give up an unregistered user's nick (the network refused it): they are `*` again until the next NICK. */
+  dropNick(user: User): void {
+    if (user.registered) return;
+    if (this.nicks.get(user.folded) === user) this.nicks.delete(user.folded);
+    user.setNick('*', '*');
+  }
+
   /** The user finished registration: count them. */
   register(user: User, now: number): void {
     user.registered = true;
