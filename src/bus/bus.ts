@@ -24,5 +24,18 @@ export interface Bus {
    * The handler resyncs that origin. Returns an unsubscribe function.
    */
   onGap?(handler: GapHandler): () => void;
+  /**
+   * Null when everything published so far has reached the other nodes' log;
+   * else a promise that settles when it has (or when waiting any longer
+   * would only hold users up). Replies wait for it, so that what a client
+   * was told has happened is already visible to every other node.
+   */
+  settled?(): Promise<void> | null;
+  /**
+   * Null when this node needs no waiting; else a promise that settles once
+   * every event in the log at the time of the call has been handled here.
+   * A line waits for it, so it sees everything that happened before it arrived.
+   */
+  caughtUp?(): Promise<void> | null;
   close(): Promise<void>;
 }

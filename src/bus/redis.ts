@@ -22,7 +22,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Bus, BusHandler, GapHandler } from './bus.js';
 import type { ClusterEvent } from './events.js';
-import { closeClient, redisClient } from './redisclient.js';
+import { closeClient, LuaScript, redisClient } from './redisclient.js';
 import { DEFAULT_KEY_PREFIX, redisKeys, type RedisKeys } from './rediskeys.js';
 
 export interface RedisBusOptions {
@@ -63,6 +63,35 @@ const RETRY_MS = 200;
 const READ_GRACE_MS = 2000;
 /** How long close() waits for queued events to reach Redis. */
 const CLOSE_FLUSH_MS = 1000;
+/** Longest replies or lines wait for the log (settled, caughtUp) before going ahead anyway. */
+const FENCE_MAX_MS = 500;
+
+// The id of the stream's last entry ('0-0' for none), without its fields (an entry can be a large burst).
+const LAST_ID = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return '0-0' end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+for i = 1, #info, 2 do
+  if info[i] == 'last-generated-id' then return info[i + 1] end
+end
+return '0-0'`);
+
+/** Stream ids `ms-seq` in order. */
+function idAtLeast(id: string, target: string): boolean {
+  const [ms = '0', seq = '0'] = id.split('-');
+  const [tms = '0', tseq = '0'] = target.split('-');
+  return Number(ms) > Number(tms) || (Number(ms) === Number(tms) && Number(seq) >= Number(tseq));
+}
+
+/** A promise that settles when `done` is called, or after FENCE_MAX_MS at most. */
+function bounded(register: (done: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, FENCE_MAX_MS);
+    register(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 
 export class RedisBus implements Bus {
   readonly nodeId: string;
@@ -87,6 +116,13 @@ export class RedisBus implements Bus {
   /** Publishing has stopped (close() was called); reading stops once closed is set too. */
   private closing = false;
   private closed = false;
+
+  /** The highest sequence number Redis has taken, and who waits for a higher one (settled). */
+  private ackedSeq = 0;
+  private ackWaiters: Array<{ seq: number; done: () => void }> = [];
+  /** Lines waiting for the next LAST_ID query (caughtUp), and who waits for the reader to pass an id. */
+  private nextFence: Promise<void> | null = null;
+  private readWaiters: Array<{ id: string; done: () => void }> = [];
 
   /** The stream's epoch as this reader knows it (null until it first read the key). */
   private epoch: string | null = null;
@@ -138,6 +174,39 @@ export class RedisBus implements Bus {
   onGap(handler: GapHandler): () => void {
     this.gapHandlers.add(handler);
     return () => this.gapHandlers.delete(handler);
+  }
+
+  settled(): Promise<void> | null {
+    const target = this.seq;
+    // Nothing unsent, or Redis away (replies do not wait for a log that cannot be written).
+    if (this.ackedSeq >= target || this.closing || this.writer.status !== 'ready') return null;
+    // Send now rather than at the end of the turn: replies are waiting.
+    if (this.flushTimer) {
+      this.clearFlushTimer();
+      this.startFlush();
+    }
+    return bounded((done) => this.ackWaiters.push({ seq: target, done }));
+  }
+
+  caughtUp(): Promise<void> | null {
+    if (this.closing || this.epoch === null || this.writer.status !== 'ready' || this.reader.status !== 'ready') return null;
+    // Lines arriving in one turn share one query, asked after all of them arrived.
+    this.nextFence ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.nextFence = null;
+      return bounded((done) => {
+        LAST_ID.run(this.writer, [this.keys.stream], []).then(
+          (last) => {
+            if (idAtLeast(this.lastId, String(last))) done();
+            else this.readWaiters.push({ id: String(last), done });
+          },
+          (err: unknown) => {
+            this.report(err);
+            done();
+          },
+        );
+      });
+    });
+    return this.nextFence;
   }
 
   /** Sends what is queued (if Redis takes it within a second), then stops reading. */
@@ -207,6 +276,8 @@ export class RedisBus implements Bus {
           this.report(err);
           failed = true;
         }
+        const lastTaken = failed ? batch[taken - 1] : batch[batch.length - 1];
+        if (lastTaken !== undefined) this.acked(lastTaken.seq);
         if (failed) {
           // Anything of the batch may have reached Redis before the failure:
           // sent again, it is dropped as a repeat by its sequence number.
@@ -219,6 +290,18 @@ export class RedisBus implements Bus {
     };
     this.flushing = run();
     return this.flushing;
+  }
+
+  /** Redis has taken everything up to `seq`: replies waiting for it may go. */
+  private acked(seq: number): void {
+    if (seq > this.ackedSeq) this.ackedSeq = seq;
+    if (this.ackWaiters.length === 0) return;
+    const still: typeof this.ackWaiters = [];
+    for (const waiter of this.ackWaiters) {
+      if (waiter.seq <= this.ackedSeq) waiter.done();
+      else still.push(waiter);
+    }
+    this.ackWaiters = still;
   }
 
   // --- receiving --------------------------------------------------------------
@@ -279,6 +362,24 @@ export class RedisBus implements Bus {
 
   private receive(id: string, fields: string[]): void {
     this.lastId = id;
+    try {
+      this.deliver(id, fields);
+    } finally {
+      if (this.readWaiters.length > 0) this.passed(id);
+    }
+  }
+
+  /** The reader has handled entry `id`: lines waiting for it may go. */
+  private passed(id: string): void {
+    const still: typeof this.readWaiters = [];
+    for (const waiter of this.readWaiters) {
+      if (idAtLeast(id, waiter.id)) waiter.done();
+      else still.push(waiter);
+    }
+    this.readWaiters = still;
+  }
+
+  private deliver(id: string, fields: string[]): void {
     const envelope: Record<string, string> = {};
     for (let i = 0; i + 1 < fields.length; i += 2) envelope[fields[i] as string] = fields[i + 1] as string;
     const { [ORIGIN]: origin, [RUN]: run, [SEQ]: seqText, [EVENT]: json } = envelope;

@@ -50,7 +50,38 @@ const CLOSE_GRACE_MS = 5000;
 const dirty: Connection[] = [];
 let flushScheduled = false;
 
+/**
+ * What output must wait for before it is written: a gate answers null (go)
+ * or a promise. A node of a network over Redis holds replies until the
+ * events behind them are in the network's log (server/server.ts), so that
+ * a client never learns of a change the other nodes cannot see yet.
+ */
+export type OutputGate = () => Promise<void> | null;
+const gates = new Set<OutputGate>();
+
+/** Add a gate to every connection's output; returns its removal. */
+export function addOutputGate(gate: OutputGate): () => void {
+  gates.add(gate);
+  return () => gates.delete(gate);
+}
+
 function flushAll(): void {
+  if (gates.size > 0) {
+    const waits: Array<Promise<void>> = [];
+    for (const gate of gates) {
+      const wait = gate();
+      if (wait !== null) waits.push(wait);
+    }
+    // flushScheduled stays set: what is queued meanwhile goes in the same flush.
+    if (waits.length > 0) {
+      void Promise.all(waits).then(flushNow, flushNow);
+      return;
+    }
+  }
+  flushNow();
+}
+
+function flushNow(): void {
   flushScheduled = false;
   // Connections flushed here may queue more (for others) only on a later turn.
   const batch = dirty.splice(0, dirty.length);

@@ -45,6 +45,25 @@ export function announcePresence(host: NetworkHost, user: User, online: boolean,
   for (const watcher of watchers) if (watcher !== user) watcher.endpoint?.send(line);
 }
 
+/**
+ * Another node's user takes `nick`, which the network's directory gave them.
+ * A client here that is still registering may hold it locally (the directory
+ * is asked only when registration completes): it gives the nick up and is
+ * told, as if its NICK had been refused. False if a registered user here
+ * holds it (the replicas disagree: the event is not applied).
+ */
+function makeRoomFor(host: NetworkHost, nick: string, user: User): boolean {
+  const holder = host.registry.nickHolder(nick);
+  if (holder === undefined || holder === user) return true;
+  if (holder.registered) {
+    host.log.warn({ event: 'nick-collision', nick, node: user.origin }, 'a user of another node has a nick a user here holds: not applied');
+    return false;
+  }
+  host.registry.dropNick(holder);
+  holder.endpoint?.send(new Outgoing({ tags: null, source: host.info.name, command: '433', params: ['*', nick, 'Nickname is already in use'] }));
+  return true;
+}
+
 /** A user finished registering: a replica of them if they are another node's; MONITOR online notices. */
 export function applyRegister(host: NetworkHost, event: EventOf<'user.register'>): void {
   const { registry } = host;
@@ -55,10 +74,7 @@ export function applyRegister(host: NetworkHost, event: EventOf<'user.register'>
     if (!isRemote(host, event)) return;
     const info = event.user;
     user = new User(info.id, info.ip, info.host, event.origin, null);
-    if (!registry.claimNick(user, info.nick)) {
-      host.log.warn({ event: 'nick-collision', nick: info.nick, node: event.origin }, 'a user of another node has a nick held here: not added');
-      return;
-    }
+    if (!makeRoomFor(host, info.nick, user) || !registry.claimNick(user, info.nick)) return;
     user.setUsername(info.username);
     user.realname = info.realname;
     for (const mode of info.modes.replace('+', '')) user.setMode(mode, true);
@@ -81,10 +97,8 @@ export function applyNick(host: NetworkHost, event: EventOf<'user.nick'>, caller
   const oldFolded = user.folded;
   // Made before the change, so its source is the old mask.
   const out = fromUserAt(user, 'NICK', [event.nick], event);
-  if (!registry.claimNick(user, event.nick)) {
-    host.log.warn({ event: 'nick-collision', nick: event.nick, node: event.origin }, 'a rename to a nick held here: not applied');
-    return;
-  }
+  if (isRemote(host, event) && !makeRoomFor(host, event.nick, user)) return;
+  if (!registry.claimNick(user, event.nick)) return;
   host.whowas.record(oldFolded, {
     nick: oldNick,
     username: user.username,

@@ -60,7 +60,7 @@ export function receiveLine(server: ObrolServer, session: Session, line: string,
   }
   const parsed = problem === 'too-long' ? null : parseLine(line);
   if (parsed !== null && !parsed.ok && parsed.code === 'EMPTY') return;
-  const item: QueuedLine = { parsed, problem, validUtf8, cost: costOf(parsed), bytes: line.length + 2 };
+  const item: QueuedLine = { parsed, problem, validUtf8, cost: costOf(parsed), bytes: line.length + 2, arrival: ++server.arrivals };
   // The fast path: nothing waiting and the bucket can pay.
   if (!session.busy && session.backlog.length === 0 && session.floodTimer === null && spend(session, item.cost, now)) {
     run(server, session, item);
@@ -94,7 +94,9 @@ export function pump(server: ObrolServer, session: Session): void {
 }
 
 function run(server: ObrolServer, session: Session, item: QueuedLine): void {
-  const pending = dispatch(server, session, item.parsed, item.problem, item.validUtf8);
+  // On a network of nodes, the line first waits until this node has seen everything that happened before it.
+  const fence = server.lineFence(item.arrival);
+  const pending = fence === null ? dispatch(server, session, item.parsed, item.problem, item.validUtf8) : fence.then(() => dispatchIfOpen(server, session, item));
   if (pending === undefined) return;
   session.busy = true;
   // A command that completes later resumes the session under the server's guard, like a line.
@@ -108,6 +110,16 @@ function run(server: ObrolServer, session: Session, item: QueuedLine): void {
       throw err;
     }),
   );
+}
+
+/** Dispatch a line that waited, unless its session ended meanwhile; under the server's guard, like a line. */
+function dispatchIfOpen(server: ObrolServer, session: Session, item: QueuedLine): Promise<void> | undefined {
+  if (session.closed || session.doomed !== null) return undefined;
+  let pending: Promise<void> | undefined;
+  server.guard(session, () => {
+    pending = dispatch(server, session, item.parsed, item.problem, item.validUtf8);
+  });
+  return pending;
 }
 
 /** Take `cost` units from the session's bucket if it holds them (refilling it first). */

@@ -18,7 +18,7 @@ import { burstOf } from '../network/nodes.js';
 import { OperGuard } from '../commands/operguard.js';
 import { ConfigError, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { Connection, type ConnectionHandlers } from '../net/connection.js';
+import { addOutputGate, Connection, type ConnectionHandlers } from '../net/connection.js';
 import type { Link } from '../net/link.js';
 import { CAP, CAPABILITIES } from '../protocol/caps.js';
 import { chunkIsupport, formatIsupportToken, type IsupportValue } from '../protocol/isupport.js';
@@ -92,6 +92,7 @@ export class ObrolServer implements ServerApi {
   readonly directory: NameDirectory | null;
   /** The bus, directory and lease, and how to leave the network (server/cluster.ts). */
   private readonly cluster: ClusterParts;
+  private removeOutputGate: (() => void) | null = null;
   readonly log: Logger;
   readonly info: ServerInfo;
   maxConnections = 0;
@@ -170,6 +171,9 @@ export class ObrolServer implements ServerApi {
     this.admission = new Admission(this.config);
     this.adminListener = new AdminListener(this);
     this.applyConfig();
+    // With other nodes, replies wait until the events behind them are in the network's log (net/connection.ts).
+    const bus = this.bus;
+    if (bus.settled !== undefined) this.removeOutputGate = addOutputGate(() => (this.registry.nodes.size > 0 ? (bus.settled?.() ?? null) : null));
     // Events from the other nodes apply here like local ones, then whoever overflowed a send queue is closed.
     this.bus.subscribe((event) => {
       receive(this, event);
@@ -630,8 +634,30 @@ export class ObrolServer implements ServerApi {
   /** Stop serving and leave the network for good (the process is ending). */
   async close(reason = 'Server shutting down'): Promise<void> {
     await this.stop(reason);
+    this.removeOutputGate?.();
     await this.cluster.close();
   }
+
+  /**
+   * Null, or what a line must wait for before it runs: on a network over
+   * Redis, that this node has handled every event in the log when the line
+   * arrived. With the output gate, a client that was told of a change made
+   * on another node (or that made it there) sees it here in its next command.
+   */
+  lineFence(arrival: number): Promise<void> | null {
+    // One wait covers every line that had arrived when it began (a burst waits once, not once a line).
+    if (this.registry.nodes.size === 0 || arrival <= this.caughtUpTo) return null;
+    const fence = this.bus.caughtUp?.() ?? null;
+    if (fence === null) return null;
+    const covers = this.arrivals;
+    return fence.then(() => {
+      if (covers > this.caughtUpTo) this.caughtUpTo = covers;
+    });
+  }
+
+  /** Lines received so far (their arrival numbers), and the last one known to have seen the network's log. */
+  arrivals = 0;
+  private caughtUpTo = 0;
 
   /** Keepalive PINGs, ping timeouts and registration timeouts, for every connection once a second. */
   sweep(): void {

@@ -31,6 +31,8 @@ export interface QueuedLine {
   cost: number;
   /** Counted against the class's recvq. */
   bytes: number;
+  /** When it arrived, as the server's count of lines received (ObrolServer.lineFence). */
+  arrival: number;
 }
 
 export class Session implements Endpoint, SessionState {

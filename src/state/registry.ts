@@ -101,6 +101,11 @@ export class Registry {
     return this.ids.get(id);
   }
 
+  /** Whoever holds `nick` here, registered or not. */
+  nickHolder(nick: string): User | undefined {
+    return this.nicks.get(this.fold(nick));
+  }
+
   /** May `user` take `nick`: nobody else (registered or not) holds it? */
   nickFreeFor(user: User, nick: string): boolean {
     const holder = this.nicks.get(this.fold(nick));

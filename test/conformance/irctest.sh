@@ -19,6 +19,12 @@
 # server: with FRESH_WHOWAS=1 (the default) each of them runs against its own
 # freshly started Obrol and their rows are merged into OUTFILE. FRESH_WHOWAS=0
 # runs everything on one server, as the InspIRCd baseline was made.
+#
+# NODES=2 runs the server as two nodes of one network over Redis
+# (`obrol --workers 2 --redis ...`, with a private redis-server on a free
+# port): the primary hands connections to the two workers in turn, so a
+# test's clients are spread over both nodes and every exchange between them
+# crosses Redis.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 irctest_dir="${1:-/tmp/irctest}"
@@ -40,15 +46,38 @@ export IRCTEST_OPTIONAL_BEHAVIORS="${IRCTEST_OPTIONAL_BEHAVIORS-BAN_EXCEPTION_MO
 
 port=$(grep -E '^\s+port:' "$root/conf/irctest.yaml" | head -n1 | awk '{print $2}')
 server=""
+nodes="${NODES:-1}"
+redis_pid=""
+redis_dir=""
+cluster_args=()
+runs=0
+if [[ "$nodes" != 1 ]]; then
+  redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  redis_dir=$(mktemp -d)
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --dir "$redis_dir" >"$redis_dir/log" 2>&1 &
+  redis_pid=$!
+  for _ in $(seq 1 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$redis_port") 2>/dev/null && break
+    sleep 0.1
+  done
+  cluster_args=(--workers "$nodes" --redis "redis://127.0.0.1:$redis_port")
+  echo "running as $nodes nodes over redis-server on port $redis_port"
+fi
 start_server() {
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "port $port is already in use; stop what listens there first" >&2
     exit 2
   fi
-  node "$root/dist/cli/main.js" --config "$root/conf/irctest.yaml" >> "$outfile.server.log" 2>&1 &
+  # Each start is a new network: its own key prefix on the shared redis-server.
+  runs=$((runs + 1))
+  OBROL_CLUSTER__KEY_PREFIX="irctest$runs:" node "$root/dist/cli/main.js" --config "$root/conf/irctest.yaml" "${cluster_args[@]}" >> "$outfile.server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      # Workers: every node must have joined the network before the first test.
+      [[ "$nodes" == 1 ]] || sleep 1
+      return 0
+    fi
     sleep 0.1
   done
   echo "the server did not start listening on port $port" >&2
@@ -61,7 +90,15 @@ stop_server() {
     server=""
   fi
 }
-trap stop_server EXIT
+stop_all() {
+  stop_server
+  if [[ -n "$redis_pid" ]]; then
+    kill "$redis_pid" 2>/dev/null || true
+    wait "$redis_pid" 2>/dev/null || true
+    rm -rf "$redis_dir"
+  fi
+}
+trap stop_all EXIT
 
 : > "$outfile.server.log"
 start_server

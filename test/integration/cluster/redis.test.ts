@@ -93,6 +93,19 @@ describe('nodes over a real Redis', () => {
     await other.expect(/ 433 third twin /, 5000);
   });
 
+  it('take a nick from a client still registering when another node gives it to its user', async () => {
+    const [a, b] = (await network(2)) as [TestServer, TestServer];
+    const slow = await fx.connect(a);
+    slow.send('NICK shared');
+    await slow.sync();
+    await register(b, 'shared');
+    expect(await slow.expect(/ 433 /, 5000)).toBe(':a.obrol.test 433 * shared :Nickname is already in use');
+    await until(() => a.server.registry.findUser('shared')?.server === 'b.obrol.test', 'a holding b\'s user under the nick', 5000);
+    slow.send('NICK other');
+    slow.send('USER other 0 * :other');
+    await slow.expect(/ 001 other /, 5000);
+  });
+
   it('make one founder when users of two nodes create a channel at once', async () => {
     const [a, b] = (await network(2)) as [TestServer, TestServer];
     const ann = await register(a, 'ann');
