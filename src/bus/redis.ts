@@ -36,7 +36,11 @@ export interface RedisBusOptions {
    * of MB in Redis), is a few seconds of the fastest burst one node can send.
    */
   streamMaxLen?: number;
-  /** Events held in memory while Redis cannot take them; past this the oldest are dropped. */
+  /**
+   * Events held in memory while Redis cannot take them; past this the oldest
+   * are dropped. The default, 100,000, is some tens of MB, and more than a
+   * node re-announcing thousands of users after a resync sends at once.
+   */
   maxQueued?: number;
   /** How long one XREAD waits for entries before the reader checks the epoch again. */
   blockMs?: number;
@@ -113,6 +117,8 @@ export class RedisBus implements Bus {
   private queue: Queued[] = [];
   private flushTimer: NodeJS.Immediate | NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
+  /** Events were dropped since the queue was last empty. */
+  private dropping = false;
   /** Publishing has stopped (close() was called); reading stops once closed is set too. */
   private closing = false;
   private closed = false;
@@ -136,7 +142,7 @@ export class RedisBus implements Bus {
     this.nodeId = options.nodeId;
     this.keys = redisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
     this.streamMaxLen = options.streamMaxLen ?? 100_000;
-    this.maxQueued = options.maxQueued ?? 10_000;
+    this.maxQueued = options.maxQueued ?? 100_000;
     this.blockMs = options.blockMs ?? 1000;
     const name = `${options.keyPrefix ?? DEFAULT_KEY_PREFIX}${options.nodeId}`;
     const onError = options.onError;
@@ -162,7 +168,7 @@ export class RedisBus implements Bus {
       return;
     }
     this.queue.push({ seq, json });
-    if (this.queue.length > this.maxQueued) this.queue.shift();
+    if (this.queue.length > this.maxQueued) this.dropOldest(this.queue.length - this.maxQueued);
     this.scheduleFlush();
   }
 
@@ -230,6 +236,15 @@ export class RedisBus implements Bus {
 
   // --- publishing -------------------------------------------------------------
 
+  /** Past maxQueued the oldest events go; reported once until the queue next empties. */
+  private dropOldest(count: number): void {
+    this.queue.splice(0, count);
+    if (!this.dropping) {
+      this.dropping = true;
+      this.report(new Error(`more than ${this.maxQueued} events wait for Redis: dropping the oldest (the other nodes will see a gap and resync this one)`));
+    }
+  }
+
   private scheduleFlush(delayMs = 0): void {
     if (this.flushTimer || this.flushing || this.closing || this.queue.length === 0) return;
     // setImmediate: everything published in this turn of the event loop goes in one pipeline.
@@ -282,10 +297,11 @@ export class RedisBus implements Bus {
           // Anything of the batch may have reached Redis before the failure:
           // sent again, it is dropped as a repeat by its sequence number.
           this.queue = batch.slice(taken).concat(this.queue);
-          if (this.queue.length > this.maxQueued) this.queue.splice(0, this.queue.length - this.maxQueued);
+          if (this.queue.length > this.maxQueued) this.dropOldest(this.queue.length - this.maxQueued);
         }
       }
       this.flushing = null;
+      if (this.queue.length === 0) this.dropping = false;
       if (failed) this.scheduleFlush(RETRY_MS);
     };
     this.flushing = run();

@@ -122,7 +122,8 @@ describe('RedisBus', () => {
   });
 
   it('drops the oldest queued events past maxQueued while Redis hangs, which receivers see as a gap', async () => {
-    const a = await bus('a', { maxQueued: 10 });
+    const errors: string[] = [];
+    const a = await bus('a', { maxQueued: 10, onError: (err) => errors.push(err.message) });
     const b = await bus('b');
     const log = listen(b);
     a.publish(message('a', 0));
@@ -139,6 +140,8 @@ describe('RedisBus', () => {
     expect(received.length).toBeLessThanOrEqual(1 + 10 + 1);
     expect(log).toContain('gap a');
     expect(log.indexOf('gap a')).toBeLessThan(log.indexOf('m50'));
+    // The sender says so, once.
+    expect(errors.filter((message) => message.includes('dropping the oldest'))).toHaveLength(1);
   });
 
   it('reports a restarted origin (same node id, new run) as a gap', async () => {

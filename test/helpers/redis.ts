@@ -17,6 +17,12 @@ import { freePort } from './cli.js';
 
 export const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
 
+/** Every redis-server this process started and has not seen exit: killed if the test process exits first. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 const START_TIMEOUT_MS = 5000;
 const STOP_TIMEOUT_MS = 5000;
 
@@ -99,6 +105,8 @@ async function launch(port: number, dir: string): Promise<ChildProcess> {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
