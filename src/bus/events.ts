@@ -98,6 +98,8 @@ export type ClusterEvent =
    * node learns the whole network: a netjoin.
    */
   | { type: 'node.burst'; origin: string; server: string; askBack: boolean; users: UserInfo[]; channels: ChannelSnapshot[] }
+  /** How many connections on a node have not registered yet (LUSERS 253 counts those of its server). */
+  | { type: 'node.unknown'; origin: string; count: number }
   /** A node stopping (or found dead): its users quit everywhere else, as in a netsplit. */
   | { type: 'node.gone'; origin: string; server: string };
 

@@ -49,6 +49,8 @@ export interface ServerApi extends NetworkHost {
   readonly log: Logger;
   /** Local connections, registered or not. */
   readonly connectionCount: number;
+  /** Connections of this server (every worker) that have not registered yet (LUSERS 253). */
+  unknownConnections(): number;
   /** Highest number of local connections seen at once. */
   readonly maxConnections: number;
   motd(): readonly string[] | null;

@@ -65,16 +65,16 @@ export function sendMotd(ctx: CommandContext): void {
 
 export function sendLusers(ctx: CommandContext): void {
   const { registry, server } = ctx;
-  // Users of the whole network, and of this node (its clients); the servers are the nodes known now.
+  // Users of the whole network, and of this server (its clients, on every worker); nodes sharing a name are one server.
   const users = registry.userCount;
   const local = registry.localUsers;
   const invisible = registry.invisibleCount;
-  const otherNodes = registry.nodes.size;
-  ctx.reply(RPL_LUSERCLIENT(users - invisible, invisible, 1 + otherNodes));
+  const otherServers = registry.otherServers(ctx.serverName);
+  ctx.reply(RPL_LUSERCLIENT(users - invisible, invisible, 1 + otherServers));
   ctx.reply(RPL_LUSEROP(registry.operCount));
-  ctx.reply(RPL_LUSERUNKNOWN(Math.max(0, server.connectionCount - local)));
+  ctx.reply(RPL_LUSERUNKNOWN(server.unknownConnections()));
   ctx.reply(RPL_LUSERCHANNELS(registry.channels.size));
-  ctx.reply(RPL_LUSERME(local, otherNodes));
+  ctx.reply(RPL_LUSERME(local, otherServers));
   ctx.reply(RPL_LOCALUSERS(local, registry.maxLocalUsers));
   ctx.reply(RPL_GLOBALUSERS(users, registry.maxUsers));
   ctx.reply(RPL_STATSCONN(server.maxConnections, local));

@@ -65,20 +65,22 @@ export function addOutputGate(gate: OutputGate): () => void {
   return () => gates.delete(gate);
 }
 
-function flushAll(): void {
-  if (gates.size > 0) {
-    const waits: Array<Promise<void>> = [];
-    for (const gate of gates) {
-      const wait = gate();
-      if (wait !== null) waits.push(wait);
-    }
-    // flushScheduled stays set: what is queued meanwhile goes in the same flush.
-    if (waits.length > 0) {
-      void Promise.all(waits).then(flushNow, flushNow);
-      return;
-    }
+/** Null when output may go now, else what it waits for. */
+function gatesWait(): Promise<unknown> | null {
+  if (gates.size === 0) return null;
+  const waits: Array<Promise<void>> = [];
+  for (const gate of gates) {
+    const wait = gate();
+    if (wait !== null) waits.push(wait);
   }
-  flushNow();
+  return waits.length === 0 ? null : Promise.all(waits);
+}
+
+function flushAll(): void {
+  const wait = gatesWait();
+  // flushScheduled stays set while waiting: what is queued meanwhile goes in the same flush.
+  if (wait !== null) void wait.then(flushNow, flushNow);
+  else flushNow();
 }
 
 function flushNow(): void {
@@ -272,8 +274,15 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
       this.queue.push(last);
       this.queuedBytes += last.length;
     }
-    this.flush();
     this.closing = true;
+    // The last lines and the close itself wait for the gates like any output (a QUIT must be in the log first).
+    const wait = gatesWait();
+    if (wait === null) this.finishClose();
+    else void wait.then(() => this.finishClose(), () => this.finishClose());
+  }
+
+  private finishClose(): void {
+    this.flush();
     if (this.closed) return;
     this.link.end();
     this.closeTimer = setTimeout(() => this.link.destroy(), CLOSE_GRACE_MS);

@@ -18,7 +18,7 @@ import type { Caller } from './fanout.js';
 import type { NetworkHost } from './host.js';
 import { applyMessage, applyNetworkNotice, applyWallops } from './messages.js';
 import { applyMetadata } from './metadata.js';
-import { applyBurst, applyNodeGone } from './nodes.js';
+import { applyBurst, applyNodeGone, applyNodeUnknown } from './nodes.js';
 import { applyAway, applyHost, applyKill, applyNick, applyQuit, applyRealname, applyRegister, applyUserMode } from './users.js';
 
 type Effect<T extends ClusterEventType> = (host: NetworkHost, event: EventOf<T>, caller: Caller | null) => void;
@@ -44,6 +44,7 @@ const EFFECTS: { [T in ClusterEventType]: Effect<T> } = {
   metadata: applyMetadata,
   'node.burst': applyBurst,
   'node.gone': applyNodeGone,
+  'node.unknown': applyNodeUnknown,
 };
 
 function apply(host: NetworkHost, event: ClusterEvent, caller: Caller | null): void {

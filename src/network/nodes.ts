@@ -115,10 +115,16 @@ function adopt(host: NetworkHost, channel: Channel, snapshot: ChannelSnapshot): 
   }
 }
 
+/** Another node's count of connections not yet registered. */
+export function applyNodeUnknown(host: NetworkHost, event: EventOf<'node.unknown'>): void {
+  if (isRemote(host, event)) host.registry.nodeUnknown.set(event.origin, event.count);
+}
+
 /** A node is gone: each of its users quits here, with `this-server gone-server` as the reason. */
 export function applyNodeGone(host: NetworkHost, event: EventOf<'node.gone'>): void {
   if (!isRemote(host, event)) return;
   host.registry.nodes.delete(event.origin);
+  host.registry.nodeUnknown.delete(event.origin);
   const reason = `${host.info.name} ${event.server}`;
   const gone = [...host.registry.users].filter((user) => user.origin === event.origin);
   const time = Date.now();

@@ -81,7 +81,8 @@ export function applyRegister(host: NetworkHost, event: EventOf<'user.register'>
     user.account = info.account;
     user.away = info.away;
     user.secure = info.secure;
-    user.server = info.server;
+    // Workers of one server share its name: their users are this server's, as LUSERS and WHOIS tell it.
+    user.server = info.server === host.info.name ? null : info.server;
     registry.nodes.set(event.origin, info.server);
     registry.register(user, info.signonAt);
   }

@@ -84,6 +84,7 @@ function welcome(server: ObrolServer, session: Session): void {
   for (const mode of config.server.default_user_modes.replace('+', '')) user.setMode(mode, true);
   registry.register(user, Math.floor(server.clock.now() / 1000));
   server.stats.registrations++;
+  server.noteRegistered();
   session.password = null;
 
   const replies = new ReplyBuffer(info.name, session);

@@ -93,6 +93,9 @@ export class ObrolServer implements ServerApi {
   /** The bus, directory and lease, and how to leave the network (server/cluster.ts). */
   private readonly cluster: ClusterParts;
   private removeOutputGate: (() => void) | null = null;
+  /** Sessions registered, and the unregistered count last told to the other nodes. */
+  private registeredSessions = 0;
+  private unknownPublished = 0;
   readonly log: Logger;
   readonly info: ServerInfo;
   maxConnections = 0;
@@ -178,7 +181,11 @@ export class ObrolServer implements ServerApi {
     this.bus.subscribe((event) => {
       receive(this, event);
       // A node starting or coming back asks for everyone's users and channels.
-      if (event.type === 'node.burst' && event.askBack && !this.stopping) this.bus.publish(burstOf(this, false));
+      if (event.type === 'node.burst' && event.askBack && !this.stopping) {
+        this.bus.publish(burstOf(this, false));
+        this.unknownPublished = -1;
+        this.unknownChanged();
+      }
       this.reap();
     });
   }
@@ -330,7 +337,7 @@ export class ObrolServer implements ServerApi {
     for (const node of [...this.registry.nodes.keys()]) this.netsplit(node);
     const directory = this.directory;
     if (directory !== null) {
-      const locals = [...this.registry.users].filter((user) => user.server === null);
+      const locals = [...this.registry.users].filter((user) => user.origin === this.bus.nodeId);
       const claims = await Promise.all(locals.map((user) => directory.claimNick(user.folded, { node: this.bus.nodeId, user: user.id })));
       locals.forEach((user, k) => {
         if (claims[k] === 'taken') this.disconnect(user, 'Nick collision: your nick was taken while this server was cut off');
@@ -464,6 +471,7 @@ export class ObrolServer implements ServerApi {
       this.stats.accepted[session.transport]++;
       user.endpoint = session;
       this.sessions.add(session);
+      this.unknownChanged();
       if (this.sessions.size > this.maxConnections) this.maxConnections = this.sessions.size;
       this.log.info({ conn: id, event: 'connect', ip, port: conn.remotePort, secure: conn.secure, class: klass.name }, 'client connected');
       conn.start(this.sessionEvents, session);
@@ -592,12 +600,34 @@ export class ObrolServer implements ServerApi {
    */
   private release(session: Session, last?: Buffer, dropQueued = false): void {
     const user = session.user;
-    if (this.sessions.delete(session)) this.admission.closed(user.ip, session.block);
+    if (this.sessions.delete(session)) {
+      this.admission.closed(user.ip, session.block);
+      if (user.registered) this.registeredSessions--;
+      this.unknownChanged();
+    }
     try {
       this.registry.remove(user);
     } finally {
       this.shut(session, last, dropQueued);
     }
+  }
+
+  /** A session finished registering (server/registration.ts). */
+  noteRegistered(): void {
+    this.registeredSessions++;
+    this.unknownChanged();
+  }
+
+  unknownConnections(): number {
+    return this.sessions.size - this.registeredSessions + this.registry.unknownOn(this.info.name);
+  }
+
+  /** Tell the other nodes (the workers of this server count them in LUSERS) how many connections here are unregistered. */
+  private unknownChanged(): void {
+    const count = this.sessions.size - this.registeredSessions;
+    if (count === this.unknownPublished || this.registry.nodes.size === 0) return;
+    this.unknownPublished = count;
+    this.bus.publish({ type: 'node.unknown', origin: this.bus.nodeId, count });
   }
 
   /** Stop a session's own work (its waiting lines and flood timer), detach it from its user, and close its connection with `last`. */
@@ -708,6 +738,8 @@ export class ObrolServer implements ServerApi {
       for (const session of this.sessions) this.shut(session, closingLinkFor(session.user, reason));
       this.stats.disconnects.shutdown += this.sessions.size;
       this.sessions.clear();
+      this.registeredSessions = 0;
+      this.unknownPublished = 0;
       this.pendingDisconnects = [];
       this.admission.reset();
       this.registry = this.newRegistry();

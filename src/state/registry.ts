@@ -64,7 +64,9 @@ export class Registry {
   private opers = 0;
   /** Highest number of registered users seen at once. */
   maxUsers = 0;
-  /** Registered users connected to this node (the others are other nodes' users), and the most seen at once. */
+  /** Connections not registered yet on each other node (LUSERS 253 adds those of nodes of this server). */
+  readonly nodeUnknown = new Map<string, number>();
+  /** Registered users of this server (this node, and other nodes with its name: its workers), and the most seen at once. */
   localUsers = 0;
   maxLocalUsers = 0;
   /** The other nodes of the network known now: node id -> server name (LUSERS, WHOIS, netsplits). */
@@ -94,6 +96,20 @@ export class Registry {
   findUser(nick: string): User | undefined {
     const user = this.nicks.get(this.fold(nick));
     return user?.registered ? user : undefined;
+  }
+
+  /** Servers of the network other than the one called `name` (nodes sharing a name are one server). */
+  otherServers(name: string): number {
+    const names = new Set(this.nodes.values());
+    names.delete(name);
+    return names.size;
+  }
+
+  /** Connections not registered yet on the other nodes called `name` (the workers of this server). */
+  unknownOn(name: string): number {
+    let count = 0;
+    for (const [node, unknown] of this.nodeUnknown) if (this.nodes.get(node) === name) count += unknown;
+    return count;
   }
 
   /** A registered user by network-wide id. */

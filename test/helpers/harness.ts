@@ -235,6 +235,10 @@ export class World implements ServerApi {
     return this.clients.length;
   }
 
+  unknownConnections(): number {
+    return this.clients.filter((client) => !client.user.registered).length;
+  }
+
   /**
    * A client with `nick`, registered unless told otherwise. A null nick is a
    * connection that has sent nothing yet (nick `*`, no USER, not registered).
