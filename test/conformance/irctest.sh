@@ -60,7 +60,7 @@ if [[ "$nodes" != 1 ]]; then
     (exec 3<>"/dev/tcp/127.0.0.1/$redis_port") 2>/dev/null && break
     sleep 0.1
   done
-  cluster_args=(--workers "$nodes" --redis "redis://127.0.0.1:$redis_port")
+  cluster_args=(--workers "$nodes" --redis "redis://127.0.0.1:$redis_port" --log-level info)
   echo "running as $nodes nodes over redis-server on port $redis_port"
 fi
 start_server() {
@@ -70,13 +70,20 @@ start_server() {
   fi
   # Each start is a new network: its own key prefix on the shared redis-server.
   runs=$((runs + 1))
-  OBROL_CLUSTER__KEY_PREFIX="irctest$runs:" node "$root/dist/cli/main.js" --config "$root/conf/irctest.yaml" "${cluster_args[@]}" >> "$outfile.server.log" 2>&1 &
+  : > "$outfile.server.log.run"
+  OBROL_CLUSTER__KEY_PREFIX="irctest$runs:" node "$root/dist/cli/main.js" --config "$root/conf/irctest.yaml" "${cluster_args[@]}" > "$outfile.server.log.run" 2>&1 &
   server=$!
   for _ in $(seq 1 50); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      # Workers: every node must have joined the network before the first test.
-      [[ "$nodes" == 1 ]] || sleep 1
-      return 0
+      # Workers: every node must know the others before the first test (each logs node-up per other node).
+      [[ "$nodes" == 1 ]] && return 0
+      local want=$((nodes * (nodes - 1)))
+      for _ in $(seq 1 100); do
+        (( $(grep -c '"event":"node-up"' "$outfile.server.log.run") >= want )) && return 0
+        sleep 0.1
+      done
+      echo "the $nodes nodes did not all see each other" >&2
+      exit 1
     fi
     sleep 0.1
   done
@@ -88,6 +95,8 @@ stop_server() {
     kill "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
     server=""
+    cat "$outfile.server.log.run" >> "$outfile.server.log"
+    rm -f "$outfile.server.log.run"
   fi
 }
 stop_all() {
