@@ -149,7 +149,8 @@ if [[ $ENGINE == podman ]] && ! podman image exists node:20-bookworm-slim; then
     fi
   done
 fi
-say "compose: ${COMPOSE_CMD[*]} ($("${COMPOSE_CMD[@]}" version 2>/dev/null | grep -i -m1 'compose[a-z]* version' || echo '?')); engine: $ENGINE"
+version=$("${COMPOSE_CMD[@]}" version 2>/dev/null || true)
+say "compose: ${COMPOSE_CMD[*]} ($(grep -i -m1 'compose[a-z]* version' <<<"$version" || echo 'version unknown')); engine: $ENGINE"
 
 compose() { BOUND=${BOUND:-300} bounded "${COMPOSE_CMD[@]}" -p "$PROJECT" "$@"; }
 
