@@ -14,7 +14,11 @@
 # Environment:
 #   COMPOSE=...          compose command (default: `docker compose` if that plugin
 #                        works, else podman-compose)
-#   KEEP_IMAGE=1         keep the two images afterwards (default 0: remove them)
+#   IMAGE=obrol-compose-test, REDIS_IMAGE=obrol-compose-test-redis
+#                        tags of the two images built (compose.yaml's OBROL_IMAGE
+#                        and OBROL_REDIS_IMAGE)
+#   KEEP_IMAGE=1         keep the two images afterwards (default 0: remove them;
+#                        kept, the next run's build takes seconds)
 #   HEALTH_TRIES=60      seconds to wait for health (podman: one check a second)
 #   NODE_TIMEOUT=4       cluster.node_timeout given to the nodes
 #   QUIT_MARGIN=5        seconds allowed beyond NODE_TIMEOUT for the QUITs
@@ -30,8 +34,9 @@ HEALTH_TRIES=${HEALTH_TRIES:-60}
 NODE_TIMEOUT=${NODE_TIMEOUT:-4}
 QUIT_MARGIN=${QUIT_MARGIN:-5}
 PROJECT="obrol-compose-test-$$"
-export OBROL_IMAGE="obrol-compose-test:$$"
-export OBROL_REDIS_IMAGE="obrol-compose-test-redis:$$"
+IMAGE=${IMAGE:-obrol-compose-test}
+REDIS_IMAGE=${REDIS_IMAGE:-obrol-compose-test-redis}
+export OBROL_IMAGE=$IMAGE OBROL_REDIS_IMAGE=$REDIS_IMAGE
 export OBROL_NODE_TIMEOUT=$NODE_TIMEOUT
 export OBROL_CLOAK_SECRET="compose-test-secret-$$-$RANDOM$RANDOM"
 export OBROL_BIND=127.0.0.1
