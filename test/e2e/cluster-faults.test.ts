@@ -92,4 +92,45 @@ describe('e2e: three nodes over Redis, with faults', { timeout: 40_000 }, () => 
     const codes = outcomes.map((line) => line.split(' ')[1]).sort();
     expect(codes, outcomes.join('\n')).toEqual(['001', '433']);
   });
+
+  it('kill -9 of a node: its users QUIT once each on the others, with both server names; their nicks are free again', async () => {
+    const network = await startNetwork(SERVERS);
+    const [a1, b1, c1, c2] = await clientsOn(network, [
+      [0, 'a1'],
+      [1, 'b1'],
+      [2, 'c1'],
+      [2, 'c2'],
+    ]);
+    const survivors = [a1!, b1!];
+    await namesConverge([a1!, b1!, c1!], CHANNEL, ['a1', 'b1', 'c1', 'c2']);
+
+    const killedAt = Date.now();
+    network.nodes[2]!.server.signal('SIGKILL');
+    const tookMs = await waitFor(
+      () => survivors.every((s) => ['c1', 'c2'].every((nick) => quitsOf(s, nick).length > 0)),
+      'the dead node users to QUIT on both survivors',
+      SPLIT_BOUND_MS + 2000,
+    );
+    expect(tookMs, 'time from kill -9 to the last QUIT seen').toBeLessThan(SPLIT_BOUND_MS);
+    expect(Date.now() - killedAt).toBeLessThan(SPLIT_BOUND_MS + 500);
+    await Promise.all(survivors.map((s) => s.sync()));
+    for (const s of survivors) {
+      const here = s === a1 ? 'a.obrol.test' : 'b.obrol.test';
+      for (const nick of ['c1', 'c2']) {
+        const quits = quitsOf(s, nick);
+        expect(quits, `${s.nick} sees ${nick} quit once`).toHaveLength(1);
+        expect(quits[0]).toMatch(new RegExp(`^:${nick}!\\S+ QUIT :${here.replace(/\./g, '\\.')} c\\.obrol\\.test$`));
+      }
+    }
+    await namesConverge(survivors, CHANNEL, ['a1', 'b1']);
+
+    // The dead node's nicks can be taken on the survivors.
+    const newC1 = await TestClient.register(network.nodes[0]!.port, 'c1');
+    const newC2 = await TestClient.register(network.nodes[1]!.port, 'c2');
+    expect(newC1.received.some((l) => / 001 c1 /.test(l))).toBe(true);
+    expect(newC2.received.some((l) => / 001 c2 /.test(l))).toBe(true);
+
+    // Messages between the survivors after the split: all delivered, in order.
+    await exchange(survivors, survivors, 'after-kill', 100);
+  });
 });
