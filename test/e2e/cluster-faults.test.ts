@@ -187,4 +187,66 @@ describe('e2e: three nodes over Redis, with faults', { timeout: 40_000 }, () => 
     // Messages between nodes flow again, every one once and in order.
     await exchange([a1!, b1!, c1!], everyone, 'healed', 100);
   });
+
+  it('a node stopped (SIGSTOP) past the timeout: its users QUIT, then it rejoins; a nick taken meanwhile collides', async () => {
+    const network = await startNetwork(SERVERS);
+    const [a1, b1, c1, c2] = await clientsOn(network, [
+      [0, 'a1'],
+      [1, 'b1'],
+      [2, 'c1'],
+      [2, 'c2'],
+    ]);
+    const others = [a1!, b1!];
+    await namesConverge([a1!, b1!, c1!, c2!], CHANNEL, ['a1', 'b1', 'c1', 'c2']);
+    const nodeC = network.nodes[2]!.server;
+
+    nodeC.signal('SIGSTOP');
+    const tookMs = await waitFor(
+      () => others.every((s) => ['c1', 'c2'].every((nick) => quitsOf(s, nick).length > 0)),
+      'the stopped node users to QUIT on the others',
+      SPLIT_BOUND_MS + 2000,
+    );
+    expect(tookMs, 'time from SIGSTOP to the last QUIT seen').toBeLessThan(SPLIT_BOUND_MS);
+    for (const s of others) {
+      const here = s === a1 ? 'a\\.obrol\\.test' : 'b\\.obrol\\.test';
+      for (const nick of ['c1', 'c2']) {
+        const quits = quitsOf(s, nick);
+        expect(quits, `${s.nick} sees ${nick} quit once`).toHaveLength(1);
+        expect(quits[0]).toMatch(new RegExp(`^:${nick}!\\S+ QUIT :${here} c\\.obrol\\.test$`));
+      }
+    }
+
+    // While it is stopped, c1's nick is free: someone on a.obrol.test takes it.
+    const thief = await joined(network.nodes[0]!.port, 'c1');
+    await namesConverge([a1!, b1!, thief], CHANNEL, ['a1', 'b1', 'c1']);
+
+    const mark = nodeC.logs.length;
+    const resumedAt = Date.now();
+    nodeC.signal('SIGCONT');
+    await nodeC.waitForLog('lease-lost', 10_000, mark);
+
+    // Its own c1 lost the nick: disconnected with a nick collision.
+    await c1!.waitClosed(SPLIT_BOUND_MS);
+    expect(c1!.received.filter((l) => /^ERROR /.test(l)), c1!.received.slice(-5).join('\n')).toEqual([expect.stringMatching(/Nick collision/)]);
+
+    // c2 is back on the others (a JOIN), and NAMES converge everywhere.
+    for (const s of others) await s.expect(/^:c2!\S+ JOIN :?#net/, SPLIT_BOUND_MS);
+    await namesConverge([a1!, b1!, c2!, thief], CHANNEL, ['a1', 'b1', 'c1', 'c2'], SPLIT_BOUND_MS);
+    expect(Date.now() - resumedAt, 'time from SIGCONT to NAMES agreeing').toBeLessThan(SPLIT_BOUND_MS + 1000);
+
+    // Exactly one c1 network-wide: every node says it is on a.obrol.test, and no node lets anyone else take it.
+    for (const s of [a1!, b1!, c2!]) {
+      s.send('WHOIS c1');
+      expect(await s.expect(/ (312|401) /)).toMatch(new RegExp(` 312 ${s.nick} c1 a\\.obrol\\.test `));
+    }
+    for (const node of network.nodes) {
+      const copy = await TestClient.connect(node.port);
+      copy.write('NICK c1\r\nUSER copy 0 * :copy\r\n');
+      expect(await copy.expect(/ (001|433|437) /, 5000), `registering c1 on ${node.name}`).toMatch(/ 433 \S+ c1 /);
+      copy.close();
+    }
+
+    // Chat flows again, every message once and in order.
+    await exchange([a1!, b1!, c2!, thief], [a1!, b1!, c2!, thief], 'resumed', 100);
+  });
 });
