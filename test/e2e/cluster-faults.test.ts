@@ -33,7 +33,7 @@ async function joined(port: number, nick: string): Promise<TestClient> {
   return client;
 }
 
-/** One client per nick, on node `k` for nick k (round robin over nodes given). */
+/** A client for each [node, nick], registered and joined to CHANNEL, one after the other. */
 async function clientsOn(network: Network, plan: Array<[node: number, nick: string]>): Promise<TestClient[]> {
   const clients: TestClient[] = [];
   // One at a time: the channel is created once, by the first.
@@ -262,7 +262,8 @@ describe('e2e: cluster bugs (expected to fail until fixed in src/)', { timeout: 
   // src/server/registration.ts completeRegistration on `session.nickRefused === user.folded`:
   // NICK with the same nick after a 437 gets no answer at all, although 437 says "try again shortly".
   it.fails('BUG: after a 437 during a Redis outage, NICK with the same nick once Redis is back registers', async () => {
-    const network = await startNetwork(['a.obrol.test', 'b.obrol.test']);
+    // One node is enough: the directory is what cannot be asked.
+    const network = await startNetwork(['a.obrol.test']);
     await network.redis.kill();
     const client = await TestClient.connect(network.nodes[0]!.port);
     client.write('NICK retry\r\nUSER retry 0 * :retry\r\n');
