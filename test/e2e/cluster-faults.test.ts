@@ -91,6 +91,17 @@ describe('e2e: three nodes over Redis, with faults', { timeout: 40_000 }, () => 
     const outcomes = await Promise.all(racers.map((r) => r.expect(/ (001|433) /, 5000)));
     const codes = outcomes.map((line) => line.split(' ')[1]).sort();
     expect(codes, outcomes.join('\n')).toEqual(['001', '433']);
+
+    // And on all three nodes at once, for a few nicks: exactly one 001 per nick.
+    const nicks = ['r1', 'r2', 'r3', 'r4', 'r5'];
+    const sockets = await Promise.all(nicks.flatMap((nick) => network.nodes.map(async (node) => ({ nick, client: await TestClient.connect(node.port) }))));
+    for (const { nick, client } of sockets) client.write(`NICK ${nick}\r\nUSER ${nick} 0 * :${nick}\r\n`);
+    const answers = await Promise.all(sockets.map(async ({ nick, client }) => ({ nick, line: await client.expect(/ (001|433|437) /, 5000) })));
+    for (const nick of nicks) {
+      const mine = answers.filter((a) => a.nick === nick).map((a) => a.line);
+      expect(mine.filter((line) => / 001 /.test(line)), mine.join('\n')).toHaveLength(1);
+      expect(mine.filter((line) => / 433 /.test(line)), mine.join('\n')).toHaveLength(2);
+    }
   });
 
   it('kill -9 of a node: its users QUIT once each on the others, with both server names; their nicks are free again', async () => {
@@ -132,6 +143,7 @@ describe('e2e: three nodes over Redis, with faults', { timeout: 40_000 }, () => 
 
     // Messages between the survivors after the split: all delivered, in order.
     await exchange(survivors, survivors, 'after-kill', 100);
+    for (const s of survivors) for (const nick of ['c1', 'c2']) expect(quitsOf(s, nick).filter((l) => /c\.obrol\.test$/.test(l)), `${s.nick} sees ${nick} quit`).toHaveLength(1);
   });
 
   it('Redis restarts and loses every key: chat on one node goes on, new nicks get 437, then the network heals', async () => {
@@ -248,6 +260,9 @@ describe('e2e: three nodes over Redis, with faults', { timeout: 40_000 }, () => 
 
     // Chat flows again, every message once and in order.
     await exchange([a1!, b1!, c2!, thief], [a1!, b1!, c2!, thief], 'resumed', 100);
+    // The old c1's disconnect on c.obrol.test quit no one else: each QUIT was seen once, at the split.
+    for (const s of others) for (const nick of ['c1', 'c2']) expect(quitsOf(s, nick), `${s.nick} sees ${nick} quit`).toHaveLength(1);
+    expect(thief.closed).toBe(false);
   });
 });
 
