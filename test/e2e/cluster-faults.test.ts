@@ -58,7 +58,8 @@ async function exchange(senders: TestClient[], receivers: TestClient[], tag: str
     const summary = receivers.map((r) => `${r.nick}: ${senders.map((s) => `${s.nick}=${s === r ? '-' : got(r, s).length}`).join(' ')}`).join('\n');
     throw new Error(`${(err as Error).message}\n${summary}`);
   }
-  // Anything still in flight (a duplicate) would arrive before these PONGs.
+  // What each receiver's node had already sent them arrives before these PONGs; a repeat still on the
+  // bus could come later, so the check for duplicates below is as good as this round trip, no better.
   await Promise.all(receivers.map((r) => r.sync()));
   for (const r of receivers) {
     for (const s of senders) {
