@@ -115,7 +115,13 @@ export class RedisBus implements Bus {
 
   private seq = 0;
   private queue: Queued[] = [];
-  private flushTimer: NodeJS.Immediate | NodeJS.Timeout | null = null;
+  /**
+   * The next flush: at the end of this turn, or after a delay (a retry). Kept
+   * by kind, because clearImmediate() given a Timeout (or clearTimeout() an
+   * Immediate) corrupts Node's queues: a stray clearImmediate() on a retry
+   * timer once left a node whose setImmediate callbacks never ran again.
+   */
+  private flushTimer: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | null = null;
   private flushing: Promise<void> | null = null;
   /** Events were dropped since the queue was last empty. */
   private dropping = false;
@@ -248,13 +254,14 @@ export class RedisBus implements Bus {
   private scheduleFlush(delayMs = 0): void {
     if (this.flushTimer || this.flushing || this.closing || this.queue.length === 0) return;
     // setImmediate: everything published in this turn of the event loop goes in one pipeline.
-    this.flushTimer = delayMs === 0 ? setImmediate(() => this.startFlush()) : setTimeout(() => this.startFlush(), delayMs);
+    this.flushTimer = delayMs === 0 ? { immediate: setImmediate(() => this.startFlush()) } : { timeout: setTimeout(() => this.startFlush(), delayMs) };
   }
 
   private clearFlushTimer(): void {
-    if (this.flushTimer) {
-      clearImmediate(this.flushTimer as NodeJS.Immediate);
-      clearTimeout(this.flushTimer as NodeJS.Timeout);
+    const timer = this.flushTimer;
+    if (timer !== null) {
+      if ('immediate' in timer) clearImmediate(timer.immediate);
+      else clearTimeout(timer.timeout);
     }
     this.flushTimer = null;
   }
