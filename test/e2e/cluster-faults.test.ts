@@ -191,8 +191,7 @@ describe('e2e: three nodes over Redis, with faults', { timeout: 40_000 }, () => 
     const copy = await TestClient.connect(network.nodes[1]!.port);
     copy.write('NICK a1\r\nUSER copy 0 * :copy\r\n');
     expect(await copy.expect(/ (001|433|437) /, 5000)).toMatch(/^:b\.obrol\.test 433 \S+ a1 /);
-    // The nick refused during the outage was never claimed: it can be registered now (here from another
-    // node; the refused client itself gets no answer when it sends NICK newbie again, see the BUG test below).
+    // The nick refused during the outage was never claimed: it can be registered now, here from another node.
     const later = await TestClient.connect(network.nodes[2]!.port);
     later.write('NICK newbie\r\nUSER newbie 0 * :newbie\r\n');
     expect(await later.expect(/ (001|433|437) /, 5000)).toMatch(/^:c\.obrol\.test 001 newbie /);
@@ -268,16 +267,13 @@ describe('e2e: three nodes over Redis, with faults', { timeout: 40_000 }, () => 
 });
 
 /**
- * Known bugs in src/, found by the tests above. Each is written as the
- * behaviour it should have and marked `it.fails`, so the suite stays green
- * while the bug is there and this turns red once it is fixed: then drop the
- * `.fails`.
+ * Two faults these tests once found (a refused client stuck on its nick, a
+ * user of another node hidden by a client here that had only sent NICK),
+ * kept as tests of the fixed behaviour.
  */
-describe('e2e: cluster bugs (expected to fail until fixed in src/)', { timeout: 30_000 }, () => {
-  // src/commands/registration.ts handleNick returns early on `nick === user.nick`, and
-  // src/server/registration.ts completeRegistration on `session.nickRefused === user.folded`:
-  // NICK with the same nick after a 437 gets no answer at all, although 437 says "try again shortly".
-  it.fails('BUG: after a 437 during a Redis outage, NICK with the same nick once Redis is back registers', async () => {
+describe('e2e: nick claims around registration', { timeout: 30_000 }, () => {
+  // After a 437 the client is `*` again, so NICK with the same nick is a new attempt.
+  it('after a 437 during a Redis outage, NICK with the same nick once Redis is back registers', async () => {
     // One node is enough: the directory is what cannot be asked.
     const network = await startNetwork(['a.obrol.test']);
     await network.redis.kill();
@@ -291,12 +287,8 @@ describe('e2e: cluster bugs (expected to fail until fixed in src/)', { timeout: 
     expect(await client.expect(/ (001|433|437) /, 2000)).toMatch(/ 001 retry /);
   });
 
-  // src/network/users.ts (applyRegister) logs "nick-collision ... not added" when a remote user
-  // registers a nick that a connection here holds before registering (NICK sent, no USER yet, so
-  // nothing is claimed in the directory): the directory gave the nick to the remote user, but this
-  // node never learns of that user (WHOIS ghost here: 401), and it stays unknown here even after the
-  // local connection is gone (until a later burst from its node).
-  it.fails('BUG: a user registered elsewhere is known here although an unregistered connection here sent NICK first', async () => {
+  // The directory gave the nick to the other node's user: the client here that had only sent NICK gives it up (433).
+  it('a user registered elsewhere is known here although an unregistered connection here sent NICK first', async () => {
     const network = await startNetwork(['a.obrol.test', 'b.obrol.test']);
     const [a, b] = [network.nodes[0]!, network.nodes[1]!];
     const watcher = await TestClient.register(a.port, 'watcher');
@@ -305,7 +297,7 @@ describe('e2e: cluster bugs (expected to fail until fixed in src/)', { timeout: 
     await early.sync();
     const ghost = await TestClient.register(b.port, 'ghost');
     expect(ghost.received.some((l) => / 001 ghost /.test(l))).toBe(true);
-    // The directory gave ghost to b.obrol.test's user (early would get 433 on USER), so a.obrol.test should know them.
+    expect(await early.expect(/ 433 /, 5000)).toMatch(/ 433 \* ghost /);
     await waitFor(
       async () => {
         watcher.send('WHOIS ghost');
