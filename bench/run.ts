@@ -90,6 +90,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   log(`pinning: ${pinning.reason}`);
   try {
     for (const record of cases) {
+      if (record.pinning.reason !== pinning.reason) log(`${record.spec.id}: ${record.pinning.reason}`);
       for (let round = 1; round <= opts.rounds; round++) {
         const order = opts.target ? [null] : serversOf(record.spec);
         for (const kind of order) {
