@@ -173,6 +173,7 @@ export const FIGURES: Record<ScenarioName, FigureDef[]> = {
     { key: 'messagesPerSec', label: 'messages sent/s', better: 'higher', digits: 0 },
     { key: 'deliveriesPerCpuSec', label: 'deliveries per server-CPU-s', better: 'higher', digits: 0 },
     { key: 'serverCpuPct', label: 'server CPU (% of a core)', better: 'info', digits: 1 },
+    { key: 'rssMiB', label: 'server RSS at the end of the window (MiB)', better: 'lower', digits: 1 },
     ...latencyFigures('delivery'),
     { key: 'lost', label: 'lost', better: 'zero', digits: 0 },
     { key: 'reordered', label: 'reordered', better: 'zero', digits: 0 },
@@ -181,6 +182,7 @@ export const FIGURES: Record<ScenarioName, FigureDef[]> = {
     { key: 'roundTripsPerSec', label: 'round trips/s', better: 'higher', digits: 0 },
     { key: 'roundTripsPerCpuSec', label: 'round trips per server-CPU-s', better: 'higher', digits: 0 },
     { key: 'serverCpuPct', label: 'server CPU (% of a core)', better: 'info', digits: 1 },
+    { key: 'rssMiB', label: 'server RSS at the end of the window (MiB)', better: 'lower', digits: 1 },
     ...latencyFigures('round-trip'),
     { key: 'lost', label: 'lost', better: 'zero', digits: 0 },
     { key: 'reordered', label: 'reordered', better: 'zero', digits: 0 },
@@ -190,6 +192,7 @@ export const FIGURES: Record<ScenarioName, FigureDef[]> = {
     { key: 'messagesPerSec', label: 'messages sent/s', better: 'info', digits: 0 },
     { key: 'deliveriesPerSec', label: 'deliveries/s', better: 'info', digits: 0 },
     { key: 'serverCpuPct', label: 'server CPU (% of a core)', better: 'info', digits: 1 },
+    { key: 'rssMiB', label: 'server RSS at the end of the window (MiB)', better: 'lower', digits: 1 },
     { key: 'lost', label: 'lost', better: 'zero', digits: 0 },
     { key: 'reordered', label: 'reordered', better: 'zero', digits: 0 },
   ],
@@ -499,6 +502,7 @@ export async function runFanout(env: RunEnv, p: FanoutParams): Promise<RunResult
     }));
     await sleep(p.warmup * 1000);
     const m = await measure(pool, meter, p.duration);
+    const rss = meter.rssMiB();
     const stopped = sumCounters(await pool.all<Counters>(() => ({ type: 'stop', timeoutMs: 1000 })));
     const expected = (stopped.sentPerChannel ?? []).reduce((n, sent) => n + sent * (p.members - 1), 0);
     const final = await drain(pool, (c) => c.done >= expected, 5000, 120_000);
@@ -522,6 +526,7 @@ export async function runFanout(env: RunEnv, p: FanoutParams): Promise<RunResult
         messagesPerSec: sent / m.wallS,
         deliveriesPerCpuSec: deliveries / m.serverCpuS,
         serverCpuPct: (m.serverCpuS / m.wallS) * 100,
+        rssMiB: rss,
         ...latencyOf(lat),
         lost: Math.max(0, expected - final.done),
         reordered: final.reordered + final.duplicates,
@@ -558,6 +563,7 @@ export async function runPrivmsg(env: RunEnv, p: PrivmsgParams): Promise<RunResu
     await pool.all((w) => ({ type: 'privmsg', pairs: pairs[w]!, window: p.window, size: p.size }));
     await sleep(p.warmup * 1000);
     const m = await measure(pool, meter, p.duration);
+    const rss = meter.rssMiB();
     await pool.all<Counters>(() => ({ type: 'stop', timeoutMs: 1000 }));
     const final = await drain(pool, (c) => (c.outstanding ?? 0) === 0, 5000, 60_000);
     const startSum = sumCounters(m.starts.map((s) => s.counters));
@@ -572,6 +578,7 @@ export async function runPrivmsg(env: RunEnv, p: PrivmsgParams): Promise<RunResu
         roundTripsPerSec: trips / m.wallS,
         roundTripsPerCpuSec: trips / m.serverCpuS,
         serverCpuPct: (m.serverCpuS / m.wallS) * 100,
+        rssMiB: rss,
         ...latencyOf(mergeHistograms(m.ends.map((e) => e.latency))),
         lost: final.outstanding ?? 0,
         reordered: final.reordered + final.duplicates,
