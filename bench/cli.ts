@@ -115,7 +115,8 @@ if (!target) {
 
 const rounds = argv.rounds ?? (argv.quick ? 1 : 3);
 const out = argv.out ?? (scenario === 'all' && !argv.quick && !target ? RESULTS : '-');
-const commandLine = `npm run bench -- ${hideBin(process.argv).join(' ')}`.trim();
+const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+const commandLine = `npm run bench -- ${hideBin(process.argv).map(shellWord).join(' ')}`.trim();
 
 let interrupted = false;
 process.on('SIGINT', () => {
