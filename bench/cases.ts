@@ -22,7 +22,7 @@ export interface CaseSpec {
 export type CaseGroup = ScenarioName | 'all' | 'cluster';
 export const CASE_GROUPS: CaseGroup[] = ['connect', 'fanout', 'privmsg', 'churn', 'crossnode', 'all', 'cluster'];
 
-const CLUSTER_UNPINNED =
+export const CLUSTER_UNPINNED =
   'not pinned, for every server of these cases: Obrol with 2 workers needs both cores, so no server is confined to CPU 0 and the generator is not confined to CPU 1; server and generator compete for the same 2 cores (the per-server-CPU-s figures are unaffected by that sharing, the wall-clock ones are not)';
 
 /** Command-line values; undefined: the case's default. */

@@ -5,9 +5,9 @@
  * running (then CPU and RSS need its PID).
  */
 import os from 'node:os';
-import type { CaseSpec } from './cases.js';
+import { CLUSTER_UNPINNED, type CaseSpec } from './cases.js';
 import { machine, planPinning, type Machine, type Pinning } from './lib/proc.js';
-import { probe, startServer, stopAllServers, SERVER_LABELS, type ProbeResult, type ServerKind } from './lib/servers.js';
+import { MULTI_PROCESS_KINDS, probe, startServer, stopAllServers, SERVER_LABELS, type ProbeResult, type ServerKind } from './lib/servers.js';
 import { runScenario, type RunResult, type Target } from './scenarios.js';
 
 export interface ExternalTarget {
@@ -78,12 +78,15 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const serverInfo = new Map<string, ServerInfo>();
   // A case's servers: its own list (multi-process cases) within those asked for, else all of them.
   const serversOf = (spec: CaseSpec): ServerKind[] => (spec.servers ? spec.servers.filter((k) => opts.servers.includes(k)) : opts.servers);
+  // A case with a server of several processes runs unpinned for all its servers, even when it does not say so.
+  const unpinnedWhy = (spec: CaseSpec): string | undefined =>
+    spec.unpinned ?? (serversOf(spec).some((k) => MULTI_PROCESS_KINDS.includes(k)) ? CLUSTER_UNPINNED : undefined);
   const kinds = opts.target ? [] : opts.servers.filter((k) => opts.cases.some((c) => serversOf(c).includes(k)));
   const labels = opts.target ? [opts.target.label] : kinds.map((k) => SERVER_LABELS[k]);
   for (const label of labels) serverInfo.set(label, { label, binaryVersion: '', probe: null, command: '', nofile: NaN });
   const cases: CaseRecord[] = opts.cases.map((spec) => ({
     spec,
-    pinning: spec.unpinned !== undefined && pinning.enabled ? { ...planPinning(false), reason: spec.unpinned } : pinning,
+    pinning: unpinnedWhy(spec) !== undefined && pinning.enabled ? { ...planPinning(false), reason: unpinnedWhy(spec)! } : pinning,
     runs: [],
   }));
   let runIndex = Math.floor(Math.random() * 1000);

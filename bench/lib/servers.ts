@@ -36,6 +36,8 @@ export const SERVER_LABELS: Record<ServerKind, string> = {
   'obrol-2w': 'Obrol 2w',
   'obrol-2n': 'Obrol 2 nodes',
 };
+/** Kinds of several processes, which cannot be pinned to the one server core. */
+export const MULTI_PROCESS_KINDS: ServerKind[] = ['obrol-2w', 'obrol-2n'];
 /** The labels of the servers under test (their failures fail the command). */
 export const isObrolLabel = (label: string): boolean => label.startsWith('Obrol');
 
