@@ -2,14 +2,28 @@
  * The benchmark cases: each scenario's default sizes (the issue's), the
  * smoke sizes (--quick), and command-line overrides. `all` runs every case.
  */
-import type { ChurnParams, ConnectParams, FanoutParams, PrivmsgParams, ScenarioName, ScenarioParams } from './scenarios.js';
+import type { ServerKind } from './lib/servers.js';
+import type { ChurnParams, ConnectParams, CrossnodeParams, FanoutParams, PrivmsgParams, ScenarioName, ScenarioParams } from './scenarios.js';
 
 export interface CaseSpec {
   /** Short id, e.g. "fanout-1x1000-closed". */
   id: string;
   title: string;
   run: ScenarioParams;
+  /** The servers this case compares (default: --servers, or those installed of obrol, ngircd, inspircd). */
+  servers?: ServerKind[];
+  /** Ratio columns, [numerator, denominator] server kinds (default: Obrol to each other server). */
+  ratios?: Array<[ServerKind, ServerKind]>;
+  /** Set: this case runs unpinned for every server, and this is why (for the report). */
+  unpinned?: string;
 }
+
+/** What `npm run bench -- <group>` runs: a scenario, every single-process one, or the multi-process cases. */
+export type CaseGroup = ScenarioName | 'all' | 'cluster';
+export const CASE_GROUPS: CaseGroup[] = ['connect', 'fanout', 'privmsg', 'churn', 'crossnode', 'all', 'cluster'];
+
+export const CLUSTER_UNPINNED =
+  'not pinned, for every server of these cases: Obrol with 2 workers needs both cores, so no server is confined to CPU 0 and the generator is not confined to CPU 1; server and generator compete for the same 2 cores (the per-server-CPU-s figures are unaffected by that sharing, the wall-clock ones are not)';
 
 /** Command-line values; undefined: the case's default. */
 export interface Overrides {
@@ -66,7 +80,59 @@ function fanoutCase(base: FanoutParams, o: Overrides): CaseSpec {
   };
 }
 
-export function buildCases(scenario: ScenarioName | 'all', o: Overrides, quick: boolean): CaseSpec[] {
+/**
+ * The multi-process cases: Obrol with 2 workers over Redis against Obrol in
+ * one process and InspIRCd (fanout closed loop, privmsg), then delivery
+ * latency from one node to another against the same on one process.
+ */
+function clusterCases(o: Overrides, quick: boolean): CaseSpec[] {
+  const out: CaseSpec[] = [];
+  const servers: ServerKind[] = ['obrol', 'obrol-2w', 'inspircd'];
+  const ratios: Array<[ServerKind, ServerKind]> = [
+    ['obrol-2w', 'obrol'],
+    ['obrol-2w', 'inspircd'],
+  ];
+  const fanout: FanoutParams = quick
+    ? { channels: 2, members: 20, senders: 3, mode: 'closed', window: 5, rate: 100, duration: 2, warmup: 0.5, size: 64 }
+    : { channels: 1, members: 1000, senders: 20, mode: 'closed', window: 10, rate: 20, duration: 10, warmup: 2, size: 64 };
+  const f = fanoutCase({ ...fanout, mode: o.mode === 'open' ? 'open' : 'closed' }, o);
+  out.push({ ...f, id: `mp-${f.id}`, title: `multi-process ${f.title}`, servers, ratios, unpinned: CLUSTER_UNPINNED });
+  const p = privmsgCase(quick ? { pairs: 20, window: 1, duration: 2, warmup: 0.5, size: 64 } : { pairs: 1000, window: 1, duration: 10, warmup: 2, size: 64 }, o);
+  out.push({ ...p, id: `mp-${p.id}`, title: `multi-process ${p.title}`, servers, ratios, unpinned: CLUSTER_UNPINNED });
+  out.push({ ...crossnodeCase(o, quick), servers: ['obrol', 'obrol-2n'], ratios: [['obrol-2n', 'obrol']], unpinned: CLUSTER_UNPINNED });
+  return out;
+}
+
+function crossnodeCase(o: Overrides, quick: boolean): CaseSpec {
+  const base: CrossnodeParams = quick ? { pairs: 4, rate: 100, duration: 2, warmup: 0.5, size: 64 } : { pairs: 20, rate: 200, duration: 10, warmup: 2, size: 64 };
+  const params: CrossnodeParams = {
+    pairs: def(o.pairs, base.pairs),
+    rate: def(o.rate, base.rate),
+    duration: def(o.duration, base.duration),
+    warmup: def(o.warmup, base.warmup),
+    size: def(o.size, base.size),
+  };
+  return {
+    id: `crossnode-${params.pairs}x${params.rate}`,
+    title: `crossnode: delivery latency, ${params.pairs} senders on node A to ${params.pairs} receivers on node B (two processes over Redis) vs the same on one process, ${params.rate} msg/s in all`,
+    run: { scenario: 'crossnode', params },
+  };
+}
+
+function privmsgCase(base: PrivmsgParams, o: Overrides): CaseSpec {
+  const params: PrivmsgParams = {
+    pairs: def(o.pairs, base.pairs),
+    window: def(o.window, base.window),
+    duration: def(o.duration, base.duration),
+    warmup: def(o.warmup, base.warmup),
+    size: def(o.size, base.size),
+  };
+  return { id: `privmsg-${params.pairs}`, title: `privmsg: ${params.pairs} pairs exchanging direct messages, ${params.window} in flight per pair`, run: { scenario: 'privmsg', params } };
+}
+
+export function buildCases(scenario: CaseGroup, o: Overrides, quick: boolean): CaseSpec[] {
+  if (scenario === 'cluster') return clusterCases(o, quick);
+  if (scenario === 'crossnode') return [{ ...crossnodeCase(o, quick), servers: ['obrol', 'obrol-2n'], ratios: [['obrol-2n', 'obrol']], unpinned: CLUSTER_UNPINNED }];
   const out: CaseSpec[] = [];
   const want = (s: ScenarioName) => scenario === 'all' || scenario === s;
 
@@ -94,15 +160,7 @@ export function buildCases(scenario: ScenarioName | 'all', o: Overrides, quick: 
   }
 
   if (want('privmsg')) {
-    const base: PrivmsgParams = quick ? { pairs: 20, window: 1, duration: 2, warmup: 0.5, size: 64 } : { pairs: 1000, window: 1, duration: 10, warmup: 2, size: 64 };
-    const params: PrivmsgParams = {
-      pairs: def(o.pairs, base.pairs),
-      window: def(o.window, base.window),
-      duration: def(o.duration, base.duration),
-      warmup: def(o.warmup, base.warmup),
-      size: def(o.size, base.size),
-    };
-    out.push({ id: `privmsg-${params.pairs}`, title: `privmsg: ${params.pairs} pairs exchanging direct messages, ${params.window} in flight per pair`, run: { scenario: 'privmsg', params } });
+    out.push(privmsgCase(quick ? { pairs: 20, window: 1, duration: 2, warmup: 0.5, size: 64 } : { pairs: 1000, window: 1, duration: 10, warmup: 2, size: 64 }, o));
   }
 
   if (want('churn')) {

@@ -6,35 +6,40 @@
  *   npm run bench -- fanout --channels 10 --members 200 --senders 4 --mode open --rate 500
  *   npm run bench -- privmsg --target 127.0.0.1:6667 --pid 1234   drive a server that is already running
  *   npm run bench -- all --quick --servers obrol  the smoke sizes
+ *   npm run bench -- cluster                      multi-process: Obrol with 2 workers over Redis vs 1 process vs InspIRCd, and cross-node latency
  *
  * See bench/README.md (Benchmarks).
  */
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { buildCases, type Overrides } from './cases.js';
+import { buildCases, CASE_GROUPS, type CaseGroup, type Overrides } from './cases.js';
 import { renderConsole, renderMarkdown } from './report.js';
 import { runBench } from './run.js';
-import { availability, killAllServersNow, SERVER_KINDS, stopAllServers, type ServerKind } from './lib/servers.js';
-import { SCENARIOS, type ScenarioName } from './scenarios.js';
+import { ALL_SERVER_KINDS, availability, isObrolLabel, killAllServersNow, SERVER_KINDS, stopAllServers, type ServerKind } from './lib/servers.js';
 
 const RESULTS = fileURLToPath(new URL('RESULTS.md', import.meta.url));
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('npm run bench --')
-  .usage('$0 <scenario> [options]\n\nScenarios: connect, fanout, privmsg, churn, all (default).')
+  .usage(
+    '$0 <scenario> [options]\n\nScenarios: connect, fanout, privmsg, churn, all (default: those four).\n' +
+      'Multi-process: cluster (fanout and privmsg against obrol, obrol-2w and inspircd, then crossnode), crossnode (delivery latency node A -> node B vs one process).',
+  )
   .command('$0 [scenario]', 'run the benchmark', (y) =>
-    y.positional('scenario', { type: 'string', choices: [...SCENARIOS, 'all'], default: 'all', describe: 'what to measure' }),
+    y.positional('scenario', { type: 'string', choices: CASE_GROUPS, default: 'all', describe: 'what to measure' }),
   )
   .options({
-    servers: { type: 'string', describe: 'comma-separated: obrol,ngircd,inspircd (default: those installed)' },
+    servers: { type: 'string', describe: 'comma-separated: obrol,ngircd,inspircd,obrol-2w,obrol-2n (default: those installed of the cases\' servers)' },
     target: { type: 'string', describe: 'host:port of a server that is already running (instead of starting servers)' },
     pid: { type: 'number', describe: "with --target: the server's PID, for CPU and RSS" },
     label: { type: 'string', default: 'target', describe: 'with --target: its name in the results' },
     rounds: { type: 'number', describe: 'rounds per case (servers alternate within a round); default 3, --quick 1' },
     quick: { type: 'boolean', default: false, describe: 'smoke sizes (seconds, not minutes)' },
     out: { type: 'string', describe: `write the results as Markdown here (default for "all" without --quick or --target: ${'bench/RESULTS.md'}; --out=- for none)` },
+    append: { type: 'string', describe: 'append the results as one section, headed with --section, to this Markdown file (e.g. bench/RESULTS.md)' },
+    section: { type: 'string', describe: 'with --append: the section heading' },
     json: { type: 'string', describe: 'also write the raw results as JSON here' },
     workers: { type: 'number', describe: 'generator worker processes (default: one per generator core, more if the open-files limit needs it)' },
     pin: { type: 'boolean', default: true, describe: 'pin the server to CPU 0 and the generator to the others with taskset (--no-pin: do not)' },
@@ -62,7 +67,7 @@ const argv = await yargs(hideBin(process.argv))
   .help()
   .parseAsync();
 
-const scenario = argv.scenario as ScenarioName | 'all';
+const scenario = argv.scenario as CaseGroup;
 const overrides: Overrides = {
   clients: argv.clients,
   perAddress: argv['per-address'],
@@ -93,8 +98,10 @@ if (argv.target) {
 
 let servers: ServerKind[] = [];
 if (!target) {
-  const asked = argv.servers ? (argv.servers.split(',').map((s) => s.trim().toLowerCase()) as ServerKind[]) : SERVER_KINDS;
-  for (const s of asked) if (!SERVER_KINDS.includes(s)) throw new Error(`unknown server "${s}" (obrol, ngircd, inspircd)`);
+  // default: every server the cases name (the multi-process cases name theirs), in a fixed order
+  const named = new Set(cases.flatMap((c) => c.servers ?? SERVER_KINDS));
+  const asked = argv.servers ? (argv.servers.split(',').map((s) => s.trim().toLowerCase()) as ServerKind[]) : ALL_SERVER_KINDS.filter((k) => named.has(k));
+  for (const s of asked) if (!ALL_SERVER_KINDS.includes(s)) throw new Error(`unknown server "${s}" (${ALL_SERVER_KINDS.join(', ')})`);
   for (const s of asked) {
     const a = availability(s);
     if (a.ok) servers.push(s);
@@ -108,7 +115,8 @@ if (!target) {
 
 const rounds = argv.rounds ?? (argv.quick ? 1 : 3);
 const out = argv.out ?? (scenario === 'all' && !argv.quick && !target ? RESULTS : '-');
-const commandLine = `npm run bench -- ${hideBin(process.argv).join(' ')}`.trim();
+const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+const commandLine = `npm run bench -- ${hideBin(process.argv).map(shellWord).join(' ')}`.trim();
 
 let interrupted = false;
 process.on('SIGINT', () => {
@@ -129,16 +137,22 @@ if (out !== '-') {
   writeFileSync(out, renderMarkdown(result));
   log(`wrote ${out}`);
 }
+if (argv.append) {
+  const section = argv.section ?? `Multi-process results (${result.startedAt.slice(0, 10)})`;
+  appendFileSync(argv.append, `\n${renderMarkdown(result, section)}`);
+  log(`appended the section "${section}" to ${argv.append}`);
+}
 if (argv.json) writeFileSync(argv.json, JSON.stringify(result, null, 1));
 
 // A reference server that fails a run is a finding, reported in the table;
 // only failures of the server under test (Obrol, or --target) fail the command.
+const isUnderTest = (server: string) => (target ? server === target.label : isObrolLabel(server));
 const underTest = target ? target.label : 'Obrol';
 const failed = (r: (typeof result.cases)[number]['runs'][number]) =>
   r.error !== null || (r.result !== null && ((r.result.figures.lost ?? 0) > 0 || (r.result.figures.reordered ?? 0) > 0));
 const runs = result.cases.flatMap((c) => c.runs);
-const othersFailed = runs.filter((r) => r.server !== underTest && failed(r)).length;
-const ownFailed = runs.filter((r) => r.server === underTest && failed(r)).length;
+const othersFailed = runs.filter((r) => !isUnderTest(r.server) && failed(r)).length;
+const ownFailed = runs.filter((r) => isUnderTest(r.server) && failed(r)).length;
 if (othersFailed > 0) process.stderr.write(`${othersFailed} run(s) of the reference servers failed or lost/reordered messages (see the table)\n`);
 if (ownFailed > 0) {
   process.stderr.write(`${ownFailed} run(s) of ${underTest} failed or lost/reordered messages\n`);

@@ -2,12 +2,14 @@
 import type { BenchResult, CaseRecord } from './run.js';
 import { FIGURES, type FigureDef, type ScenarioName } from './scenarios.js';
 import { spread, type Spread } from './lib/stats.js';
+import { SERVER_LABELS } from './lib/servers.js';
 
 const HEADLINE: Record<ScenarioName, string[]> = {
   connect: ['regsPerSec', 'rssPerClientKiB'],
   fanout: ['deliveriesPerSec', 'deliveriesPerCpuSec', 'p99'],
   privmsg: ['roundTripsPerSec', 'roundTripsPerCpuSec', 'p99'],
   churn: ['cyclesPerSec', 'cyclesPerCpuSec', 'rssGrowthPct'],
+  crossnode: ['p50', 'p99'],
 };
 
 function fmt(v: number, digits: number): string {
@@ -43,15 +45,32 @@ function servers(result: BenchResult): string[] {
   return result.servers.map((s) => s.label);
 }
 
-function ratioColumns(result: BenchResult): Array<[string, string]> {
-  const names = servers(result);
+/** The servers a case ran (its own list, in the result's order). */
+function caseServers(result: BenchResult, record: CaseRecord): string[] {
+  const ran = new Set(record.runs.map((r) => r.server));
+  return servers(result).filter((n) => ran.has(n));
+}
+
+/** A case's ratio columns: its own (multi-process cases), else Obrol to each other server. */
+function caseRatios(names: string[], record: CaseRecord): Array<[string, string]> {
+  if (record.spec.ratios) {
+    return record.spec.ratios.map(([a, b]) => [SERVER_LABELS[a], SERVER_LABELS[b]] as [string, string]).filter(([a, b]) => names.includes(a) && names.includes(b));
+  }
   if (!names.includes('Obrol')) return [];
   return names.filter((n) => n !== 'Obrol').sort((a, b) => (a === 'InspIRCd' ? -1 : b === 'InspIRCd' ? 1 : 0)).map((n) => ['Obrol', n] as [string, string]);
 }
 
+function ratioColumns(result: BenchResult): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const record of result.cases) {
+    for (const [a, b] of caseRatios(caseServers(result, record), record)) if (!out.some(([x, y]) => x === a && y === b)) out.push([a, b]);
+  }
+  return out;
+}
+
 function caseTable(result: BenchResult, record: CaseRecord): string[] {
-  const names = servers(result);
-  const ratios = ratioColumns(result);
+  const names = caseServers(result, record);
+  const ratios = caseRatios(names, record);
   const defs = FIGURES[record.spec.run.scenario];
   const lines: string[] = [];
   lines.push(`| figure | ${names.join(' | ')}${ratios.map(([a, b]) => ` | ${a}/${b}`).join('')} |`);
@@ -77,7 +96,19 @@ function caseTable(result: BenchResult, record: CaseRecord): string[] {
   return lines;
 }
 
-export function renderMarkdown(result: BenchResult): string {
+/**
+ * RESULTS.md; with `section`, the same as one section to append to it: a
+ * "## <section>" heading, every other heading one level down.
+ */
+export function renderMarkdown(result: BenchResult, section?: string): string {
+  const text = renderDocument(result);
+  if (section === undefined) return text;
+  const lines = text.split('\n');
+  lines[0] = `## ${section}`;
+  return lines.map((l, i) => (i > 0 && /^#+ /.test(l) ? `#${l}` : l)).join('\n');
+}
+
+function renderDocument(result: BenchResult): string {
   const m = result.machine;
   const names = servers(result);
   const out: string[] = [];
@@ -89,7 +120,7 @@ export function renderMarkdown(result: BenchResult): string {
   out.push(result.commandLine);
   out.push('```');
   out.push('');
-  out.push(`Each cell is the **median** over ${result.rounds} round${result.rounds === 1 ? '' : 's'} with the spread (min–max) in parentheses. The servers ran alternately (${names.join(', ')}, then again), each run on a freshly started server. ↑: higher is better, ↓: lower is better. Ratios are Obrol's median divided by the other server's (for ↓ figures a ratio below 1 favours Obrol).`);
+  out.push(`Each cell is the **median** over ${result.rounds} round${result.rounds === 1 ? '' : 's'} with the spread (min–max) in parentheses. The servers ran alternately (${names.join(', ')}, then again), each run on a freshly started server. ↑: higher is better, ↓: lower is better. A ratio column A/B is A's median divided by B's (for ↓ figures a ratio below 1 favours A).`);
   out.push('');
   out.push('## Machine');
   out.push('');
@@ -97,7 +128,8 @@ export function renderMarkdown(result: BenchResult): string {
   out.push('|---|---:|---:|---|---|---:|');
   out.push(`| ${m.cpuModel} | ${m.cores} | ${m.memGiB} GiB | ${m.kernel} | ${m.node} | ${m.hardNofile} |`);
   out.push('');
-  out.push(`Pinning: ${result.pinning.reason}.`);
+  const pinnings = [...new Set(result.cases.map((c) => (c.pinning ?? result.pinning).reason))];
+  out.push(pinnings.length === 1 ? `Pinning: ${pinnings[0]}.` : `Pinning: per case (see each case); by default ${result.pinning.reason}.`);
   out.push('');
   out.push('## Servers');
   out.push('');
@@ -145,13 +177,17 @@ export function renderMarkdown(result: BenchResult): string {
       const text = n.slice(i + 2);
       byText.set(text, [...(byText.get(text) ?? []), server]);
     }
-    for (const [text, who] of byText) out.push(`- ${who.length === names.length ? '' : `${who.join(', ')}: `}${text}`);
+    const here = caseServers(result, record);
+    if (pinnings.length > 1 && record.pinning && record.pinning.reason !== result.pinning.reason) out.push(`- pinning: ${record.pinning.reason}`);
+    for (const [text, who] of byText) out.push(`- ${who.length === here.length ? '' : `${who.join(', ')}: `}${text}`);
     for (const r of record.runs) {
       if (r.error) out.push(`- **${r.server} round ${r.round} failed**: ${r.error.slice(0, 400)}`);
       const errs = r.result ? Object.entries(r.result.errors) : [];
       if (errs.length > 0) out.push(`- ${r.server} round ${r.round} errors: ${errs.map(([k, v]) => `${k} x${v}`).join(', ')}${r.result!.samples.length ? ` (e.g. ${r.result!.samples[0]!.slice(0, 160)})` : ''}`);
     }
-    out.push(`- run time per server and round: ${names.map((n) => `${n} ${fmt(spread(record.runs.filter((r) => r.server === n).map((r) => r.seconds)).median, 0)} s`).join(', ')}`);
+    const loads = record.runs.map((r) => r.load1).filter((l): l is number => l !== undefined);
+    if (loads.length > 0) out.push(`- 1-minute load average at the start of the runs: ${fmt(Math.min(...loads), 2)}–${fmt(Math.max(...loads), 2)}`);
+    out.push(`- run time per server and round: ${here.map((n) => `${n} ${fmt(spread(record.runs.filter((r) => r.server === n).map((r) => r.seconds)).median, 0)} s`).join(', ')}`);
     out.push('');
     out.push(...caseTable(result, record));
     out.push('');
@@ -162,6 +198,8 @@ export function renderMarkdown(result: BenchResult): string {
   out.push(
     [
       '- Server CPU: utime + stime of the server process from `/proc/<pid>/stat`, read at the start and end of the measured window; RSS: `VmRSS` from `/proc/<pid>/status`. "Per server-CPU-s" figures divide the work done in the window by that CPU time, so they compare servers even where the generator was the limit.',
+      '- Obrol over Redis (multi-process cases): "Obrol 2w" is `obrol --workers 2 --redis <url>` (a primary that accepts every connection and hands it to the next worker, round robin, and 2 worker processes, each a node); "Obrol 2 nodes" is two single-node `obrol --redis <url>` processes on two ports. Each run starts its own `redis-server` (loopback, a free port, `--save \'\' --appendonly no`). Their server CPU and RSS are the **sum over every process**: the primary, the workers (or both nodes) and the redis-server. Clients of Obrol 2w connect to the one shared port, so the members of a channel and the two ends of a privmsg pair are spread over both workers and most traffic crosses from one node to the other through Redis.',
+      '- crossnode: P channels of two members, the sender connected to node A and the receiver to node B of "Obrol 2 nodes" (on plain Obrol both to the one process: the same-node baseline); the senders send at a fixed total rate (open loop) from one generator process, so the send time in the text and the receive time come from the same clock. Latency is receive time minus send time; loss and order are checked as in fanout.',
       '- The generator: worker processes (`bench/worker.ts`, forked by `bench/lib/pool.ts`) with raw sockets, one shared read buffer, a minimal line splitter and no IRC parsing on the hot path; each worker reports its CPU (`process.cpuUsage`) over the window. A worker above 90% of a core (or all of them above 90% of the generator\'s cores) is flagged as saturated: then the throughput figures are bounded by the generator, not the server.',
       '- connect: clients connect with a bounded number of registrations in flight and register with NICK and USER; registrations/s is clients registered divided by the time from the first connect to the last 001. RSS per idle client is (RSS with every client connected and idle for the hold time - RSS with none) / clients. Idle clients answer PING.',
       '- fanout: every member of every channel is a client; the first S members of each channel send PRIVMSG to it with a sequence number and the send time (system-wide monotonic clock, microseconds) in the text. Closed loop: each sender keeps at most W messages in flight, where a message counts as delivered when one designated member of the channel (the "witness", in the same worker process as the sender, so no IPC is involved) has received it. Open loop: the senders send at a fixed total rate regardless of deliveries. Latency is receive time minus send time at every member. Lost = messages sent x (members - 1) - deliveries received after a drain; reordered counts, per sender and receiver, sequence numbers that arrive after a higher one (or twice).',
@@ -175,9 +213,9 @@ export function renderMarkdown(result: BenchResult): string {
 
 /** A compact console table per case: medians only. */
 export function renderConsole(result: BenchResult): string {
-  const names = servers(result);
   const lines: string[] = [];
   for (const record of result.cases) {
+    const names = caseServers(result, record);
     lines.push(`\n${record.spec.title}`);
     const defs = FIGURES[record.spec.run.scenario];
     for (const def of defs) {

@@ -4,10 +4,11 @@
  * server. Or, with a target, the same cases against a server that is already
  * running (then CPU and RSS need its PID).
  */
-import type { CaseSpec } from './cases.js';
+import os from 'node:os';
+import { CLUSTER_UNPINNED, type CaseSpec } from './cases.js';
 import { machine, planPinning, type Machine, type Pinning } from './lib/proc.js';
-import { probe, startServer, stopAllServers, SERVER_LABELS, type ProbeResult, type ServerKind } from './lib/servers.js';
-import { runScenario, type RunResult } from './scenarios.js';
+import { MULTI_PROCESS_KINDS, probe, startServer, stopAllServers, SERVER_LABELS, type ProbeResult, type ServerKind } from './lib/servers.js';
+import { runScenario, type RunResult, type Target } from './scenarios.js';
 
 export interface ExternalTarget {
   host: string;
@@ -48,10 +49,14 @@ export interface RunRecord {
   result: RunResult | null;
   error: string | null;
   seconds: number;
+  /** The machine's 1-minute load average when the run started (other work on the machine shows here). */
+  load1?: number;
 }
 
 export interface CaseRecord {
   spec: CaseSpec;
+  /** How this case's servers and generator were pinned. */
+  pinning: Pinning;
   runs: RunRecord[];
 }
 
@@ -71,19 +76,31 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const started = Date.now();
   const pinning = planPinning(opts.pin && !opts.target);
   const serverInfo = new Map<string, ServerInfo>();
-  const labels = opts.target ? [opts.target.label] : opts.servers.map((k) => SERVER_LABELS[k]);
+  // A case's servers: its own list (multi-process cases) within those asked for, else all of them.
+  const serversOf = (spec: CaseSpec): ServerKind[] => (spec.servers ? spec.servers.filter((k) => opts.servers.includes(k)) : opts.servers);
+  // A case with a server of several processes runs unpinned for all its servers, even when it does not say so.
+  const unpinnedWhy = (spec: CaseSpec): string | undefined =>
+    spec.unpinned ?? (serversOf(spec).some((k) => MULTI_PROCESS_KINDS.includes(k)) ? CLUSTER_UNPINNED : undefined);
+  const kinds = opts.target ? [] : opts.servers.filter((k) => opts.cases.some((c) => serversOf(c).includes(k)));
+  const labels = opts.target ? [opts.target.label] : kinds.map((k) => SERVER_LABELS[k]);
   for (const label of labels) serverInfo.set(label, { label, binaryVersion: '', probe: null, command: '', nofile: NaN });
-  const cases: CaseRecord[] = opts.cases.map((spec) => ({ spec, runs: [] }));
+  const cases: CaseRecord[] = opts.cases.map((spec) => ({
+    spec,
+    pinning: unpinnedWhy(spec) !== undefined && pinning.enabled ? { ...planPinning(false), reason: unpinnedWhy(spec)! } : pinning,
+    runs: [],
+  }));
   let runIndex = Math.floor(Math.random() * 1000);
   log(`pinning: ${pinning.reason}`);
   try {
     for (const record of cases) {
+      if (record.pinning.reason !== pinning.reason) log(`${record.spec.id}: ${record.pinning.reason}`);
       for (let round = 1; round <= opts.rounds; round++) {
-        const order = opts.target ? [null] : opts.servers;
+        const order = opts.target ? [null] : serversOf(record.spec);
         for (const kind of order) {
           const label = kind ? SERVER_LABELS[kind] : opts.target!.label;
           const info = serverInfo.get(label)!;
           const t0 = Date.now();
+          const load1 = os.loadavg()[0];
           log(`${record.spec.id} round ${round}/${opts.rounds}: ${label}`);
           let handle = null;
           try {
@@ -91,10 +108,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
             let port: number;
             let pid: number | null;
             let nofile: number | undefined;
+            let extra: Pick<Target, 'pids' | 'ports' | 'describe'> = {};
             if (kind) {
-              handle = await startServer(kind, pinning, (line) => log(`  ${line}`));
+              handle = await startServer(kind, record.pinning, (line) => log(`  ${line}`));
               ({ host, port, pid } = handle);
               nofile = handle.nofile;
+              extra = { pids: handle.pids, ports: handle.ports, describe: handle.describe };
               info.binaryVersion = handle.binaryVersion;
               info.command = handle.command;
               info.nofile = handle.nofile;
@@ -103,13 +122,13 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
             }
             const p = await probe(host, port, `bp${(runIndex % 1000).toString(36)}`);
             info.probe ??= p;
-            const result = await runScenario({ target: { host, port, pid, nofile }, pinning, workers: opts.workers, runIndex: runIndex++, log }, record.spec.run);
+            const result = await runScenario({ target: { host, port, pid, nofile, ...extra }, pinning: record.pinning, workers: opts.workers, runIndex: runIndex++, log }, record.spec.run);
             const secs = (Date.now() - t0) / 1000;
-            record.runs.push({ server: label, round, result, error: null, seconds: secs });
+            record.runs.push({ server: label, round, result, error: null, seconds: secs, load1 });
             log(`  done in ${secs.toFixed(1)} s: ${summarise(result)}`);
           } catch (err) {
             const message = (err as Error).message;
-            record.runs.push({ server: label, round, result: null, error: message.split('\n').slice(0, 4).join(' '), seconds: (Date.now() - t0) / 1000 });
+            record.runs.push({ server: label, round, result: null, error: message.split('\n').slice(0, 4).join(' '), seconds: (Date.now() - t0) / 1000, load1 });
             log(`  FAILED: ${message}`);
             if (handle) log(`  server output: ${handle.output().slice(-1500)}`);
             if (opts.failFast) throw err;

@@ -11,7 +11,8 @@ import type { ConnectReport, Counters, FanoutSender, JoinReport, MarkReport } fr
 import { WorkerPool } from './lib/pool.js';
 import { cpuSeconds, openFilesLimit, rssKiB, type Pinning } from './lib/proc.js';
 
-export type ScenarioName = 'connect' | 'fanout' | 'privmsg' | 'churn';
+export type ScenarioName = 'connect' | 'fanout' | 'privmsg' | 'churn' | 'crossnode';
+/** The single-process scenarios (`all`). */
 export const SCENARIOS: ScenarioName[] = ['connect', 'fanout', 'privmsg', 'churn'];
 
 export interface Target {
@@ -19,6 +20,12 @@ export interface Target {
   port: number;
   /** The server's PID, for CPU and RSS from /proc; null: those figures are n/a. */
   pid: number | null;
+  /** A server of several processes: all of them, read at the start of each measurement (CPU and RSS are their sum). */
+  pids?: () => number[];
+  /** A server listening on several ports (one per node): client g connects to ports[g % ports.length]. */
+  ports?: number[];
+  /** Where the clients ended up, for the notes (obrol-2w: sockets per worker). */
+  describe?: () => string;
   /** The server's open-files limit, when known (caps the clients of connect). */
   nofile?: number;
 }
@@ -115,11 +122,28 @@ export interface ChurnParams {
   settle: number;
 }
 
+/**
+ * Delivery latency between two nodes: P channels of two members, the sender
+ * connected to node A and the receiver to node B (on a server of one port,
+ * both to it: the same-node baseline), the senders together sending a fixed,
+ * modest rate (open loop). The fanout machinery with 2 members and 1 sender.
+ */
+export interface CrossnodeParams {
+  /** Sender-receiver pairs (each a channel of two). */
+  pairs: number;
+  /** Messages per second, all senders together. */
+  rate: number;
+  duration: number;
+  warmup: number;
+  size: number;
+}
+
 export type ScenarioParams =
   | { scenario: 'connect'; params: ConnectParams }
   | { scenario: 'fanout'; params: FanoutParams }
   | { scenario: 'privmsg'; params: PrivmsgParams }
-  | { scenario: 'churn'; params: ChurnParams };
+  | { scenario: 'churn'; params: ChurnParams }
+  | { scenario: 'crossnode'; params: CrossnodeParams };
 
 // ------------------------------------------------------------------ figures
 
@@ -149,6 +173,7 @@ export const FIGURES: Record<ScenarioName, FigureDef[]> = {
     { key: 'messagesPerSec', label: 'messages sent/s', better: 'higher', digits: 0 },
     { key: 'deliveriesPerCpuSec', label: 'deliveries per server-CPU-s', better: 'higher', digits: 0 },
     { key: 'serverCpuPct', label: 'server CPU (% of a core)', better: 'info', digits: 1 },
+    { key: 'rssMiB', label: 'server RSS at the end of the window (MiB)', better: 'lower', digits: 1 },
     ...latencyFigures('delivery'),
     { key: 'lost', label: 'lost', better: 'zero', digits: 0 },
     { key: 'reordered', label: 'reordered', better: 'zero', digits: 0 },
@@ -157,7 +182,17 @@ export const FIGURES: Record<ScenarioName, FigureDef[]> = {
     { key: 'roundTripsPerSec', label: 'round trips/s', better: 'higher', digits: 0 },
     { key: 'roundTripsPerCpuSec', label: 'round trips per server-CPU-s', better: 'higher', digits: 0 },
     { key: 'serverCpuPct', label: 'server CPU (% of a core)', better: 'info', digits: 1 },
+    { key: 'rssMiB', label: 'server RSS at the end of the window (MiB)', better: 'lower', digits: 1 },
     ...latencyFigures('round-trip'),
+    { key: 'lost', label: 'lost', better: 'zero', digits: 0 },
+    { key: 'reordered', label: 'reordered', better: 'zero', digits: 0 },
+  ],
+  crossnode: [
+    ...latencyFigures('delivery'),
+    { key: 'messagesPerSec', label: 'messages sent/s', better: 'info', digits: 0 },
+    { key: 'deliveriesPerSec', label: 'deliveries/s', better: 'info', digits: 0 },
+    { key: 'serverCpuPct', label: 'server CPU (% of a core)', better: 'info', digits: 1 },
+    { key: 'rssMiB', label: 'server RSS at the end of the window (MiB)', better: 'lower', digits: 1 },
     { key: 'lost', label: 'lost', better: 'zero', digits: 0 },
     { key: 'reordered', label: 'reordered', better: 'zero', digits: 0 },
   ],
@@ -198,21 +233,32 @@ export function workersFor(clients: number, env: RunEnv): number {
   return Math.max(Math.ceil(clients / perWorker), Math.min(env.pinning.generatorCores, Math.max(1, os.availableParallelism() - 1)));
 }
 
+/** The server's CPU and RSS: its one process, or the sum over all of them (Obrol over Redis: primary, workers or nodes, and redis-server). */
 class ServerMeter {
   private cpu0 = NaN;
   private t0 = 0;
-  constructor(private readonly pid: number | null) {}
+  private measured: number[] = [];
+  constructor(private readonly target: Target) {}
+  private pids(): number[] {
+    if (this.target.pids) return this.target.pids();
+    return this.target.pid === null ? [] : [this.target.pid];
+  }
+  private static cpu(pids: number[]): number {
+    return pids.length === 0 ? NaN : pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  }
   start(): void {
-    this.cpu0 = this.pid === null ? NaN : cpuSeconds(this.pid);
+    this.measured = this.pids();
+    this.cpu0 = ServerMeter.cpu(this.measured);
     this.t0 = performance.now();
   }
-  /** [server CPU seconds, wall seconds] since start(). */
+  /** [server CPU seconds, wall seconds] since start(); the CPU is NaN if one of the processes went away meanwhile. */
   end(): [number, number] {
-    const cpu = this.pid === null ? NaN : cpuSeconds(this.pid) - this.cpu0;
+    const cpu = ServerMeter.cpu(this.measured) - this.cpu0;
     return [cpu, (performance.now() - this.t0) / 1000];
   }
   rssMiB(): number {
-    return this.pid === null ? NaN : rssKiB(this.pid) / 1024;
+    const pids = this.pids();
+    return pids.length === 0 ? NaN : pids.reduce((sum, pid) => sum + rssKiB(pid), 0) / 1024;
   }
 }
 
@@ -269,6 +315,7 @@ async function startPool(env: RunEnv, workers: number, perAddress: number): Prom
   return WorkerPool.start(workers, env.pinning.enabled ? env.pinning.generatorCpus : null, {
     host: env.target.host,
     port: env.target.port,
+    ...(env.target.ports && env.target.ports.length > 1 ? { ports: env.target.ports } : {}),
     nickPrefix: nickPrefix(env.runIndex),
     addressOctet: addressOctet(env.runIndex),
     perAddress,
@@ -332,7 +379,7 @@ export async function runConnect(env: RunEnv, p: ConnectParams): Promise<RunResu
   const addresses = Math.ceil(clients / p.perAddress);
   notes.push(`${clients} clients from ${addresses} source address${addresses === 1 ? '' : 'es'} (${p.perAddress} per address), ${workers} worker${workers === 1 ? '' : 's'}, ${p.window} registrations in flight`);
   const pool = await startPool(env, workers, p.perAddress);
-  const meter = new ServerMeter(env.target.pid);
+  const meter = new ServerMeter(env.target);
   try {
     const rssEmpty = meter.rssMiB();
     const gids: number[][] = Array.from({ length: workers }, () => []);
@@ -427,11 +474,12 @@ export async function runFanout(env: RunEnv, p: FanoutParams): Promise<RunResult
       `, ${p.size}-byte texts, ${workers} worker${workers === 1 ? '' : 's'}`,
   ];
   const pool = await startPool(env, workers, 1000);
-  const meter = new ServerMeter(env.target.pid);
+  const meter = new ServerMeter(env.target);
   try {
     const gids: number[][] = Array.from({ length: workers }, () => []);
     for (let g = 0; g < clients; g++) gids[layout.owner(g)]!.push(g);
     await connectAll(pool, gids, 1000, 300, env);
+    if (env.target.describe?.()) notes.push(env.target.describe());
     const names = Array.from({ length: p.channels }, (_, c) => `#f${c}`);
     const joins = await pool.all<JoinReport>(
       (w) => ({ type: 'join', joins: gids[w]!.map((g) => [g, names[Math.floor(g / p.members)]!] as [number, string]), window: 50, timeoutMs: 300_000 }),
@@ -454,6 +502,7 @@ export async function runFanout(env: RunEnv, p: FanoutParams): Promise<RunResult
     }));
     await sleep(p.warmup * 1000);
     const m = await measure(pool, meter, p.duration);
+    const rss = meter.rssMiB();
     const stopped = sumCounters(await pool.all<Counters>(() => ({ type: 'stop', timeoutMs: 1000 })));
     const expected = (stopped.sentPerChannel ?? []).reduce((n, sent) => n + sent * (p.members - 1), 0);
     const final = await drain(pool, (c) => c.done >= expected, 5000, 120_000);
@@ -477,6 +526,7 @@ export async function runFanout(env: RunEnv, p: FanoutParams): Promise<RunResult
         messagesPerSec: sent / m.wallS,
         deliveriesPerCpuSec: deliveries / m.serverCpuS,
         serverCpuPct: (m.serverCpuS / m.wallS) * 100,
+        rssMiB: rss,
         ...latencyOf(lat),
         lost: Math.max(0, expected - final.done),
         reordered: final.reordered + final.duplicates,
@@ -498,7 +548,7 @@ export async function runPrivmsg(env: RunEnv, p: PrivmsgParams): Promise<RunResu
   const workers = workersFor(clients, env);
   const notes = [`${p.pairs} pairs, ${p.window} message${p.window === 1 ? '' : 's'} in flight per pair, ${p.size}-byte texts, ${workers} worker${workers === 1 ? '' : 's'}`];
   const pool = await startPool(env, workers, 1000);
-  const meter = new ServerMeter(env.target.pid);
+  const meter = new ServerMeter(env.target);
   try {
     // pair i: clients 2i (initiator) and 2i+1 (responder), both in worker i % W
     const gids: number[][] = Array.from({ length: workers }, () => []);
@@ -508,10 +558,12 @@ export async function runPrivmsg(env: RunEnv, p: PrivmsgParams): Promise<RunResu
       pairs[i % workers]!.push([2 * i, 2 * i + 1, i]);
     }
     await connectAll(pool, gids, 1000, 300, env);
+    if (env.target.describe?.()) notes.push(env.target.describe());
     await pool.all(() => ({ type: 'quiesce', quietMs: 300, maxMs: 30_000 }), 60_000);
     await pool.all((w) => ({ type: 'privmsg', pairs: pairs[w]!, window: p.window, size: p.size }));
     await sleep(p.warmup * 1000);
     const m = await measure(pool, meter, p.duration);
+    const rss = meter.rssMiB();
     await pool.all<Counters>(() => ({ type: 'stop', timeoutMs: 1000 }));
     const final = await drain(pool, (c) => (c.outstanding ?? 0) === 0, 5000, 60_000);
     const startSum = sumCounters(m.starts.map((s) => s.counters));
@@ -526,6 +578,7 @@ export async function runPrivmsg(env: RunEnv, p: PrivmsgParams): Promise<RunResu
         roundTripsPerSec: trips / m.wallS,
         roundTripsPerCpuSec: trips / m.serverCpuS,
         serverCpuPct: (m.serverCpuS / m.wallS) * 100,
+        rssMiB: rss,
         ...latencyOf(mergeHistograms(m.ends.map((e) => e.latency))),
         lost: final.outstanding ?? 0,
         reordered: final.reordered + final.duplicates,
@@ -547,7 +600,7 @@ export async function runChurn(env: RunEnv, p: ChurnParams): Promise<RunResult> 
   const perWorker = Math.max(1, Math.round(p.concurrency / workers));
   const notes = [`${perWorker * workers} loops at once over ${p.channels} channels, ${workers} worker${workers === 1 ? '' : 's'}; warm-up ${p.warmup} s, settle ${p.settle} s before each RSS reading`];
   const pool = await startPool(env, workers, 1000);
-  const meter = new ServerMeter(env.target.pid);
+  const meter = new ServerMeter(env.target);
   try {
     const rssStart = meter.rssMiB();
     const errors: Record<string, number> = {};
@@ -595,6 +648,20 @@ export async function runChurn(env: RunEnv, p: ChurnParams): Promise<RunResult> 
   }
 }
 
+// ------------------------------------------------------------------ crossnode
+
+export async function runCrossnode(env: RunEnv, p: CrossnodeParams): Promise<RunResult> {
+  const nodes = env.target.ports?.length ?? 1;
+  // Channel c: client 2c sends (port A), client 2c+1 receives (port B); one generator process, one clock.
+  const r = await runFanout({ ...env, workers: 1 }, { channels: p.pairs, members: 2, senders: 1, mode: 'open', window: 1, rate: p.rate, duration: p.duration, warmup: p.warmup, size: p.size });
+  r.notes = [
+    `${p.pairs} sender-receiver pairs (a channel of two each), ${p.rate} messages/s in all, ${p.size}-byte texts, one generator process (send and receive times from one clock); ` +
+      (nodes > 1 ? 'senders connected to node A, receivers to node B (two processes, one network over Redis)' : 'senders and receivers on the same process'),
+    ...r.notes.filter((n) => n.startsWith('open loop:')),
+  ];
+  return r;
+}
+
 export function runScenario(env: RunEnv, s: ScenarioParams): Promise<RunResult> {
   switch (s.scenario) {
     case 'connect':
@@ -605,5 +672,7 @@ export function runScenario(env: RunEnv, s: ScenarioParams): Promise<RunResult> 
       return runPrivmsg(env, s.params);
     case 'churn':
       return runChurn(env, s.params);
+    case 'crossnode':
+      return runCrossnode(env, s.params);
   }
 }

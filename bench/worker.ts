@@ -129,7 +129,7 @@ function open(c: Client, address: string): void {
   c.startedUs = nowUs();
   const sock = connect({
     host: cfg.host,
-    port: cfg.port,
+    port: cfg.ports && c.gid >= 0 ? cfg.ports[c.gid % cfg.ports.length]! : cfg.port,
     localAddress: address,
     noDelay: true,
     onread: {

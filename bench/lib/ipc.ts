@@ -12,6 +12,8 @@ export interface InitCommand {
   workers: number;
   host: string;
   port: number;
+  /** A server of several nodes on several ports: client g connects to ports[g % ports.length] (else every client to port). */
+  ports?: number[];
   /** Two characters that make this run's nicks unique, e.g. "b7". */
   nickPrefix: string;
   /** Second octet of this run's loopback source addresses (127.<octet>.x.y). */
