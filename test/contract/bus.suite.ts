@@ -60,7 +60,8 @@ async function quiesce(from: Bus, to: Bus): Promise<ClusterEvent[]> {
   return seen;
 }
 
-const message = (origin: string, n: number): ClusterEvent => ({
+/** A channel message numbered `n` from `origin`, as the contract and the Redis bus tests publish. */
+export const message = (origin: string, n: number): ClusterEvent => ({
   type: 'message',
   origin,
   userId: `${origin}/1`,

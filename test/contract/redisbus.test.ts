@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { ClusterEvent } from '../../src/bus/events.js';
 import { RedisBus, type RedisBusOptions } from '../../src/bus/redis.js';
 import { redisKeys } from '../../src/bus/rediskeys.js';
+import { message } from './bus.suite.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { until } from '../helpers/until.js';
 
@@ -37,20 +38,6 @@ async function bus(nodeId: string, options: Partial<RedisBusOptions> = {}): Prom
   return made;
 }
 
-const message = (origin: string, n: number): ClusterEvent => ({
-  type: 'message',
-  origin,
-  userId: `${origin}/1`,
-  command: 'PRIVMSG',
-  target: '#c',
-  channel: '#c',
-  statusMask: 0,
-  recipientId: null,
-  text: `m${n}`,
-  tags: null,
-  msgid: `${origin}-${n}`,
-  time: 1_700_000_000_000 + n,
-});
 
 /** Everything `b` hears, events as their text and gaps as "gap ORIGIN", in order. */
 function listen(b: RedisBus): string[] {

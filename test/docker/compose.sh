@@ -45,22 +45,9 @@ export BUILDAH_FORMAT=docker
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/obrol-compose-test.XXXXXX")
 CLIENT_PID=""
 STARTED=""
-now_ms() { date +%s%3N; }
-T0=$(now_ms)
-secs() { local ms=$1; printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100)); }
-
-say() { printf '[compose-test %6ss] %s\n' "$(secs $(($(now_ms) - T0)))" "$*"; }
-die() {
-  printf '\n[compose-test] FAILED: %s\n' "$*" >&2
-  exit 1
-}
-timed() {
-  local label=$1 start
-  shift
-  start=$(now_ms)
-  "$@"
-  say "$label took $(secs $(($(now_ms) - start))) s"
-}
+TEST_NAME=compose-test
+# shellcheck source=test/docker/lib.sh
+source test/docker/lib.sh
 # bounded CMD...: run CMD with a time limit (BOUND seconds, default 300).
 bounded() { timeout --kill-after=10 "${BOUND:-300}" "$@"; }
 

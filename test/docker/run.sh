@@ -23,23 +23,9 @@ NAME="obrol-test-$$-${RANDOM}"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/obrol-docker-test.XXXXXX")
 CHAT_PID=""
 STARTED=""
-now_ms() { date +%s%3N; }
-T0=$(now_ms)
-secs() { local ms=$1; printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100)); }
-
-say() { printf '[docker-test %6ss] %s\n' "$(secs $(($(now_ms) - T0)))" "$*"; }
-die() {
-  printf '\n[docker-test] FAILED: %s\n' "$*" >&2
-  exit 1
-}
-# timed LABEL CMD...: run CMD, report how long it took.
-timed() {
-  local label=$1 start
-  shift
-  start=$(now_ms)
-  "$@"
-  say "$label took $(secs $(($(now_ms) - start))) s"
-}
+TEST_NAME=docker-test
+# shellcheck source=test/docker/lib.sh
+source test/docker/lib.sh
 
 cleanup() {
   local rc=$?

@@ -18,17 +18,10 @@ import { randomBytes } from 'node:crypto';
 import { startCli, type CliServer } from './cli.js';
 import { TestClient } from './client.js';
 import { startRedis, type TestRedis } from './redis.js';
+import { UNLIMITED_CLASS } from './server.js';
 
 /** No flood control or connection limits, and room for a few hundred lines read at once. */
-const CLASS = {
-  name: 'test',
-  hosts: ['*'],
-  flood_rate: 0,
-  connects_per_minute: 1_000_000,
-  max_per_ip: 1_000_000,
-  max_per_cidr: 1_000_000,
-  recvq_bytes: 256 * 1024,
-};
+const CLASS = { ...UNLIMITED_CLASS, recvq_bytes: 256 * 1024 };
 
 export interface Node {
   readonly name: string;
