@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InProcessHub } from '../../../src/bus/inprocess.js';
+import { hashPassword } from '../../../src/config/password.js';
 import type { ObrolServer } from '../../../src/server/server.js';
 import type { TestClient } from '../../helpers/client.js';
 import { useFixture } from '../../helpers/fixture.js';
@@ -167,6 +168,32 @@ describe('one network on three nodes in one process', () => {
     expect(benOnA?.away).toBe('lunch');
     expect(benOnA?.metadata.get('color')).toBe('blue');
     expectSound(nodes);
+  });
+
+  it('lets an operator on one node KILL and CHGHOST a user on another', async () => {
+    const hub = new InProcessHub();
+    const opers = [{ name: 'admin', password: await hashPassword('pw'), hosts: ['*'] }];
+    const a = await fx.server({ bus: hub.connect('node-a'), config: { server: { name: 'a.obrol.test' }, opers } });
+    const b = await node(hub, 'b');
+    const oper = await user(a, 'oper');
+    const target = await user(b, 'target', 'chghost');
+    const bystander = await user(b, 'bystander', 'chghost');
+    await join(target, '#c');
+    await join(bystander, '#c');
+    await join(oper, '#c');
+    oper.send('OPER admin pw');
+    await oper.expect(/ 381 /);
+    oper.send('CHGHOST target new.host');
+    expect(await bystander.expect(/ CHGHOST /)).toBe(':target!target@127.0.0.1 CHGHOST target :new.host');
+    expect(await target.expect(/ 396 /)).toBe(':b.obrol.test 396 target new.host :is now your displayed host');
+    oper.send('KILL target :spamming');
+    expect(await target.expect(/ KILL /)).toBe(':oper!oper@127.0.0.1 KILL target :spamming');
+    await target.expect(/^ERROR :Closing link: .*\[Killed by oper: spamming\]$/);
+    // oper has no chghost: it saw target quit and rejoin with the new host first.
+    expect(await oper.expect(/ QUIT :Changing hostname/)).toBe(':target!target@127.0.0.1 QUIT :Changing hostname');
+    expect(await oper.expect(/ QUIT :Killed/)).toBe(':target!target@new.host QUIT :Killed (oper (spamming))');
+    expect(await bystander.expect(/ QUIT /)).toBe(':target!target@new.host QUIT :Killed (oper (spamming))');
+    expectSound([a, b]);
   });
 
   it('a node that starts late learns the network; a node that stops takes its users with it', async () => {
