@@ -881,6 +881,13 @@ export class ObrolServer implements ServerApi {
       problems.push(`server.casemapping cannot change while users are connected; still ${this.registry.casemapping} until RESTART`);
       config = Object.freeze({ ...config, server: Object.freeze({ ...config.server, casemapping: this.registry.casemapping }) });
     }
+    // The connection to the network (Redis, key prefix, workers) is made once, at start.
+    const cluster = this.config.cluster;
+    const changed = (['redis', 'key_prefix', 'workers'] as const).filter((key) => config.cluster[key] !== cluster[key]);
+    if (changed.length > 0) {
+      problems.push(`${changed.map((key) => `cluster.${key}`).join(', ')} cannot change while the server runs; the old value stays until the process is restarted`);
+      config = Object.freeze({ ...config, cluster: Object.freeze({ ...config.cluster, redis: cluster.redis, key_prefix: cluster.key_prefix, workers: cluster.workers }) });
+    }
     return { ok: true, loaded: { ...loaded, config }, result: { ok: true, file, problems } };
   }
 

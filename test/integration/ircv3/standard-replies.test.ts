@@ -69,4 +69,12 @@ describe('REHASH applied with a problem', () => {
     old.send('REHASH');
     expect(await old.sync()).toEqual([`${S} 382 old ${path} :Rehashing`, `${S} NOTICE old :*** REHASH: ${reason}`]);
   });
+
+  it('says the connection to the network (cluster.redis, key_prefix, workers) stays as it was', async () => {
+    const { path, modern } = await opers();
+    writeFileSync(path, operConfig('cluster:\n  key_prefix: "other:"\n  workers: 2'));
+    modern.send('REHASH');
+    const reason = 'cluster.key_prefix, cluster.workers cannot change while the server runs; the old value stays until the process is restarted';
+    expect(await modern.sync()).toEqual([`${S} 382 modern ${path} :Rehashing`, `${S} WARN REHASH CONFIG_PROBLEM :${reason}`]);
+  });
 });
