@@ -13,7 +13,8 @@ import { CAP } from '../protocol/caps.js';
 import type { IrcMessage } from '../protocol/message.js';
 import { isChannelName } from '../protocol/names.js';
 import { ERR_NEEDMOREPARAMS, RPL_KEYNOTSET, RPL_KEYVALUE, RPL_METADATASUBOK, RPL_METADATASUBS, RPL_METADATAUNSUBOK } from '../protocol/replies.js';
-import { channelMetadataCost, metadataCost, own, subscriptionCost } from '../state/budget.js';
+import { own, subscriptionCost } from '../state/budget.js';
+import { dropMetadata, metadataOf, setMetadata } from '../state/metadata.js';
 import type { Channel } from '../state/channel.js';
 import type { User } from '../state/user.js';
 import { broadcastWait, chargeBroadcast } from './broadcast.js';
@@ -52,33 +53,6 @@ function resolveTarget(ctx: CommandContext, name: string): Target | null {
   }
   const user = ctx.registry.findUser(name);
   return user ? { kind: 'user', user, name: user.nick } : null;
-}
-
-function storeOf(target: Target): ReadonlyMap<string, string> {
-  return target.kind === 'user' ? target.user.metadata : target.channel.metadata;
-}
-
-/** The store to change: a user's is made on first write. */
-function editableStoreOf(target: Target): Map<string, string> {
-  return target.kind === 'user' ? target.user.editableMetadata() : target.channel.metadata;
-}
-
-/** Who is charged for `key` = `value` of the target, and how much. */
-function chargeOf(target: Target, key: string, value: string): { owner: string; bytes: number } {
-  return target.kind === 'user'
-    ? { owner: target.user.id, bytes: metadataCost(key, value) }
-    : { owner: target.channel.metadataOwners.get(key) ?? '', bytes: channelMetadataCost(key, value) };
-}
-
-/** Delete `key` of the target, crediting whoever was charged for it; whether it was set. */
-function dropKey(ctx: CommandContext, target: Target, key: string): boolean {
-  const value = storeOf(target).get(key);
-  if (value === undefined) return false;
-  const { owner, bytes } = chargeOf(target, key, value);
-  ctx.registry.budget.credit(owner, bytes);
-  editableStoreOf(target).delete(key);
-  if (target.kind === 'channel') target.channel.metadataOwners.delete(key);
-  return true;
 }
 
 /** Users' metadata is public; a channel's is for its members (and opers). */
@@ -147,7 +121,7 @@ export function handleMetadata(ctx: CommandContext, msg: IrcMessage): void {
 }
 
 function get(ctx: CommandContext, target: Target, keys: string[]): void {
-  const store = storeOf(target);
+  const store = metadataOf(target);
   ctx.replies.startBatch('metadata', [target.name]);
   for (const key of keys) {
     if (!checkKey(ctx, key)) continue;
@@ -159,7 +133,7 @@ function get(ctx: CommandContext, target: Target, keys: string[]): void {
 
 function list(ctx: CommandContext, target: Target): void {
   ctx.replies.startBatch('metadata', [target.name]);
-  for (const [key, value] of storeOf(target)) ctx.reply(RPL_KEYVALUE(target.name, key, VISIBLE, value));
+  for (const [key, value] of metadataOf(target)) ctx.reply(RPL_KEYVALUE(target.name, key, VISIBLE, value));
   ctx.replies.endBatch();
 }
 
@@ -170,10 +144,10 @@ function setKey(ctx: CommandContext, target: Target, key: string, value: string 
     return;
   }
   const limits = ctx.config.limits;
-  const store = editableStoreOf(target);
+  const store = metadataOf(target);
   if (value === undefined || value === '') {
     if (store.has(key) && !chargeUserChange(ctx, target, [key])) return;
-    const existed = dropKey(ctx, target, key);
+    const existed = dropMetadata(ctx.registry.budget, target, key);
     ctx.reply(RPL_KEYNOTSET(target.name, key));
     if (existed) notify(ctx, target, key, undefined);
     return;
@@ -186,24 +160,15 @@ function setKey(ctx: CommandContext, target: Target, key: string, value: string 
     fail(ctx, 'LIMIT_REACHED', 'Metadata limit reached', [target.name, String(limits.metadata_keys)]);
     return;
   }
-  const old = store.get(key);
-  const changed = old !== value;
+  const changed = store.get(key) !== value;
   if (changed && !chargeUserChange(ctx, target, [key])) return;
-  // The new value is charged (the old one credited): a user's keys to them, a channel's to who set them.
-  const budget = ctx.registry.budget;
-  const oldCharge = old === undefined ? null : chargeOf(target, key, old);
-  if (oldCharge) budget.credit(oldCharge.owner, oldCharge.bytes);
-  const owner = target.kind === 'user' ? target.user.id : ctx.user.id;
-  const { bytes } = chargeOf(target, key, value);
-  const refusal = owner === ctx.user.id ? ctx.store(bytes) : budget.tryCharge(owner, bytes, limits);
+  // The caller's own charge may forget their oldest read markers to make room; anyone else's is only checked.
+  const charge = (owner: string, bytes: number) => (owner === ctx.user.id ? ctx.store(bytes) : ctx.registry.budget.tryCharge(owner, bytes, limits));
+  const refusal = setMetadata(ctx.registry.budget, target, key, value, ctx.user.id, charge);
   if (refusal !== null) {
-    if (oldCharge) budget.charge(oldCharge.owner, oldCharge.bytes);
     fail(ctx, 'LIMIT_REACHED', storageRefusal(refusal, limits), [target.name]);
     return;
   }
-  const storedKey = own(key);
-  store.set(storedKey, own(value));
-  if (target.kind === 'channel') target.channel.metadataOwners.set(storedKey, owner);
   ctx.reply(RPL_KEYVALUE(target.name, key, VISIBLE, value));
   if (changed) notify(ctx, target, key, value);
 }
@@ -213,9 +178,9 @@ function clear(ctx: CommandContext, target: Target): void {
     fail(ctx, 'KEY_NO_PERMISSION', `You do not have permission to clear ${target.name}`, [target.name, '*']);
     return;
   }
-  const keys = [...storeOf(target).keys()];
+  const keys = [...metadataOf(target).keys()];
   if (!chargeUserChange(ctx, target, keys)) return;
-  for (const key of keys) dropKey(ctx, target, key);
+  for (const key of keys) dropMetadata(ctx.registry.budget, target, key);
   ctx.replies.startBatch('metadata', [target.name]);
   for (const key of keys) ctx.reply(RPL_KEYNOTSET(target.name, key));
   ctx.replies.endBatch();
@@ -225,7 +190,7 @@ function clear(ctx: CommandContext, target: Target): void {
 /** The subscribed keys of the target (and, for a channel, of its members), in a metadata batch. */
 function sync(ctx: CommandContext, target: Target): void {
   ctx.replies.startBatch('metadata', [target.name]);
-  sendSubscribed(ctx, target.name, storeOf(target));
+  sendSubscribed(ctx, target.name, metadataOf(target));
   if (target.kind === 'channel') for (const member of target.channel.members.keys()) sendSubscribed(ctx, member.nick, member.metadata);
   ctx.replies.endBatch();
 }
