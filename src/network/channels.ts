@@ -7,12 +7,11 @@
  */
 import type { EventOf } from '../bus/events.js';
 import { CAP } from '../protocol/caps.js';
-import { Outgoing } from '../protocol/outgoing.js';
 import { channelCost, INVITE_COST, own } from '../state/budget.js';
 import { applyModeString } from '../state/channelmodes.js';
 import { OP } from '../state/channel.js';
 import { deliverTo, deliverToChannel, type Caller } from './fanout.js';
-import { fromActorAt, fromUserAt, isRemote, sourceOf, type NetworkHost } from './host.js';
+import { fromActorAt, fromUserAt, isRemote, joinFor, sourceOf, type NetworkHost } from './host.js';
 
 /** JOIN: the channel is made if it is new; every member (the joiner too) sees the JOIN. */
 export function applyJoin(host: NetworkHost, event: EventOf<'channel.join'>, caller: Caller | null): void {
@@ -32,10 +31,7 @@ export function applyJoin(host: NetworkHost, event: EventOf<'channel.join'>, cal
     for (const mode of created.flags) channel.flags.add(mode);
   }
   registry.join(user, channel, event.status);
-  // extended-join clients also learn the account and realname; both share one msgid.
-  const join = fromUserAt(user, 'JOIN', [channel.name], event);
-  const extended = new Outgoing({ ...join.message, params: [channel.name, user.account ?? '*', user.realname] }, join.meta, join.at);
-  deliverToChannel(channel, (mask) => ((mask & CAP.EXTENDED_JOIN) !== 0 ? extended : join), caller);
+  deliverToChannel(channel, joinFor(user, channel.name, event), caller);
   if (user.away !== null) {
     // away-notify: members learn that the newcomer is away.
     const away = fromUserAt(user, 'AWAY', [user.away], event);

@@ -8,11 +8,14 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { Config } from '../config/schema.js';
 import type { Actor, ClusterEvent, Stamp } from '../bus/events.js';
+import { CAP } from '../protocol/caps.js';
 import { Outgoing } from '../protocol/outgoing.js';
+import { STATUS_MODES, type Channel } from '../state/channel.js';
 import type { Tags } from '../protocol/message.js';
 import type { Registry } from '../state/registry.js';
 import type { User } from '../state/user.js';
 import type { WhowasHistory } from '../state/whowas.js';
+import type { Pick } from './fanout.js';
 
 export interface NetworkHost {
   readonly config: Config;
@@ -41,6 +44,21 @@ export function fromUserAt(user: User, command: string, params: string[], stamp:
     { msgid: stamp.msgid, bot: user.isBot, account: user.account, clientTags },
     stamp.time,
   );
+}
+
+/** The JOIN of `user` to `channel` as each recipient sees it: with account and real name for extended-join. One msgid for both. */
+export function joinFor(user: User, channel: string, stamp: Stamp): Pick {
+  const join = fromUserAt(user, 'JOIN', [channel], stamp);
+  const extended = new Outgoing({ ...join.message, params: [channel, user.account ?? '*', user.realname] }, join.meta, join.at);
+  return (mask) => ((mask & CAP.EXTENDED_JOIN) !== 0 ? extended : join);
+}
+
+/** `MODE #channel +ov nick nick` from the server, giving back `user`'s `status` bits (after a netjoin, a CHGHOST rejoin); null for none. */
+export function statusModeLine(serverName: string, channel: Channel, user: User, status: number): Outgoing | null {
+  const prefixes = STATUS_MODES.filter((s) => (status & s.bit) !== 0);
+  if (prefixes.length === 0) return null;
+  const params = [channel.name, `+${prefixes.map((s) => s.mode).join('')}`, ...prefixes.map(() => user.nick)];
+  return new Outgoing({ tags: null, source: serverName, command: 'MODE', params });
 }
 
 /** The source an actor's lines carry: the user's mask, or the server's name; null when the user is unknown here. */

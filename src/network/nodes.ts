@@ -10,13 +10,11 @@
  * burst; one it already has keeps its modes and topic and gains the members.
  */
 import type { ChannelSnapshot, EventOf } from '../bus/events.js';
-import { CAP } from '../protocol/caps.js';
-import { Outgoing } from '../protocol/outgoing.js';
 import { channelCost, listEntryCost, own, topicCost } from '../state/budget.js';
-import { STATUS_MODES, type Channel, type ListMode } from '../state/channel.js';
+import type { Channel, ListMode } from '../state/channel.js';
 import type { User } from '../state/user.js';
 import { deliverToChannel } from './fanout.js';
-import { fromUserAt, isRemote, type NetworkHost } from './host.js';
+import { isRemote, joinFor, statusModeLine, type NetworkHost } from './host.js';
 import { applyQuit, applyRegister, userInfo } from './users.js';
 
 /** This node's registered users and the channels they are on, as a burst. */
@@ -80,16 +78,10 @@ function mergeChannel(host: NetworkHost, snapshot: ChannelSnapshot): void {
   for (const [user, status] of joining) {
     if (channel.has(user)) continue;
     registry.join(user, channel, status);
-    const stamp = { msgid: host.nextMsgId(), time: now };
-    const join = fromUserAt(user, 'JOIN', [channel.name], stamp);
-    const extended = new Outgoing({ ...join.message, params: [channel.name, user.account ?? '*', user.realname] }, join.meta, join.at);
-    deliverToChannel(channel, (mask) => ((mask & CAP.EXTENDED_JOIN) !== 0 ? extended : join), null, { skip: user });
+    deliverToChannel(channel, joinFor(user, channel.name, { msgid: host.nextMsgId(), time: now }), null, { skip: user });
     // Their status comes back as a server MODE, as after a netsplit on linked networks.
-    const prefixes = STATUS_MODES.filter((s) => (status & s.bit) !== 0);
-    if (prefixes.length > 0) {
-      const params = [channel.name, `+${prefixes.map((s) => s.mode).join('')}`, ...prefixes.map(() => user.nick)];
-      deliverToChannel(channel, new Outgoing({ tags: null, source: host.info.name, command: 'MODE', params }), null, { skip: user });
-    }
+    const mode = statusModeLine(host.info.name, channel, user, status);
+    if (mode !== null) deliverToChannel(channel, mode, null, { skip: user });
   }
 }
 

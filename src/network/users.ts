@@ -9,10 +9,9 @@ import type { EventOf, UserInfo } from '../bus/events.js';
 import { CAP } from '../protocol/caps.js';
 import { parseModeString } from '../protocol/modes.js';
 import { Outgoing } from '../protocol/outgoing.js';
-import { STATUS_MODES } from '../state/channel.js';
 import { User, USER_MODES } from '../state/user.js';
 import { audienceFor, deliver, deliverTo, type Caller } from './fanout.js';
-import { fromActorAt, fromUserAt, isRemote, type NetworkHost } from './host.js';
+import { fromActorAt, fromUserAt, isRemote, joinFor, statusModeLine, type NetworkHost } from './host.js';
 
 /** A registered user as other nodes learn of them (bus/events.ts UserInfo). */
 export function userInfo(user: User, serverName: string): UserInfo {
@@ -89,6 +88,18 @@ export function applyRegister(host: NetworkHost, event: EventOf<'user.register'>
   announcePresence(host, user, true);
 }
 
+/** A WHOWAS entry for `user` under `nick` (the one they leave behind), at `time` (milliseconds). */
+function rememberNick(host: NetworkHost, user: User, nick: string, folded: string, time: number): void {
+  host.whowas.record(folded, {
+    nick,
+    username: user.username,
+    host: user.host,
+    realname: user.realname,
+    server: user.server ?? host.info.name,
+    at: Math.floor(time / 1000),
+  });
+}
+
 /** NICK: the user and everyone sharing a channel see it once; WHOWAS keeps the old nick; MONITOR hears of both. */
 export function applyNick(host: NetworkHost, event: EventOf<'user.nick'>, caller: Caller | null): void {
   const { registry } = host;
@@ -100,14 +111,7 @@ export function applyNick(host: NetworkHost, event: EventOf<'user.nick'>, caller
   const out = fromUserAt(user, 'NICK', [event.nick], event);
   if (isRemote(host, event) && !makeRoomFor(host, event.nick, user)) return;
   if (!registry.claimNick(user, event.nick)) return;
-  host.whowas.record(oldFolded, {
-    nick: oldNick,
-    username: user.username,
-    host: user.host,
-    realname: user.realname,
-    server: user.server ?? host.info.name,
-    at: Math.floor(event.time / 1000),
-  });
+  rememberNick(host, user, oldNick, oldFolded, event.time);
   const recipients = registry.peersOf(user);
   recipients.add(user);
   deliver(out, recipients, caller);
@@ -131,14 +135,7 @@ export function applyQuit(host: NetworkHost, event: EventOf<'user.quit'>): void 
   const quit = fromUserAt(user, 'QUIT', [event.reason], event);
   registry.forEachPeer(user, (peer) => peer.endpoint?.send(quit));
   announcePresence(host, user, false);
-  host.whowas.record(user.folded, {
-    nick: user.nick,
-    username: user.username,
-    host: user.host,
-    realname: user.realname,
-    server: user.server ?? host.info.name,
-    at: Math.floor(event.time / 1000),
-  });
+  rememberNick(host, user, user.nick, user.folded, event.time);
   registry.remove(user);
 }
 
@@ -192,17 +189,13 @@ export function applyHost(host: NetworkHost, event: EventOf<'user.host'>, caller
     }
     deliverTo(peer, quit, caller);
     // The rejoin looks like any JOIN to this peer: extended with extended-join, then AWAY with away-notify.
-    const extended = (endpoint.capMask & CAP.EXTENDED_JOIN) !== 0;
     const awayNotify = target.away !== null && (endpoint.capMask & CAP.AWAY_NOTIFY) !== 0;
     for (const channel of target.channels) {
       if (!channel.has(peer)) continue;
-      deliverTo(peer, fromUserAt(target, 'JOIN', extended ? [channel.name, target.account ?? '*', target.realname] : [channel.name], event), caller);
+      deliverTo(peer, joinFor(target, channel.name, event), caller);
       if (awayNotify) deliverTo(peer, fromUserAt(target, 'AWAY', [target.away as string], event), caller);
-      const prefixes = STATUS_MODES.filter((s) => (channel.status(target) & s.bit) !== 0);
-      if (prefixes.length > 0) {
-        const modes = `+${prefixes.map((s) => s.mode).join('')}`;
-        deliverTo(peer, new Outgoing({ tags: null, source: host.info.name, command: 'MODE', params: [channel.name, modes, ...prefixes.map(() => target.nick)] }), caller);
-      }
+      const mode = statusModeLine(host.info.name, channel, target, channel.status(target));
+      if (mode !== null) deliverTo(peer, mode, caller);
     }
   }
   // extended-monitor watchers with chghost, and the user themself with chghost.
