@@ -10,7 +10,6 @@ import type { Bus } from '../bus/bus.js';
 import type { NameDirectory } from '../bus/directory.js';
 import type { Config } from '../config/schema.js';
 import type { IrcMessage } from '../protocol/message.js';
-import type { Tags } from '../protocol/message.js';
 import { Outgoing } from '../protocol/outgoing.js';
 import type { ClusterEvent, Stamp } from '../bus/events.js';
 import { emit, type Emitter } from '../network/effects.js';
@@ -112,14 +111,6 @@ export interface SessionState {
 
 export type { Replies, Pick };
 
-/** A message from `user`, stamped with a new msgid, their bot flag and account. */
-export function fromUser(server: ServerApi, user: User, command: string, params: string[], clientTags: Tags | null = null): Outgoing {
-  return new Outgoing(
-    { tags: null, source: user.mask, command, params },
-    { msgid: server.nextMsgId(), bot: user.isBot, account: user.account, clientTags },
-  );
-}
-
 export class CommandContext implements Caller, Emitter {
   constructor(
     readonly server: ServerApi,
@@ -171,11 +162,6 @@ export class CommandContext implements Caller, Emitter {
   /** This node's id, the origin of the events it emits. */
   get nodeId(): string {
     return this.server.bus.nodeId;
-  }
-
-  /** A message from the caller (nick!user@host as source), with a new msgid and the caller's tags. */
-  fromUser(command: string, params: string[], clientTags: Tags | null = null): Outgoing {
-    return fromUser(this.server, this.user, command, params, clientTags);
   }
 
   /** A message from the server (its name as source). */
