@@ -184,10 +184,7 @@ export class CommandContext implements Caller, Emitter {
    * are forgotten first to make room.
    */
   store(bytes: number): BudgetRefusal | null {
-    const { budget } = this.registry;
-    let refusal = budget.tryCharge(this.user.id, bytes, this.config.limits);
-    while (refusal !== null && this.registry.forgetOldestMarker(this.user)) refusal = budget.tryCharge(this.user.id, bytes, this.config.limits);
-    return refusal;
+    return this.registry.store(this.user, bytes, this.config.limits);
   }
 
   /** FAIL <command> LIMIT_REACHED [context] :why, for a refused store(). */
