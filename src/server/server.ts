@@ -183,8 +183,8 @@ export class ObrolServer implements ServerApi {
       // A node starting or coming back asks for everyone's users and channels.
       if (event.type === 'node.burst' && event.askBack && !this.stopping) {
         this.bus.publish(burstOf(this, false));
-        this.unknownPublished = -1;
-        this.unknownChanged();
+        // The newcomer knows nothing of this node's unregistered connections yet.
+        this.tellUnknown(true);
       }
       this.reap();
     });
@@ -471,7 +471,7 @@ export class ObrolServer implements ServerApi {
       this.stats.accepted[session.transport]++;
       user.endpoint = session;
       this.sessions.add(session);
-      this.unknownChanged();
+      this.tellUnknown(false);
       if (this.sessions.size > this.maxConnections) this.maxConnections = this.sessions.size;
       this.log.info({ conn: id, event: 'connect', ip, port: conn.remotePort, secure: conn.secure, class: klass.name }, 'client connected');
       conn.start(this.sessionEvents, session);
@@ -603,7 +603,7 @@ export class ObrolServer implements ServerApi {
     if (this.sessions.delete(session)) {
       this.admission.closed(user.ip, session.block);
       if (user.registered) this.registeredSessions--;
-      this.unknownChanged();
+      this.tellUnknown(false);
     }
     try {
       this.registry.remove(user);
@@ -615,17 +615,20 @@ export class ObrolServer implements ServerApi {
   /** A session finished registering (server/registration.ts). */
   noteRegistered(): void {
     this.registeredSessions++;
-    this.unknownChanged();
+    this.tellUnknown(false);
   }
 
   unknownConnections(): number {
     return this.sessions.size - this.registeredSessions + this.registry.unknownOn(this.info.name);
   }
 
-  /** Tell the other nodes (the workers of this server count them in LUSERS) how many connections here are unregistered. */
-  private unknownChanged(): void {
+  /**
+   * Tell the other nodes (the workers of this server count them in LUSERS)
+   * how many connections here are unregistered: when it changed, or `always`.
+   */
+  private tellUnknown(always: boolean): void {
     const count = this.sessions.size - this.registeredSessions;
-    if (count === this.unknownPublished || this.registry.nodes.size === 0) return;
+    if ((!always && count === this.unknownPublished) || this.registry.nodes.size === 0) return;
     this.unknownPublished = count;
     this.bus.publish({ type: 'node.unknown', origin: this.bus.nodeId, count });
   }
