@@ -18,6 +18,7 @@ import type { NetworkHost } from '../network/host.js';
 import { ERR_TOOMANYMATCHES, type Reply } from '../protocol/replies.js';
 import type { BudgetRefusal } from '../state/budget.js';
 import type { Registry } from '../state/registry.js';
+import type { Store } from '../store/types.js';
 import type { User } from '../state/user.js';
 import type { WhowasHistory } from '../state/whowas.js';
 
@@ -46,6 +47,8 @@ export interface ServerApi extends NetworkHost {
   /** Nick and channel claims across the network; null on a node alone (the registry decides). */
   readonly directory: NameDirectory | null;
   readonly log: Logger;
+  /** Accounts, channel registrations, history, read markers (src/store/). */
+  readonly store: Store;
   /** Local connections, registered or not. */
   readonly connectionCount: number;
   /** Connections of this server (every worker) that have not registered yet (LUSERS 253). */
@@ -94,6 +97,8 @@ export interface SessionState {
   readonly certfp: string | null;
   /** Password given with PASS before registration. */
   password: string | null;
+  /** The account logged into (SASL) before registration completed; the user gets it at the welcome. */
+  account: string | null;
   /** USER was accepted. */
   userGiven: boolean;
   /** CAP LS or REQ seen and no CAP END yet: registration waits. */

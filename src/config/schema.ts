@@ -236,6 +236,60 @@ const clusterSchema = z.strictObject({
   key_prefix: z.string().regex(/^[^\s]{1,64}$/, 'must be 1 to 64 characters without spaces').default('obrol:'),
 });
 
+/** Where accounts, channel registrations and history are kept (src/store/). */
+const storeSchema = z.strictObject({
+  /** sqlite: one file that survives restarts; memory: nothing is kept (tests, throwaway servers). */
+  backend: z.enum(['sqlite', 'memory']).default('sqlite'),
+  /** The SQLite file; a relative path is taken from the config file's folder, or the working folder without one. */
+  path: z.string().min(1).default('data/obrol.db'),
+});
+
+const accountsSchema = z.strictObject({
+  /** Accounts, SASL, NickServ and ChanServ; off: nobody can log in, nicks are first come first served. */
+  enabled: z.boolean().default(true),
+  /** REGISTER and NickServ REGISTER create accounts; off: only operators' tools do. */
+  registration: z.boolean().default(true),
+  /** REGISTER before the connection has registered (draft/account-registration before-connect). */
+  register_before_connect: z.boolean().default(true),
+  /** REGISTER must give an e-mail address. */
+  email_required: z.boolean().default(false),
+  /**
+   * New accounts must be verified with the code sent to their address;
+   * the code is handed to verify_command (the hook that sends it). Off by default.
+   */
+  email_verification: z.boolean().default(false),
+  /** Run with the account, address and code as arguments to send a verification code; null: log the code. */
+  verify_command: z.string().min(1).nullable().default(null),
+  password_min_length: int(1, 256).default(5),
+  /** A registered nick used by someone not logged in: rename them to a guest nick, refuse the nick, or let it be. */
+  nick_enforcement: z.enum(['rename', 'refuse', 'none']).default('rename'),
+  /** Seconds a user has to log in before a registered nick is taken from them (rename). */
+  enforce_grace: seconds(0, 3600).default(30),
+  guest_prefix: z.string().regex(/^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,15}$/, 'must be a valid start of a nick, e.g. "Guest"').default('Guest'),
+  /** Several connections logged into one account share one nick and presence. */
+  multiclient: z.boolean().default(true),
+  /** Whether accounts may stay present with no connection (opt-in: each account chooses with NickServ SET ALWAYS-ON). */
+  always_on: z.enum(['disabled', 'opt-in', 'opt-out']).default('opt-in'),
+  /** Back-off after a failed login, per address and per account: the first wait, doubled per failure; 0: none. */
+  login_backoff: seconds(0, 60).default(1),
+  login_backoff_max: seconds(1, 3600).default(60),
+});
+
+const historySchema = z.strictObject({
+  /** Store channel messages (and events) for CHATHISTORY. */
+  enabled: z.boolean().default(true),
+  /** Store direct messages too (each side can read their conversation back). */
+  direct_messages: z.boolean().default(true),
+  /** Seconds a message is kept; 0: no age limit. */
+  max_age: seconds(0, 100 * 365 * 86_400).default(30 * 86_400),
+  /** Messages kept per channel or conversation; 0: no count limit. */
+  max_per_target: int(0, 100_000_000).default(10_000),
+  /** The most messages one CHATHISTORY request returns (ISUPPORT CHATHISTORY). */
+  query_limit: int(1, 10_000).default(1000),
+  /** Messages replayed to a client that joins a channel (0: none; clients with CHATHISTORY ask themselves). */
+  replay_on_join: int(0, 1000).default(0),
+});
+
 function isRedisUrl(text: string): boolean {
   try {
     const url = new URL(text);
@@ -263,6 +317,9 @@ export const configSchema = z
     opers: z.array(operSchema).default([]),
     log: logSchema.prefault({}),
     cluster: clusterSchema.prefault({}),
+    store: storeSchema.prefault({}),
+    accounts: accountsSchema.prefault({}),
+    history: historySchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     if (config.websocket?.tls && !config.tls) {
@@ -304,3 +361,6 @@ export type OperBlock = Config['opers'][number];
 export type AdminHttpConfig = NonNullable<Config['admin_http']>;
 export type AdminToken = AdminHttpConfig['tokens'][number];
 export type ClusterConfig = Config['cluster'];
+export type StoreConfig = Config['store'];
+export type AccountsConfig = Config['accounts'];
+export type HistoryConfig = Config['history'];

@@ -27,6 +27,12 @@ export const CAP = {
   STS: 1 << 17,
   METADATA: 1 << 18,
   READ_MARKER: 1 << 19,
+  SASL: 1 << 20,
+  ACCOUNT_REGISTRATION: 1 << 21,
+  CHATHISTORY: 1 << 22,
+  EVENT_PLAYBACK: 1 << 23,
+  MULTILINE: 1 << 24,
+  MESSAGE_REDACTION: 1 << 25,
 } as const;
 
 /** Capabilities that change the tags of a line, and so its bytes. */

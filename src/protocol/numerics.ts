@@ -137,6 +137,17 @@ export const N = {
   RPL_HELPSTART: '704',
   RPL_HELPTXT: '705',
   RPL_ENDOFHELP: '706',
+  RPL_WHOISACCOUNT: '330',
+  // SASL and accounts: https://ircv3.net/specs/extensions/sasl-3.1
+  RPL_LOGGEDIN: '900',
+  RPL_LOGGEDOUT: '901',
+  ERR_NICKLOCKED: '902',
+  RPL_SASLSUCCESS: '903',
+  ERR_SASLFAIL: '904',
+  ERR_SASLTOOLONG: '905',
+  ERR_SASLABORTED: '906',
+  ERR_SASLALREADY: '907',
+  RPL_SASLMECHS: '908',
 } as const;
 
 export type NumericName = keyof typeof N;

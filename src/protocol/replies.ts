@@ -189,3 +189,15 @@ export const ERR_USERSDONTMATCH = () => r(N.ERR_USERSDONTMATCH, "Can't change mo
 export const ERR_INVALIDKEY = (channel: string) => r(N.ERR_INVALIDKEY, channel, 'Key is not well-formed');
 export const ERR_INVALIDMODEPARAM = (target: string, mode: string, param: string, description: string) =>
   r(N.ERR_INVALIDMODEPARAM, target, mode, param === '' ? '*' : param, description);
+
+// SASL and accounts (https://ircv3.net/specs/extensions/sasl-3.1)
+export const RPL_WHOISACCOUNT = (nick: string, account: string) => r(N.RPL_WHOISACCOUNT, nick, account, 'is logged in as');
+export const RPL_LOGGEDIN = (mask: string, account: string) => r(N.RPL_LOGGEDIN, mask, account, `You are now logged in as ${account}`);
+export const RPL_LOGGEDOUT = (mask: string) => r(N.RPL_LOGGEDOUT, mask, 'You are now logged out');
+export const ERR_NICKLOCKED = () => r(N.ERR_NICKLOCKED, 'You must use a nick assigned to you');
+export const RPL_SASLSUCCESS = () => r(N.RPL_SASLSUCCESS, 'SASL authentication successful');
+export const ERR_SASLFAIL = () => r(N.ERR_SASLFAIL, 'SASL authentication failed');
+export const ERR_SASLTOOLONG = () => r(N.ERR_SASLTOOLONG, 'SASL message too long');
+export const ERR_SASLABORTED = () => r(N.ERR_SASLABORTED, 'SASL authentication aborted');
+export const ERR_SASLALREADY = () => r(N.ERR_SASLALREADY, 'You have already authenticated using SASL');
+export const RPL_SASLMECHS = (mechanisms: string) => r(N.RPL_SASLMECHS, mechanisms, 'are available SASL mechanisms');

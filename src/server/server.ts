@@ -2,6 +2,8 @@
  * The composition root: config, state, listeners, sessions and timers wired
  * together. The only module that knows all the others.
  */
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -62,6 +64,8 @@ export interface ServerOptions {
   clock?: Clock;
   /** Nick and channel claims across nodes (tests give a MemoryDirectory with an in-process bus). */
   directory?: NameDirectory;
+  /** Accounts, registrations and history (default: what `store` in the config names, opened here). */
+  store?: Store;
 }
 
 
@@ -98,6 +102,7 @@ export class ObrolServer implements ServerApi {
   private unknownPublished = 0;
   readonly log: Logger;
   readonly info: ServerInfo;
+  readonly store: Store;
   maxConnections = 0;
   readonly operGuard: OperGuard;
 
@@ -157,6 +162,8 @@ export class ObrolServer implements ServerApi {
     this.cluster = clusterParts(this.config.cluster, this.log, this.watch, { ...(options.bus ? { bus: options.bus } : {}), ...(options.directory ? { directory: options.directory } : {}) });
     this.bus = this.cluster.bus;
     this.directory = this.cluster.directory;
+    // Opened first thing: a data file that cannot be used stops the server before it listens (StoreOpenError).
+    this.store = options.store ?? openStore(this.config.store, options.loaded.path);
     this.onDie = options.onDie;
     this.onRehash = options.onRehash;
     this.clock = options.clock ?? systemClock;
@@ -669,6 +676,7 @@ export class ObrolServer implements ServerApi {
     await this.stop(reason);
     this.removeOutputGate?.();
     await this.cluster.close();
+    await this.store.close();
   }
 
   /**

@@ -37,6 +37,7 @@ export interface QueuedLine {
 
 export class Session implements Endpoint, SessionState {
   password: string | null = null;
+  account: string | null = null;
   userGiven = false;
   capNegotiating = false;
   capVersion = 0;

@@ -14,6 +14,8 @@
  * tests. `run` refuses a line the dispatcher would have stopped, so a test
  * can never pass by accident on a handler that was not meant to be reached.
  */
+import { MemoryStore } from '../../src/store/memory.js';
+import type { Store } from '../../src/store/types.js';
 import { pino, type Logger } from 'pino';
 import { InProcessHub, type InProcessBus } from '../../src/bus/inprocess.js';
 import type { ClusterEvent, Stamp } from '../../src/bus/events.js';
@@ -138,6 +140,7 @@ export class FakeClient implements Endpoint {
       id,
       log: silent,
       remoteAddress: ip,
+      account: null,
       secure: false,
       certfp: null,
       password: null,
@@ -207,6 +210,8 @@ export class World implements ServerApi {
   /** A node alone: the registry decides who holds a name. */
   readonly directory = null;
   readonly log: Logger = silent;
+  /** Accounts, registrations and history, in memory. */
+  readonly store: Store = new MemoryStore();
   /** Replace it to inject a clock and timers. */
   operGuard = new OperGuard();
   /** The world's clock in Unix seconds; move it forward to test idle times and LIST filters. */

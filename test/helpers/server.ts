@@ -58,6 +58,8 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     'cloak.enabled': false,
     classes: [UNLIMITED_CLASS],
     'timeouts.oper_backoff': 0,
+    // Nothing on disk unless a test asks for a data file.
+    'store.backend': 'memory',
   };
   const base = options.config ?? {};
   for (const [section, values] of Object.entries(base)) {
