@@ -14,6 +14,7 @@ import { operCommands } from './oper.js';
 import { readMarkerCommands } from './readmarker.js';
 import { registrationCommands } from './registration.js';
 import type { CommandSpec } from './spec.js';
+import { serviceCommands } from '../services/index.js';
 import { userCommands } from './users.js';
 
 const families: CommandSpec[][] = [
@@ -28,6 +29,7 @@ const families: CommandSpec[][] = [
   userCommands,
   infoCommands,
   operCommands,
+  serviceCommands,
 ];
 
 function buildTable(): ReadonlyMap<string, CommandSpec> {

@@ -24,6 +24,8 @@ import { OP, VOICE, type SpeakRefusal } from '../state/channel.js';
 import { CHANTYPES, commaList } from './channel.js';
 import type { CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
+import { findService } from '../services/index.js';
+import { runService } from '../services/service.js';
 
 /** STATUSMSG prefixes and the member bits that receive them: @ reaches ops, + reaches voiced and ops. */
 export const STATUSMSG = '@+';
@@ -50,7 +52,7 @@ function clientOnlyTags(tags: Tags | null): Array<[string, string]> | null {
   return out;
 }
 
-function relay(ctx: CommandContext, msg: IrcMessage): void {
+function relay(ctx: CommandContext, msg: IrcMessage): void | Promise<void> {
   const command = msg.command as 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
   const isNotice = command === 'NOTICE';
   const isTagmsg = command === 'TAGMSG';
@@ -72,6 +74,8 @@ function relay(ctx: CommandContext, msg: IrcMessage): void {
   const max = ctx.config.limits.targets;
   const seen = new Set<string>();
   user.lastSpokeAt = ctx.nowSeconds();
+  // Service commands run after the messages, one after another (they may wait for the store).
+  const work: Array<() => void | Promise<void>> = [];
 
   for (const target of targets) {
     const folded = registry.fold(target);
@@ -107,6 +111,13 @@ function relay(ctx: CommandContext, msg: IrcMessage): void {
       continue;
     }
 
+    // `/msg NickServ ...`: a command to a built-in service (never for NOTICE: services must not loop with bots).
+    const service = findService(target);
+    if (service !== undefined) {
+      if (command === 'PRIVMSG') work.push(() => runService(service, ctx, text ?? ''));
+      continue;
+    }
+
     const recipient = registry.findUser(target);
     if (!recipient) {
       error(ERR_NOSUCHNICK(target));
@@ -116,6 +127,13 @@ function relay(ctx: CommandContext, msg: IrcMessage): void {
     ctx.emit({ type: 'message', origin: ctx.nodeId, userId: user.id, command, target: recipient.nick, channel: null, statusMask: 0, recipientId, text: text ?? '', tags, ...ctx.stamp() });
     if (command === 'PRIVMSG' && recipient.away !== null) ctx.reply(RPL_AWAY(recipient.nick, recipient.away));
   }
+  return runInOrder(work);
+}
+
+function runInOrder(work: Array<() => void | Promise<void>>): void | Promise<void> {
+  let chain: Promise<void> | undefined;
+  for (const step of work) chain = chain === undefined ? (step() ?? undefined) : chain.then(step);
+  return chain;
 }
 
 export const handlePrivmsg = relay;

@@ -5,6 +5,7 @@
  * (and CAP negotiation, if any, has ended).
  */
 import { isValidNick, sanitizeUsername } from '../protocol/names.js';
+import { findService } from '../services/index.js';
 import { truncateUtf8 } from '../protocol/serialize.js';
 import {
   ERR_ALREADYREGISTERED,
@@ -35,7 +36,8 @@ export function handleNick(ctx: CommandContext, msg: IrcMessage): void | Promise
     ctx.reply(ERR_NONICKNAMEGIVEN());
     return;
   }
-  if (!isValidNick(nick, ctx.config.limits.nick_length)) {
+  // The built-in services' nicks are reserved.
+  if (!isValidNick(nick, ctx.config.limits.nick_length) || findService(nick) !== undefined) {
     ctx.reply(ERR_ERRONEUSNICKNAME(nick));
     return;
   }
