@@ -85,6 +85,8 @@ export type ClusterEvent =
       recipientId: string | null;
       text: string;
       tags: Array<[string, string]> | null;
+      /** draft/multiline: every line of a multiline message (text is then the first); absent for one line. */
+      lines?: Array<{ text: string; concat: boolean }>;
     } & Stamp)
   | ({ type: 'wallops'; origin: string; by: Actor; text: string } & Stamp)
   /** A server notice to every user on the network (admin API). */
