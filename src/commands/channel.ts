@@ -138,6 +138,8 @@ function joinOne(ctx: CommandContext, name: string, key: string | undefined, cla
   const created = existing === undefined ? { at: ctx.nowSeconds(), flags: ctx.config.channels.default_modes.replace('+', '') } : null;
   ctx.emit({ type: 'channel.join', origin: ctx.nodeId, userId: user.id, channel: existing?.name ?? name, status: founder ? OP : 0, created, ...ctx.stamp() });
   const channel = registry.findChannel(name) as Channel;
+  // Before NAMES, so that it shows the status ChanServ gives.
+  autoModesOnJoin(ctx, channel);
   if (channel.topic) {
     ctx.reply(RPL_TOPIC(channel.name, channel.topic));
     ctx.reply(RPL_TOPICWHOTIME(channel.name, channel.topicSetBy, channel.topicSetAt));
@@ -146,7 +148,6 @@ function joinOne(ctx: CommandContext, name: string, key: string | undefined, cla
   markerOnJoin(ctx, channel);
   ctx.reply(RPL_ENDOFNAMES(channel.name));
   syncOnJoin(ctx, channel);
-  autoModesOnJoin(ctx, channel);
   return undefined;
 }
 

@@ -57,7 +57,8 @@ describe('a channel registered with ChanServ', () => {
     const alice2 = await fx.register(second, 'alice');
     await login(second.server, 'alice', 'alice');
     const rejoined = await ask(alice2, 'JOIN #reg sesame');
-    expect(rejoined.at(-1)).toBe(`${CS} MODE #Reg +o :alice`);
+    expect(rejoined.slice(0, 2)).toEqual([':alice!alice@127.0.0.1 JOIN :#Reg', `${CS} MODE #Reg +o :alice`]);
+    expect(rejoined).toContain(`${S} 353 alice = #Reg :bob @alice`);
     expect(await bob.expect(/ MODE /)).toBe(`${CS} MODE #Reg +o :alice`);
     expect(await ask(alice2, 'PRIVMSG ChanServ :INFO #reg')).toContain(`${CS} NOTICE alice :  Founder:    alice`);
   });

@@ -247,10 +247,20 @@ describe('a registered channel', () => {
     alice.run('PART #c');
     bob.run('PART #c');
     await login(bob, 'bob');
-    expect(bob.run('JOIN #c').slice(-1)).toEqual([`${CS} MODE #c +v :bob`]);
+    expect(bob.run('JOIN #c')).toEqual([
+      ':bob!bob@127.0.0.1 JOIN :#c',
+      `${CS} MODE #c +v :bob`,
+      ':obrol.local 353 bob = #c :+bob',
+      ':obrol.local 366 bob #c :End of /NAMES list',
+    ]);
     expect(channel().status(bob.user)).toBe(VOICE);
-    expect(alice.run('JOIN #c').slice(-1)).toEqual([`${CS} MODE #c +o :alice`]);
-    expect(bob.take().slice(-1)).toEqual([`${CS} MODE #c +o :alice`]);
+    expect(alice.run('JOIN #c')).toEqual([
+      ':alice!alice@127.0.0.1 JOIN :#c',
+      `${CS} MODE #c +o :alice`,
+      ':obrol.local 353 alice = #c :+bob @alice',
+      ':obrol.local 366 alice #c :End of /NAMES list',
+    ]);
+    expect(bob.take()).toEqual([':alice!alice@127.0.0.1 JOIN :#c', `${CS} MODE #c +o :alice`]);
     expect(channel().status(alice.user)).toBe(OP);
   });
 
