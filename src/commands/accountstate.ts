@@ -17,7 +17,9 @@ import { setMetadata } from '../state/metadata.js';
 import type { User } from '../state/user.js';
 import type { Store } from '../store/types.js';
 import { autoModesOnLogin } from '../services/chanserv.js';
-import type { CommandContext, ServerApi } from './context.js';
+import { deliverTo, type Pick } from '../network/fanout.js';
+import type { NetworkHost } from '../network/host.js';
+import type { CommandContext } from './context.js';
 import { markread, rememberMarker } from './readmarker.js';
 
 const queues = new WeakMap<Store, Map<string, Promise<unknown>>>();
@@ -41,12 +43,18 @@ function serialized<T>(store: Store, account: string, work: () => Promise<T>): P
 }
 
 /** The local users logged into `account` (casefolded). */
-function usersOf(server: ServerApi, account: string): User[] {
+function usersOf(server: NetworkHost, account: string): User[] {
   const found: User[] = [];
   for (const user of server.registry.users) {
     if (user.endpoint !== null && user.account !== null && server.registry.fold(user.account) === account) found.push(user);
   }
   return found;
+}
+
+/** A MARKREAD from the server, for recipients with the capability. */
+function markreadFor(server: NetworkHost, target: string, value: string): Pick {
+  const line = new Outgoing({ tags: null, source: server.info.name, command: 'MARKREAD', params: [target, value] });
+  return (mask) => ((mask & CAP.READ_MARKER) !== 0 ? line : null);
 }
 
 /**
@@ -58,20 +66,25 @@ export function accountMarkread(ctx: CommandContext, target: string, folded: str
   const { server } = ctx;
   const account = ctx.registry.fold(ctx.user.account as string);
   return serialized(server.store, account, async () => {
-    const stored = (await server.store.markers.markers(account)).get(folded) ?? null;
-    let value = stored;
-    if (timestamp !== null && (stored === null || timestamp > stored)) {
-      await server.store.markers.setMarker(account, folded, timestamp);
-      value = timestamp;
+    let value: string | null;
+    try {
+      const stored = (await server.store.markers.markers(account)).get(folded) ?? null;
+      value = stored;
+      if (timestamp !== null && (stored === null || timestamp > stored)) {
+        await server.store.markers.setMarker(account, folded, timestamp);
+        value = timestamp;
+      }
+    } catch (err) {
+      ctx.session.log.error({ err, event: 'marker-save-failed' }, 'could not read or save a read marker');
+      ctx.standardReply('FAIL', 'MARKREAD', 'TEMPORARILY_UNAVAILABLE', 'Read markers cannot be read or saved right now; try again later', [target]);
+      return;
     }
     if (value !== null) {
       for (const user of usersOf(server, account)) {
         if (user.readMarkers.get(folded) === value) continue;
         // A cache: when the budget refuses, JOIN shows no marker but MARKREAD still answers from the store.
         rememberMarker(server.registry, server.config.limits, user, folded, value);
-        if (user !== ctx.user && user.endpoint !== null && (user.endpoint.capMask & CAP.READ_MARKER) !== 0) {
-          user.endpoint.send(new Outgoing({ tags: null, source: server.info.name, command: 'MARKREAD', params: [target, value] }));
-        }
+        if (user !== ctx.user) deliverTo(user, markreadFor(server, target, value), null);
       }
     }
     markread(ctx, target, value ?? '*');
@@ -87,7 +100,12 @@ export function saveAccountMetadata(ctx: CommandContext, user: User, changes: Re
   const { store } = ctx.server;
   const account = ctx.registry.fold(user.account);
   return serialized(store, account, async () => {
-    for (const [key, value] of changes) await store.metadata.setAccountMetadata(account, key, value);
+    try {
+      for (const [key, value] of changes) await store.metadata.setAccountMetadata(account, key, value);
+    } catch (err) {
+      // The change is made and told; only its copy in the account is missing.
+      ctx.session.log.error({ err, event: 'metadata-save-failed' }, 'could not save metadata to an account');
+    }
   });
 }
 
@@ -101,7 +119,7 @@ export function saveAccountMetadata(ctx: CommandContext, user: User, changes: Re
  * their peers of the keys; in registered channels they are on, ChanServ
  * gives them their auto-modes.
  */
-export async function restoreAccountState(server: ServerApi, user: User, account: string): Promise<void> {
+export async function restoreAccountState(server: NetworkHost, user: User, account: string): Promise<void> {
   const folded = server.registry.fold(account);
   const { store, registry } = server;
   const limits = server.config.limits;
@@ -138,18 +156,22 @@ export async function restoreAccountState(server: ServerApi, user: User, account
   autoModesOnLogin(server, user);
 }
 
+/** restoreAccountState as an onLogin hook (accounts/login.ts): it runs on, and a failure is logged. */
+export function restoreOnLogin(host: NetworkHost, user: User, account: string): void {
+  restoreAccountState(host, user, account).catch((err: unknown) => {
+    host.log.error({ err, event: 'account-restore-failed', account }, 'could not restore the read markers and metadata of an account');
+  });
+}
+
 /** A registered user logged in: their markers of channels they are on and their restored keys, to them; the keys to their peers. */
-function announceRestored(server: ServerApi, user: User, markers: ReadonlyArray<[string, string]>, keys: ReadonlyArray<[string, string]>): void {
-  const endpoint = user.endpoint;
-  const source = server.info.name;
-  if (endpoint !== null && (endpoint.capMask & CAP.READ_MARKER) !== 0) {
-    for (const channel of user.channels) {
-      const value = markers.find(([target]) => target === channel.folded)?.[1];
-      if (value !== undefined) endpoint.send(new Outgoing({ tags: null, source, command: 'MARKREAD', params: [channel.name, value] }));
-    }
+function announceRestored(server: NetworkHost, user: User, markers: ReadonlyArray<[string, string]>, keys: ReadonlyArray<[string, string]>): void {
+  for (const channel of user.channels) {
+    const value = markers.find(([target]) => target === channel.folded)?.[1];
+    if (value !== undefined) deliverTo(user, markreadFor(server, channel.name, value), null);
   }
-  if (endpoint !== null && (endpoint.capMask & CAP.METADATA) !== 0) {
-    for (const [key, value] of keys) endpoint.send(new Outgoing({ tags: null, source, command: N.RPL_KEYVALUE, params: [user.nick, user.nick, key, VISIBLE, value] }));
+  for (const [key, value] of keys) {
+    const line = new Outgoing({ tags: null, source: server.info.name, command: N.RPL_KEYVALUE, params: [user.nick, user.nick, key, VISIBLE, value] });
+    deliverTo(user, (mask) => ((mask & CAP.METADATA) !== 0 ? line : null), null);
   }
   const emitter = serverEmitter(server);
   for (const [key, value] of keys) emitter.emit({ type: 'metadata', origin: emitter.nodeId, userId: user.id, targetUser: user.id, targetChannel: null, key, value });

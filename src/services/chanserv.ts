@@ -5,7 +5,8 @@
  * and the founder and the accounts given an auto-mode get their status when
  * they join (network/registered.ts). Nobody gets ops by joining it empty.
  */
-import type { CommandContext, ServerApi } from '../commands/context.js';
+import type { CommandContext } from '../commands/context.js';
+import type { NetworkHost } from '../network/host.js';
 import { CHANTYPES } from '../commands/channel.js';
 import { serverEmitter } from '../network/effects.js';
 import { dueModes, grantAutoModes, saveRegistration, serviceModes } from '../network/registered.js';
@@ -43,13 +44,30 @@ function registeredChannel(call: ServiceCall, name: string): { channel: Channel;
   return { channel, registration: channel.registration };
 }
 
-/** Tell the network of `channel`'s registration (founder, auto-modes) and save it; the reply waits for the write. */
-async function publishRegistration(call: ServiceCall, channel: Channel, registration: Registration | null): Promise<void> {
-  const { ctx } = call;
+function emitRegistration(ctx: CommandContext, channel: Channel, registration: Registration | null): void {
   const info = registration === null ? null : { founder: registration.founder, registeredAt: registration.registeredAt, amodes: { ...registration.amodes } };
   ctx.emit({ type: 'channel.register', origin: ctx.nodeId, channel: channel.name, registration: info });
-  if (registration === null) await ctx.server.store.channels.deleteChannel(channel.folded);
-  else await saveRegistration(ctx.server, channel);
+}
+
+/**
+ * Tell the network of `channel`'s new registration (founder, auto-modes; null:
+ * dropped) and save it; the reply waits for the write. When the store fails,
+ * the previous registration is put back and false returned (after saying so).
+ */
+async function publishRegistration(call: ServiceCall, channel: Channel, registration: Registration | null): Promise<boolean> {
+  const { ctx } = call;
+  const previous = channel.registration;
+  emitRegistration(ctx, channel, registration);
+  try {
+    if (registration === null) await ctx.server.store.channels.deleteChannel(channel.folded);
+    else await saveRegistration(ctx.server, channel);
+    return true;
+  } catch (err) {
+    ctx.session.log.error({ err, event: 'channel-save-failed', channel: channel.name }, 'could not save a channel registration');
+    if (ctx.registry.findChannel(channel.name) === channel) emitRegistration(ctx, channel, previous);
+    call.reply('Sorry, that could not be saved just now; nothing was changed. Try again later.');
+    return false;
+  }
 }
 
 async function register(call: ServiceCall, [name]: string[]): Promise<void> {
@@ -84,7 +102,7 @@ async function register(call: ServiceCall, [name]: string[]): Promise<void> {
     call.reply(`${channel.name} no longer exists: join it again and retry.`);
     return;
   }
-  await publishRegistration(call, channel, { founder: account, registeredAt: Date.now(), amodes: {} });
+  if (!(await publishRegistration(call, channel, { founder: account, registeredAt: Date.now(), amodes: {} }))) return;
   call.reply(`${channel.name} is now registered to your account ${ctx.user.account}.`);
   call.reply(`Its topic, modes and bans are kept across restarts, and you get operator status (+o) whenever you join it.`);
   call.reply(`Give other accounts auto-modes with /msg ChanServ AMODE ${channel.name} +o <account>.`);
@@ -176,7 +194,7 @@ async function amode(call: ServiceCall, [name, change, target]: string[]): Promi
   const amodes = { ...current.amodes };
   if (letters === '') delete amodes[who];
   else amodes[who] = letters;
-  await publishRegistration(call, channel, { ...current, amodes });
+  if (!(await publishRegistration(call, channel, { ...current, amodes }))) return;
   call.reply(sign === '+' ? `${target} will now get +${mode} when joining ${channel.name}.` : `${target} will no longer get +${mode} when joining ${channel.name}.`);
 }
 
@@ -190,7 +208,7 @@ async function drop(call: ServiceCall, [name]: string[]): Promise<void> {
     call.reply(`Only the founder of ${channel.name} may drop it.`);
     return;
   }
-  await publishRegistration(call, channel, null);
+  if (!(await publishRegistration(call, channel, null))) return;
   call.reply(`${channel.name} is no longer registered. Its topic and modes stay as they are until it empties; nothing is kept after that.`);
 }
 
@@ -238,7 +256,7 @@ export function autoModesOnJoin(ctx: CommandContext, channel: Channel): void {
 }
 
 /** After a login (services/accountstate.ts): auto-modes in the registered channels `user` is already on. */
-export function autoModesOnLogin(server: ServerApi, user: User): void {
+export function autoModesOnLogin(server: NetworkHost, user: User): void {
   const emitter = serverEmitter(server);
   for (const channel of user.channels) {
     if (dueModes(server.registry, channel, user) !== '') grantAutoModes(server, emitter, chanServSource(server.info.name), channel, user);

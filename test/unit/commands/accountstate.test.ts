@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { restoreAccountState } from '../../../src/commands/accountstate.js';
 import { World, type FakeClient } from '../../helpers/harness.js';
 
@@ -43,6 +43,15 @@ describe('MARKREAD of a logged-in user', () => {
     expect(await one.runAsync('MARKREAD #none')).toEqual([':obrol.local MARKREAD #none :*']);
     await one.runAsync(`MARKREAD #c :${T1}`);
     expect(two.run('JOIN #c')).toContain(`:obrol.local MARKREAD #c :${T1}`);
+  });
+
+  it('fails with FAIL when the store cannot save it, and caches nothing', async () => {
+    vi.spyOn(world.store.markers, 'setMarker').mockRejectedValue(new Error('disk full'));
+    expect(await one.runAsync(`MARKREAD #c ${T1}`)).toEqual([
+      `:obrol.local FAIL MARKREAD TEMPORARILY_UNAVAILABLE #c :Read markers cannot be read or saved right now; try again later`,
+    ]);
+    expect(one.user.readMarkers.get('#c')).toBeUndefined();
+    expect(two.take()).toEqual([]);
   });
 
   it('stays per connection without an account', async () => {

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { receive } from '../../../src/network/effects.js';
 import { restoreChannel } from '../../../src/network/registered.js';
 import { OP, VOICE } from '../../../src/state/channel.js';
@@ -74,6 +74,12 @@ describe('ChanServ REGISTER', () => {
   it('refuses a name that is not a channel, and a missing one', async () => {
     expect(await cs(alice, 'REGISTER c')).toEqual([`${CS} NOTICE alice :c is not a channel name (channel names start with #).`]);
     expect(await cs(alice, 'REGISTER')).toEqual([`${CS} NOTICE alice :Syntax: REGISTER <#channel>`]);
+  });
+
+  it('changes nothing when the store cannot save it', async () => {
+    vi.spyOn(world.store.channels, 'saveChannel').mockRejectedValue(new Error('disk full'));
+    expect(await cs(alice, 'REGISTER #c')).toEqual([`${CS} NOTICE alice :Sorry, that could not be saved just now; nothing was changed. Try again later.`]);
+    expect(channel().registration).toBeNull();
   });
 
   it('refuses a channel registered already', async () => {
