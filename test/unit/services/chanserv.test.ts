@@ -292,6 +292,15 @@ describe('a registered channel', () => {
     expect(await world.store.channels.getChannel('#c')).toMatchObject({ modes: 'mnt', key: null, limit: null, lists: { b: [] } });
   });
 
+  it('is not written for status changes, which it does not keep', () => {
+    const save = vi.spyOn(world.store.channels, 'saveChannel');
+    alice.run('MODE #c +v bob');
+    alice.run('MODE #c +o-v bob bob');
+    expect(save).not.toHaveBeenCalled();
+    alice.run('MODE #c +v-n bob');
+    expect(save).toHaveBeenCalledTimes(1);
+  });
+
   it('is not saved by a replica applying another node’s change (that node saves)', async () => {
     const before = await world.store.channels.getChannel('#c');
     receive(world, { type: 'channel.topic', origin: 'node-b', by: { server: 'other.example' }, channel: '#c', topic: 'remote', setBy: 'x', setAt: 1, msgid: 'm1', time: 1000 });
