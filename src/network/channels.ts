@@ -12,6 +12,7 @@ import { applyModeString } from '../state/channelmodes.js';
 import { OP } from '../state/channel.js';
 import { deliverTo, deliverToChannel, type Caller } from './fanout.js';
 import { fromActorAt, fromUserAt, isRemote, joinFor, sourceOf, type NetworkHost } from './host.js';
+import { persistChannel } from './registered.js';
 
 /** JOIN: the channel is made if it is new; every member (the joiner too) sees the JOIN. */
 export function applyJoin(host: NetworkHost, event: EventOf<'channel.join'>, caller: Caller | null): void {
@@ -102,6 +103,7 @@ export function applyTopic(host: NetworkHost, event: EventOf<'channel.topic'>, c
   }
   const line = fromActorAt(host, event.by, 'TOPIC', [channel.name, event.topic], event);
   if (line !== null) deliverToChannel(channel, line, caller);
+  persistChannel(host, event);
 }
 
 /** MODE: every member sees the changes as applied; a replica applies them first, through the same verbs, trusted. */
@@ -117,4 +119,5 @@ export function applyMode(host: NetworkHost, event: EventOf<'channel.mode'>, cal
   }
   const line = fromActorAt(host, event.by, 'MODE', [channel.name, event.modes, ...event.params], event);
   if (line !== null) deliverToChannel(channel, line, caller);
+  persistChannel(host, event);
 }
