@@ -69,8 +69,11 @@ export interface ServerApi extends NetworkHost {
   offeredCaps(secure: boolean): readonly OfferedCap[];
   /** OPER back-off and the bound on password checks running at once. */
   readonly operGuard: OperGuard;
-  /** End a user's connection: QUIT to their peers, ERROR to them; the log gets `logReason` if given. */
-  disconnect(user: User, quitReason: string, errorReason?: string, dropQueued?: boolean, logReason?: string): void;
+  /**
+   * End a user's connection: QUIT to their peers, ERROR to them; the log gets `logReason` if given.
+   * With `session`, only that session ends if the user has others or is always-on (multiclient).
+   */
+  disconnect(user: User, quitReason: string, errorReason?: string, dropQueued?: boolean, logReason?: string, session?: SessionState): void;
   rehash(): Promise<RehashResult>;
   shutdown(reason: string): void;
   /** Resolves once the server listens again. */
