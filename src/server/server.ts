@@ -581,16 +581,19 @@ export class ObrolServer implements ServerApi {
    */
   disconnect(user: User, quitReason: string, errorReason?: string, dropQueued = false, logReason = quitReason, only?: SessionState): void {
     const endpoint = user.endpoint;
-    // Several sessions (multiclient), or an always-on user's last: only that one leaves, unseen by others.
-    if (only instanceof Session && only.user === user && user.registered && (endpoint instanceof EndpointGroup || user.alwaysOn)) {
-      if (!only.closed) this.detachSession(only, quitReason, errorReason ?? quitReason, dropQueued);
-      return;
-    }
-    if (endpoint instanceof EndpointGroup) {
+    if (only instanceof Session) {
+      // That session alone, which may have left already (its socket's close comes after its QUIT).
+      if (only.closed || only.user !== user) return;
+      // Several sessions (multiclient), or an always-on user's last: only that one leaves, unseen by others.
+      if (user.registered && (endpoint instanceof EndpointGroup || user.alwaysOn)) {
+        this.detachSession(only, quitReason, errorReason ?? quitReason, dropQueued);
+        return;
+      }
+    } else if (endpoint instanceof EndpointGroup) {
       this.disconnectAll(user, endpoint, quitReason, errorReason ?? quitReason, logReason);
       return;
     }
-    const session = endpoint instanceof Session ? endpoint : null;
+    const session = only instanceof Session ? only : endpoint instanceof Session ? endpoint : null;
     if (!session || session.closed) return;
     session.closed = true;
     this.stats.disconnects[disconnectReason(quitReason)]++;
