@@ -601,6 +601,8 @@ export class ObrolServer implements ServerApi {
       if (user.registered) {
         this.announceQuit(user, quitReason);
         void this.directory?.releaseNick(user.folded, { node: this.bus.nodeId, user: user.id });
+        // A logged-in user's session sees its own QUIT, whether or not others are left (as in Ergo's multiclient).
+        if (user.account !== null && only !== undefined) session.send(new Outgoing({ tags: null, source: user.mask, command: 'QUIT', params: [quitReason] }));
       }
     } finally {
       this.release(session, closingLinkFor(user, errorReason ?? quitReason), dropQueued);
@@ -880,7 +882,7 @@ export class ObrolServer implements ServerApi {
     plan.commit();
     // Sessions move to the class their address now matches (flood, recvq, sendq).
     for (const session of this.sessions) {
-      session.klass = this.admission.classFor(session.user.ip);
+      session.klass = this.admission.classFor(session.conn.remoteAddress);
       session.conn.setSendQueueLimit(session.klass.sendq_bytes);
     }
     this.dropRemovedOpers();

@@ -199,6 +199,7 @@ describe('multiclient', () => {
     expect(await a1.expect(/PRIVMSG #c/)).toBe(':bob!bob@127.0.0.1 PRIVMSG #c :still there?');
 
     a1.send('QUIT :last out');
+    expect(await a1.expect(/ QUIT /)).toBe(':alice!u@127.0.0.1 QUIT :Quit: last out');
     await a1.waitClosed();
     expect(await bob.expect(/ QUIT /)).toBe(':alice!u@127.0.0.1 QUIT :Quit: last out');
     bob.send('WHOIS alice');
