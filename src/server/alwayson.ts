@@ -9,7 +9,8 @@
 import { emit } from '../network/effects.js';
 import { userInfo } from '../network/users.js';
 import { CAP } from '../protocol/caps.js';
-import { isValidNick, sanitizeUsername } from '../protocol/names.js';
+import { CHANTYPES } from '../commands/channel.js';
+import { isValidChannelName, isValidNick, sanitizeUsername } from '../protocol/names.js';
 import { Outgoing } from '../protocol/outgoing.js';
 import { channelCost, own } from '../state/budget.js';
 import { OP } from '../state/channel.js';
@@ -126,7 +127,6 @@ function restoreOne(server: ObrolServer, folded: string, record: AccountRecord):
   user.setUsername(own(sanitizeUsername(nick, config.limits.user_length) ?? 'user'));
   user.realname = own(record.name);
   user.account = own(record.name);
-  user.alwaysOn = true;
   const now = server.clock.now();
   for (const mode of config.server.default_user_modes.replace('+', '')) user.setMode(mode, true);
   registry.register(user, Math.floor(now / 1000));
@@ -137,10 +137,13 @@ function restoreOne(server: ObrolServer, folded: string, record: AccountRecord):
     const existing = registry.findChannel(name);
     if (existing?.has(user)) continue;
     if (user.channels.size >= config.limits.channels_per_user) break;
+    if (!isValidChannelName(name, CHANTYPES, config.limits.channel_length)) continue;
     const created = existing === undefined ? { at: Math.floor(now / 1000), flags: config.channels.default_modes.replace('+', '') } : null;
     if (existing === undefined) registry.budget.charge(user.id, channelCost(name, registry.fold(name)));
     emit(server, { type: 'channel.join', origin: nodeId, userId: user.id, channel: existing?.name ?? name, status: existing === undefined ? OP : 0, created, msgid: server.nextMsgId(), time: Date.now() }, null);
   }
+  // Set last, so the joins above do not each write back the list they came from.
+  user.alwaysOn = true;
   return true;
 }
 
