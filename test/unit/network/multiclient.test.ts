@@ -9,6 +9,8 @@ import { joinFor } from '../../../src/network/host.js';
 import { CAP, RENDER_CAPS } from '../../../src/protocol/caps.js';
 import { Outgoing } from '../../../src/protocol/outgoing.js';
 import { Channel } from '../../../src/state/channel.js';
+import { detachFromUser } from '../../../src/server/multiclient.js';
+import type { Session } from '../../../src/server/session.js';
 import { EndpointGroup, mayAttach, sessionCount, User, type Endpoint } from '../../../src/state/user.js';
 
 class Recorder implements Endpoint {
@@ -168,5 +170,37 @@ describe('mayAttach', () => {
     const busy = holder('alice');
     busy.alwaysOn = true;
     expect(mayAttach(busy, 'alice', fold, false)).toBe(false);
+  });
+});
+
+describe('detachFromUser', () => {
+  const asSession = (r: Recorder) => r as unknown as Session;
+
+  it('turns a group of two back into the remaining session (no indirection for a lone session)', () => {
+    const a = new Recorder(0);
+    const b = new Recorder(0);
+    const user = userWith('alice', a, b);
+    detachFromUser(user, asSession(a));
+    expect(user.endpoint).toBe(b);
+    detachFromUser(user, asSession(b));
+    expect(user.endpoint).toBeNull();
+  });
+
+  it('shrinks a larger group in place', () => {
+    const [a, b, c] = [new Recorder(0), new Recorder(0), new Recorder(0)];
+    const user = userWith('alice', a, b, c);
+    const group = user.endpoint;
+    detachFromUser(user, asSession(b));
+    expect(user.endpoint).toBe(group);
+    expect((group as EndpointGroup).members).toEqual([a, c]);
+  });
+
+  it('leaves an always-on user an empty group when its last session goes', () => {
+    const a = new Recorder(0);
+    const user = userWith('alice', a);
+    user.alwaysOn = true;
+    detachFromUser(user, asSession(a));
+    expect(user.endpoint).toBeInstanceOf(EndpointGroup);
+    expect(sessionCount(user)).toBe(0);
   });
 });
