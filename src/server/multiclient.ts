@@ -87,6 +87,8 @@ export function attach(server: ObrolServer, session: Session, target: User): voi
 export function holdsOwnNick(server: ObrolServer, session: Session): boolean {
   const { registry } = server;
   const user = session.user;
+  // No nick (its account's user went while a password was checked): wait for NICK.
+  if (user.nick === '*') return false;
   if (registry.nickHolder(user.nick) === user || registry.claimNick(user, user.nick)) return true;
   const nick = user.nick;
   user.setNick('*', '*');

@@ -14,7 +14,7 @@ import { ERR_NICKNAMEINUSE, ERR_PASSWDMISMATCH, ERR_UNAVAILRESOURCE, RPL_CREATED
 import { FLAG_MODES, LIST_MODES, STATUS_MODES } from '../state/channel.js';
 import { USER_MODES } from '../state/user.js';
 import { ReplyBuffer } from './replybuffer.js';
-import { attachIfLoggedIn, holdsOwnNick } from './multiclient.js';
+import { attachIfLoggedIn, attachTarget, holdsOwnNick } from './multiclient.js';
 import { noteLogin } from './alwayson.js';
 import type { ObrolServer } from './server.js';
 import type { Session } from './session.js';
@@ -26,7 +26,9 @@ const CHANNEL_MODES_WITH_PARAM = [...LIST_MODES, 'k', 'l', ...STATUS_MODES.map((
 export function completeRegistration(server: ObrolServer, session: Session): Promise<void> | undefined {
   const user = session.user;
   if (user.registered || session.closed) return undefined;
-  if (user.nick === '*' || !session.userGiven || session.capNegotiating) return undefined;
+  if (!session.userGiven || session.capNegotiating) return undefined;
+  // No nick yet is fine for a login that will attach (its NICK named its own user's nick before SASL ended, and got 433).
+  if (user.nick === '*' && (session.account === null || attachTarget(server, session) === null)) return undefined;
   const hash = server.config.server.password;
   if (hash === null) return claimAndWelcome(server, session);
   const given = session.password ?? '';

@@ -238,6 +238,21 @@ describe('multiclient', () => {
     expect(await a1.sync()).toEqual([]);
   });
 
+  it('attaches a login that ends after its NICK was refused as in use (SASL after NICK)', async () => {
+    await start();
+    await login('alice', 'alice');
+    const late = await TestClient.connect((srv as TestServer).port);
+    clients.push(late);
+    late.send('CAP LS 302');
+    late.send('NICK alice');
+    late.send('USER u 0 * :x');
+    await late.expect(/ 433 \* alice /);
+    sessionOf(late).account = 'alice';
+    late.send('CAP END');
+    await late.expect(/ 001 alice /);
+    expect(verbs(await late.sync(), 'JOIN')).toEqual([]);
+  });
+
   it('does not attach a connection without a login, or with another account', async () => {
     await start();
     await login('alice', 'alice');
