@@ -78,6 +78,12 @@ export interface ServerApi extends NetworkHost {
   shutdown(reason: string): void;
   /** Resolves once the server listens again. */
   restart(reason: string): Promise<void>;
+  /**
+   * NickServ SET ALWAYS-ON: make a logged-in local user's account always-on
+   * or not (server/alwayson.ts); resolves once the account is written.
+   * Optional: the unit-test world has none.
+   */
+  setAlwaysOn?(user: User, on: boolean): Promise<'ok' | 'disabled' | 'not-logged-in'>;
 }
 
 export interface OfferedCap {

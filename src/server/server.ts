@@ -42,7 +42,7 @@ import type { AcceptGate } from '../net/handshake.js';
 import { cloakAddress } from './cloak.js';
 import { Session } from './session.js';
 import { detachFromUser, sessionCount } from './multiclient.js';
-import { channelsChanged, noteDetached, restoreAlwaysOn } from './alwayson.js';
+import { channelsChanged, noteDetached, restoreAlwaysOn, setAlwaysOn, type AlwaysOnResult } from './alwayson.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { VERSION } from './version.js';
 
@@ -680,6 +680,11 @@ export class ObrolServer implements ServerApi {
     } finally {
       this.shut(session, last, dropQueued);
     }
+  }
+
+  /** NickServ SET ALWAYS-ON (server/alwayson.ts). */
+  setAlwaysOn(user: User, on: boolean): Promise<AlwaysOnResult> {
+    return setAlwaysOn(this, user, on);
   }
 
   /** A local user's channels changed (network/effects.ts): an always-on account records them. */

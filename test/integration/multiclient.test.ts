@@ -357,7 +357,8 @@ describe('always-on', () => {
     await joined(a1, '#c');
     const alice = server.registry.findUser('alice');
     expect(alice?.alwaysOn).toBe(false);
-    expect(await setAlwaysOn(server, alice!, true)).toBe('ok');
+    // What NickServ SET ALWAYS-ON calls, through the server's API.
+    expect(await server.setAlwaysOn(alice!, true)).toBe('ok');
     expect(await store.accounts.getAccount('alice')).toMatchObject({ alwaysOn: true, channels: ['#c'] });
     a1.send('QUIT');
     await a1.waitClosed();
