@@ -11,6 +11,8 @@ import { CommandContext } from '../commands/context.js';
 import { sendNames } from '../commands/channel.js';
 import { joinFor } from '../network/host.js';
 import { ERR_NICKNAMEINUSE, RPL_TOPIC, RPL_TOPICWHOTIME } from '../protocol/replies.js';
+import { subscriptionCost } from '../state/budget.js';
+import type { Registry } from '../state/registry.js';
 import { EndpointGroup, mayAttach, sessionCount, type User } from '../state/user.js';
 import { replayMissed } from './alwayson.js';
 import { sendWelcome } from './registration.js';
@@ -51,6 +53,8 @@ export function attach(server: ObrolServer, session: Session, target: User): voi
   // The connection's own, unregistered user goes, with the nick it held (if it held one).
   server.registry.remove(own);
   session.user = target;
+  // Its metadata subscriptions were credited with its own user: from now they are charged to the one it joins.
+  for (const key of session.metadataSubs) server.registry.budget.charge(target.id, subscriptionCost(key));
   const endpoint = target.endpoint;
   if (endpoint instanceof EndpointGroup && endpoint.members.length > 0) endpoint.members.push(session);
   else if (endpoint !== null && !(endpoint instanceof EndpointGroup)) target.endpoint = new EndpointGroup([endpoint, session]);
@@ -96,6 +100,11 @@ export function holdsOwnNick(server: ObrolServer, session: Session): boolean {
   replies.numeric(ERR_NICKNAMEINUSE(nick));
   replies.flush();
   return false;
+}
+
+/** A session leaves a user that stays (or goes without it): what it subscribed to is no longer charged to the user. */
+export function creditSubscriptions(registry: Registry, user: User, session: Session): void {
+  for (const key of session.metadataSubs) registry.budget.credit(user.id, subscriptionCost(key));
 }
 
 /**

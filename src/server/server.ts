@@ -41,7 +41,7 @@ import { clusterParts, type ClusterParts } from './cluster.js';
 import type { AcceptGate } from '../net/handshake.js';
 import { cloakAddress } from './cloak.js';
 import { Session } from './session.js';
-import { detachFromUser, sessionCount } from './multiclient.js';
+import { creditSubscriptions, detachFromUser, sessionCount } from './multiclient.js';
 import { channelsChanged, noteDetached, restoreAlwaysOn, setAlwaysOn, type AlwaysOnResult } from './alwayson.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { VERSION } from './version.js';
@@ -624,6 +624,7 @@ export class ObrolServer implements ServerApi {
     const user = session.user;
     session.closed = true;
     this.stats.disconnects[disconnectReason(quitReason)]++;
+    creditSubscriptions(this.registry, user, session);
     detachFromUser(user, session);
     try {
       session.send(new Outgoing({ tags: null, source: user.mask, command: 'QUIT', params: [quitReason] }));
@@ -639,6 +640,7 @@ export class ObrolServer implements ServerApi {
     const sessions = group.members.filter((member): member is Session => member instanceof Session);
     group.members.length = 0;
     for (const session of sessions) {
+      creditSubscriptions(this.registry, user, session);
       session.closed = true;
       this.stats.disconnects[disconnectReason(quitReason)]++;
       this.release(session, closingLinkFor(user, errorReason), false, true);

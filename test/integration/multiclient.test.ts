@@ -206,6 +206,33 @@ describe('multiclient', () => {
     await bob.expect(/ 401 bob alice /);
   });
 
+  it('charges each session’s metadata subscriptions to the user, and credits them as sessions leave', async () => {
+    const server = (await start()).server;
+    const a1 = await login('alice', 'alice', 'draft/metadata-3');
+    const a2 = await login('alice', 'alice', 'draft/metadata-3');
+    const a3 = await login('alice', 'alice', 'draft/metadata-3');
+    for (const c of [a1, a2, a3]) {
+      c.send('METADATA * SUB display-name');
+      await c.sync();
+    }
+    const id = server.registry.findUser('alice')!.id;
+    const three = server.registry.budget.charged(id);
+    expect(three).toBeGreaterThan(0);
+    expect(server.registry.checkBudget()).toEqual([]);
+    a2.send('QUIT');
+    await a2.waitClosed();
+    await a1.sync();
+    expect(server.registry.budget.charged(id)).toBe((three / 3) * 2);
+    expect(server.registry.checkBudget()).toEqual([]);
+    a1.send('QUIT');
+    await a1.waitClosed();
+    a3.send('QUIT');
+    await a3.waitClosed();
+    const bob = await user('bob');
+    await bob.sync();
+    expect(server.registry.budget.charged(id)).toBe(0);
+  });
+
   it('ends every session when the user is killed', async () => {
     await start({ opers: [{ name: 'boss', password: await hashPassword('pw'), hosts: ['*'] }] });
     const oper = await user('oper');
