@@ -119,7 +119,7 @@ export class ObrolServer implements ServerApi {
     // Lines still pending (a password check, flood control) are answered first; then the dispatcher disconnects.
     onClose: (session, reason) =>
       this.guard(session, () =>
-        session.busy || session.backlog.length > 0 ? (session.closeWhenIdle = reason) : this.disconnect(session.user, reason, undefined, false, reason, session),
+        session.busy || session.backlog.length > 0 ? (session.closeWhenIdle = reason) : this.endSession(session, reason),
       ),
     onFault: (session, err) => {
       this.fault(session, err);
@@ -388,7 +388,7 @@ export class ObrolServer implements ServerApi {
     this.log.error({ err, conn: session.id, command: session.command ?? undefined }, 'internal error: closing the connection');
     session.command = null;
     try {
-      this.disconnect(session.user, 'Internal error', undefined, false, 'Internal error', session);
+      this.endSession(session, 'Internal error');
     } catch (again) {
       this.log.error({ err: again, conn: session.id }, 'internal error while closing the connection');
       this.release(session);
@@ -424,7 +424,7 @@ export class ObrolServer implements ServerApi {
       for (let k = 0; k < this.pendingDisconnects.length; k++) {
         const { session, reason } = this.pendingDisconnects[k] as PendingDisconnect;
         try {
-          this.disconnect(session.user, reason, undefined, true, reason, session);
+          this.endSession(session, reason, true);
         } catch (err) {
           this.fault(session, err);
         }
@@ -614,6 +614,11 @@ export class ObrolServer implements ServerApi {
     this.log.info(entry, 'client disconnected');
   }
 
+  /** End one connection: its user quits, or stays if it has other sessions or is always-on. */
+  endSession(session: Session, reason: string, dropQueued = false): void {
+    this.disconnect(session.user, reason, undefined, dropQueued, reason, session);
+  }
+
   /**
    * One session of a user leaves while the user stays (it has others, or is
    * always-on): nobody else sees a QUIT; the session sees its own (as in
@@ -797,13 +802,12 @@ export class ObrolServer implements ServerApi {
     const { registration, ping_interval, ping_timeout } = this.config.timeouts;
     const user = session.user;
     if (!user.registered) {
-      if (now - session.connectedAt > registration * 1000) this.disconnect(user, 'Registration timed out', undefined, false, 'Registration timed out', session);
+      if (now - session.connectedAt > registration * 1000) this.endSession(session, 'Registration timed out');
       return;
     }
     if (session.pingSentAt !== 0) {
       if (now - session.pingSentAt > ping_timeout * 1000) {
-        const reason = `Ping timeout: ${Math.round((now - session.lastReadAt) / 1000)} seconds`;
-        this.disconnect(user, reason, undefined, false, reason, session);
+        this.endSession(session, `Ping timeout: ${Math.round((now - session.lastReadAt) / 1000)} seconds`);
       }
     } else if (now - session.lastReadAt > ping_interval * 1000) {
       session.pingSentAt = now;
