@@ -17,6 +17,7 @@ import type { Caller, Pick, Replies } from '../network/fanout.js';
 import type { NetworkHost } from '../network/host.js';
 import { ERR_TOOMANYMATCHES, type Reply } from '../protocol/replies.js';
 import type { BudgetRefusal } from '../state/budget.js';
+import type { Channel } from '../state/channel.js';
 import type { Registry } from '../state/registry.js';
 import type { Store } from '../store/types.js';
 import type { User } from '../state/user.js';
@@ -84,6 +85,8 @@ export interface ServerApi extends NetworkHost {
    * Optional: the unit-test world has none.
    */
   setAlwaysOn?(user: User, on: boolean): Promise<'ok' | 'disabled' | 'not-logged-in'>;
+  /** `user` joined `channel` from the session `from`: their other sessions (multiclient) get its topic and NAMES. */
+  joinedFromOneSession?(user: User, channel: Channel, from: SessionState): void;
 }
 
 export interface OfferedCap {

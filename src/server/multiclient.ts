@@ -12,13 +12,14 @@ import { sendNames } from '../commands/channel.js';
 import { joinFor } from '../network/host.js';
 import { ERR_NICKNAMEINUSE, RPL_TOPIC, RPL_TOPICWHOTIME } from '../protocol/replies.js';
 import { subscriptionCost } from '../state/budget.js';
+import type { Channel } from '../state/channel.js';
 import type { Registry } from '../state/registry.js';
 import { EndpointGroup, mayAttach, sessionCount, type User } from '../state/user.js';
 import { replayMissed } from './alwayson.js';
 import { sendWelcome } from './registration.js';
 import { ReplyBuffer } from './replybuffer.js';
 import type { ObrolServer } from './server.js';
-import type { Session } from './session.js';
+import { Session } from './session.js';
 
 export { sessionCount };
 
@@ -71,15 +72,36 @@ export function attach(server: ObrolServer, session: Session, target: User): voi
   for (const channel of target.channels) {
     const join = joinFor(target, channel.name, now)(session.capMask);
     if (join !== null) replies.message(join);
-    if (channel.topic) {
-      ctx.reply(RPL_TOPIC(channel.name, channel.topic));
-      ctx.reply(RPL_TOPICWHOTIME(channel.name, channel.topicSetBy, channel.topicSetAt));
-    }
-    sendNames(ctx, channel);
+    sendChannelState(ctx, channel);
   }
   replies.flush();
   replayMissed(server, session, target);
   server.log.info({ conn: session.id, event: 'attach', nick: target.nick, account: target.account, sessions: sessionCount(target) }, 'client attached to its account’s user');
+}
+
+/** The topic and NAMES of a channel just joined. */
+function sendChannelState(ctx: CommandContext, channel: Channel): void {
+  if (channel.topic) {
+    ctx.reply(RPL_TOPIC(channel.name, channel.topic));
+    ctx.reply(RPL_TOPICWHOTIME(channel.name, channel.topicSetBy, channel.topicSetAt));
+  }
+  sendNames(ctx, channel);
+}
+
+/**
+ * A JOIN from one session: the user's other sessions saw the JOIN line (as
+ * members); they also get the topic and NAMES, as Ergo sends them, so their
+ * clients can show the channel.
+ */
+export function joinedFromOneSession(server: ObrolServer, user: User, channel: Channel, from: unknown): void {
+  const endpoint = user.endpoint;
+  if (!(endpoint instanceof EndpointGroup)) return;
+  for (const member of endpoint.members) {
+    if (member === from || !(member instanceof Session) || member.closed) continue;
+    const replies = new ReplyBuffer(server.info.name, member);
+    sendChannelState(new CommandContext(server, member, user, replies), channel);
+    replies.flush();
+  }
 }
 
 /**

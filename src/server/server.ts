@@ -26,7 +26,7 @@ import { CAP, CAPABILITIES } from '../protocol/caps.js';
 import { chunkIsupport, formatIsupportToken, type IsupportValue } from '../protocol/isupport.js';
 import { msgIdGenerator, Outgoing } from '../protocol/outgoing.js';
 import { truncateUtf8 } from '../protocol/serialize.js';
-import { FLAG_MODES, LIST_MODES, STATUS_MODES } from '../state/channel.js';
+import { FLAG_MODES, LIST_MODES, STATUS_MODES, type Channel } from '../state/channel.js';
 import { Registry } from '../state/registry.js';
 import { EndpointGroup, User } from '../state/user.js';
 import { WhowasHistory } from '../state/whowas.js';
@@ -41,7 +41,7 @@ import { clusterParts, type ClusterParts } from './cluster.js';
 import type { AcceptGate } from '../net/handshake.js';
 import { cloakAddress } from './cloak.js';
 import { Session } from './session.js';
-import { creditSubscriptions, detachFromUser, sessionCount } from './multiclient.js';
+import { creditSubscriptions, detachFromUser, joinedFromOneSession, sessionCount } from './multiclient.js';
 import { channelsChanged, noteDetached, restoreAlwaysOn, setAlwaysOn, type AlwaysOnResult } from './alwayson.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { VERSION } from './version.js';
@@ -689,7 +689,12 @@ export class ObrolServer implements ServerApi {
     }
   }
 
-  /** NickServ SET ALWAYS-ON (server/alwayson.ts). */
+  /** A JOIN from one of a user's sessions: the others get topic and NAMES too (server/multiclient.ts). */
+  joinedFromOneSession(user: User, channel: Channel, from: SessionState): void {
+    joinedFromOneSession(this, user, channel, from);
+  }
+
+    /** NickServ SET ALWAYS-ON (server/alwayson.ts). */
   setAlwaysOn(user: User, on: boolean): Promise<AlwaysOnResult> {
     return setAlwaysOn(this, user, on);
   }

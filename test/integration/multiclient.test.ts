@@ -174,6 +174,10 @@ describe('multiclient', () => {
     a1.send('JOIN #d');
     await a1.expect(/ 366 alicia #d /);
     expect(await a2.expect(/ JOIN /)).toBe(':alicia!u@127.0.0.1 JOIN :#d');
+    // With the names, as its client needs to show the channel.
+    expect(await a2.expect(/ 353 /)).toBe(':obrol.local 353 alicia = #d :@alicia');
+    await a2.expect(/ 366 alicia #d /);
+    expect(verbs(await a1.sync(), '353')).toEqual([]);
     a2.send('PART #d');
     expect(await a1.expect(/ PART /)).toBe(':alicia!u@127.0.0.1 PART :#d');
   });
