@@ -85,6 +85,8 @@ export interface ServerApi extends NetworkHost {
    * Optional: the unit-test world has none.
    */
   setAlwaysOn?(user: User, on: boolean): Promise<'ok' | 'disabled' | 'not-logged-in'>;
+  /** `user` logged into an account after registering (NickServ IDENTIFY): an always-on account makes it always-on. */
+  accountLoggedIn?(user: User): void;
   /** `user` joined `channel` from the session `from`: their other sessions (multiclient) get its topic and NAMES. */
   joinedFromOneSession?(user: User, channel: Channel, from: SessionState): void;
 }

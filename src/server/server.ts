@@ -42,7 +42,7 @@ import type { AcceptGate } from '../net/handshake.js';
 import { cloakAddress } from './cloak.js';
 import { Session } from './session.js';
 import { creditSubscriptions, detachFromUser, joinedFromOneSession, sessionCount } from './multiclient.js';
-import { channelsChanged, noteDetached, restoreAlwaysOn, setAlwaysOn, type AlwaysOnResult } from './alwayson.js';
+import { channelsChanged, noteDetached, noteLogin, restoreAlwaysOn, setAlwaysOn, type AlwaysOnResult } from './alwayson.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { VERSION } from './version.js';
 
@@ -692,6 +692,11 @@ export class ObrolServer implements ServerApi {
   /** A JOIN from one of a user's sessions: the others get topic and NAMES too (server/multiclient.ts). */
   joinedFromOneSession(user: User, channel: Channel, from: SessionState): void {
     joinedFromOneSession(this, user, channel, from);
+  }
+
+    /** A login after registration (NickServ IDENTIFY): an always-on account's user becomes always-on (server/alwayson.ts). */
+  accountLoggedIn(user: User): void {
+    noteLogin(this, user);
   }
 
     /** NickServ SET ALWAYS-ON (server/alwayson.ts). */

@@ -402,6 +402,25 @@ describe('always-on', () => {
     await bob.expect(/ 401 bob alice /);
   });
 
+  it('makes a user always-on when it logs in after registering (NickServ IDENTIFY)', async () => {
+    const store = new MemoryStore();
+    const server = (await start({}, store)).server;
+    await store.accounts.createAccount('alice', record('alice', true));
+    const bob = await user('bob');
+    const a1 = await user('alice');
+    await joined(a1, '#c');
+    const alice = server.registry.findUser('alice')!;
+    alice.account = 'alice';
+    server.accountLoggedIn(alice);
+    await a1.sync();
+    expect(alice.alwaysOn).toBe(true);
+    expect((await store.accounts.getAccount('alice'))?.channels).toEqual(['#c']);
+    a1.send('QUIT');
+    await a1.waitClosed();
+    bob.send('WHOIS alice');
+    await bob.expect(/ 311 bob alice /);
+  });
+
   it('refuses setAlwaysOn when always_on is disabled', async () => {
     const server = (await start({ accounts: { always_on: 'disabled' } })).server;
     const a1 = await login('alice', 'alice');
