@@ -10,6 +10,7 @@ import { messagingCommands } from './messaging.js';
 import { modeCommands } from './mode.js';
 import { metadataCommands } from './metadata.js';
 import { monitorCommands } from './monitor.js';
+import { multilineCommands } from './multiline.js';
 import { operCommands } from './oper.js';
 import { readMarkerCommands } from './readmarker.js';
 import { registrationCommands } from './registration.js';
@@ -22,6 +23,7 @@ const families: CommandSpec[][] = [
   capCommands,
   channelCommands,
   messagingCommands,
+  multilineCommands,
   modeCommands,
   monitorCommands,
   metadataCommands,

@@ -17,9 +17,20 @@ import type { User } from '../state/user.js';
 export interface Replies {
   numeric(reply: Reply): void;
   message(out: Outgoing): void;
-  /** Lines from here to endBatch() form an IRCv3 batch (for clients with the batch capability). */
-  startBatch(type: string, params: string[]): void;
+  /**
+   * Lines from here to endBatch() form an IRCv3 batch (for clients with the
+   * batch capability). With `from`, the BATCH line is a message's (its
+   * source, time and tags: a draft/multiline message), and a labeled
+   * response that is only this batch carries the label on it.
+   */
+  startBatch(type: string, params: string[], from?: Outgoing): void;
   endBatch(): void;
+  /**
+   * The label of the request (labeled-response), or null. A handler may take
+   * it for a later command's answer (a draft/multiline batch is answered at
+   * BATCH -, with the label of BATCH +), leaving this one unanswered.
+   */
+  label: string | null;
 }
 
 /** The local user whose command caused an event, and where their copy goes. */
@@ -28,8 +39,8 @@ export interface Caller {
   readonly replies: Replies;
 }
 
-/** Choose the message a recipient gets from its capabilities; null: nothing. */
-export type Pick = (capMask: number) => Outgoing | null;
+/** Choose the message (or lines, in order: a draft/multiline message) a recipient gets from its capabilities; null: nothing. */
+export type Pick = (capMask: number) => Outgoing | readonly Outgoing[] | null;
 
 /** Give `user` what `what` picks for them (through `caller`'s replies if it is the caller); false if nothing was sent. */
 export function deliverTo(user: User, what: Outgoing | Pick, caller: Caller | null): boolean {
@@ -37,9 +48,14 @@ export function deliverTo(user: User, what: Outgoing | Pick, caller: Caller | nu
   if (endpoint === null) return false;
   const out = typeof what === 'function' ? what(endpoint.capMask) : what;
   if (out === null) return false;
-  if (caller !== null && user === caller.user) caller.replies.message(out);
-  else endpoint.send(out);
+  if (caller !== null && user === caller.user) each(out, (line) => caller.replies.message(line));
+  else each(out, (line) => endpoint.send(line));
   return true;
+}
+
+function each(out: Outgoing | readonly Outgoing[], send: (line: Outgoing) => void): void {
+  if (Array.isArray(out)) for (const line of out as readonly Outgoing[]) send(line);
+  else send(out as Outgoing);
 }
 
 /** Deliver to each of `recipients` (see deliverTo). */
@@ -66,8 +82,8 @@ export function deliverToChannel(channel: Channel, what: Outgoing | Pick, caller
     if (endpoint === null) continue;
     const out = single ?? (what as Pick)(endpoint.capMask);
     if (out === null) continue;
-    if (caller !== null && member === caller.user) caller.replies.message(out);
-    else endpoint.send(out);
+    if (caller !== null && member === caller.user) each(out, (line) => caller.replies.message(line));
+    else each(out, (line) => endpoint.send(line));
     delivered++;
   }
   return delivered;

@@ -28,17 +28,21 @@ interface Item {
   batch: string | null;
   /** A BATCH +id / -id line (dropped for clients without batch). */
   batchLine: boolean;
+  /** The id this line opens or closes, for a batch that is a message (startBatch's `from`). */
+  messageBatch: string | null;
 }
 
 export class ReplyBuffer implements Replies {
   private readonly items: Item[] = [];
   private readonly open: string[] = [];
+  /** The open batches that are messages, by id, with the message they stand for. */
+  private readonly messageBatches = new Map<string, Outgoing>();
 
   constructor(
     private readonly serverName: string,
     private readonly session: Session,
     /** The client's label, when it negotiated labeled-response and sent one. */
-    private readonly label: string | null = null,
+    public label: string | null = null,
   ) {}
 
   private get current(): string | null {
@@ -57,19 +61,39 @@ export class ReplyBuffer implements Replies {
     this.push(out, false);
   }
 
-  startBatch(type: string, params: string[]): void {
+  startBatch(type: string, params: string[], from?: Outgoing): void {
     const id = this.session.nextBatchId();
-    this.push(this.fromServer('BATCH', [`+${id}`, type, ...params]), true);
+    if (from === undefined) {
+      this.push(this.fromServer('BATCH', [`+${id}`, type, ...params]), true);
+    } else {
+      this.messageBatches.set(id, from);
+      this.push(new Outgoing({ tags: null, source: from.message.source, command: 'BATCH', params: [`+${id}`, type, ...params] }, from.meta, from.at), true, id);
+    }
     this.open.push(id);
   }
 
   endBatch(): void {
     const id = this.open.pop();
-    if (id !== undefined) this.push(this.fromServer('BATCH', [`-${id}`]), true);
+    if (id === undefined) return;
+    const from = this.messageBatches.get(id);
+    if (from === undefined) {
+      this.push(this.fromServer('BATCH', [`-${id}`]), true);
+      return;
+    }
+    this.messageBatches.delete(id);
+    this.push(new Outgoing({ tags: null, source: from.message.source, command: 'BATCH', params: [`-${id}`] }, null, from.at), true, id);
   }
 
-  private push(out: Outgoing, batchLine: boolean): void {
-    this.items.push({ out, renderKey: this.session.renderKey, batch: this.current, batchLine });
+  private push(out: Outgoing, batchLine: boolean, messageBatch: string | null = null): void {
+    this.items.push({ out, renderKey: this.session.renderKey, batch: this.current, batchLine, messageBatch });
+  }
+
+  /** The response is one batch that is a message (and nothing else): the label goes on its BATCH line. */
+  private isOneMessageBatch(items: Item[]): boolean {
+    const first = items[0];
+    const last = items.at(-1);
+    if (first === undefined || last === undefined || first === last) return false;
+    return first.batch === null && first.messageBatch !== null && last.batch === null && last.messageBatch === first.messageBatch;
   }
 
   flush(): void {
@@ -91,6 +115,10 @@ export class ReplyBuffer implements Replies {
       } else if (items.length === 1) {
         const item = items[0] as Item;
         session.sendRendered(item.out, item.renderKey, labelTag);
+      } else if (batching && this.isOneMessageBatch(items)) {
+        const [first, ...rest] = items as [Item, ...Item[]];
+        session.sendRendered(first.out, first.renderKey, labelTag);
+        for (const item of rest) send(item, null);
       } else if (batching) {
         const outer = session.nextBatchId();
         session.sendWith(this.fromServer('BATCH', [`+${outer}`, 'labeled-response']), labelTag);
