@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TestClient } from '../../helpers/client.js';
 import { ManualClock } from '../../helpers/clock.js';
+import { sessionOf, until } from '../../helpers/until.js';
 import { expectMsgid, mask, S, settle, splitTags, useIrc } from './setup.js';
 
 const irc = useIrc();
@@ -265,5 +266,32 @@ describe('FAIL BATCH', () => {
     alice.send('BATCH -o');
     expect(await bodies(alice)).toEqual([`${S} FAIL BATCH MULTILINE_INVALID :No batch o is open`]);
     expect(await bodies(bob)).toEqual([]);
+  });
+});
+
+describe('flood control', () => {
+  it('every line of a batch pays half a unit: a batch past the burst waits for the bucket, and arrives whole', async () => {
+    const clock = new ManualClock();
+    const classes = [{ name: 'c', hosts: ['*'], max_per_ip: 100, max_per_cidr: 100, connects_per_minute: 10_000, recvq_bytes: 65_536, flood_burst: 20, flood_rate: 10 }];
+    const srv = await irc.server({ clock, config: { classes } });
+    const alice = await irc.withCaps(srv, 'alice', ML);
+    const bob = await irc.withCaps(srv, 'bob', ML);
+    alice.send('JOIN #f');
+    bob.send('JOIN #f');
+    clock.advance(1000);
+    await settle(alice, bob);
+    clock.advance(2000); // both buckets full again: 20 units
+    const waiting = sessionOf(srv, 'alice').backlog;
+    // BATCH + (1 unit) and 38 lines (19) run at once; 12 lines and BATCH - (7 units) wait.
+    const lines = Array.from({ length: 50 }, (_, k) => `@batch=f PRIVMSG #f :line ${k}\r\n`);
+    alice.write(`BATCH +f draft/multiline #f\r\n${lines.join('')}BATCH -f\r\n`);
+    await until(() => waiting.length === 13, `13 lines waiting (now ${waiting.length})`);
+    clock.advance(699);
+    expect(waiting.length).toBe(1);
+    clock.advance(1);
+    expect(waiting.length).toBe(0);
+    const got = await bob.expect(/ BATCH :?-/);
+    expect(got).toMatch(/BATCH :?-ml-/);
+    expect(bob.received.filter((l) => l.includes(' PRIVMSG #f :line '))).toHaveLength(50);
   });
 });
