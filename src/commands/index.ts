@@ -13,6 +13,7 @@ import { monitorCommands } from './monitor.js';
 import { multilineCommands } from './multiline.js';
 import { operCommands } from './oper.js';
 import { readMarkerCommands } from './readmarker.js';
+import { redactCommands } from './redact.js';
 import { registrationCommands } from './registration.js';
 import type { CommandSpec } from './spec.js';
 import { serviceCommands } from '../services/index.js';
@@ -24,6 +25,7 @@ const families: CommandSpec[][] = [
   channelCommands,
   messagingCommands,
   multilineCommands,
+  redactCommands,
   modeCommands,
   monitorCommands,
   metadataCommands,

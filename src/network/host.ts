@@ -13,6 +13,7 @@ import { Outgoing } from '../protocol/outgoing.js';
 import { STATUS_MODES, type Channel } from '../state/channel.js';
 import type { Tags } from '../protocol/message.js';
 import type { Registry } from '../state/registry.js';
+import type { Store } from '../store/types.js';
 import type { User } from '../state/user.js';
 import type { WhowasHistory } from '../state/whowas.js';
 import type { Pick } from './fanout.js';
@@ -24,6 +25,8 @@ export interface NetworkHost {
   readonly whowas: WhowasHistory;
   readonly bus: Bus;
   readonly log: Logger;
+  /** This node's store (history: a redaction drops the message from it). */
+  readonly store: Store;
   /** A new network-unique message id (lines this node makes up itself, as in a netjoin). */
   nextMsgId(): string;
   /** Counters the effects bump (plain fields: no call per delivery). */

@@ -11,7 +11,7 @@ import { Outgoing } from '../protocol/outgoing.js';
 import { CONCAT_TAG, MULTILINE_BATCH } from '../protocol/multiline.js';
 import type { User } from '../state/user.js';
 import { deliverTo, deliverToChannel, type Caller, type Pick, type Replies } from './fanout.js';
-import { fromActorAt, fromUserAt, type NetworkHost } from './host.js';
+import { fromActorAt, fromUserAt, isRemote, type NetworkHost } from './host.js';
 
 /** TAGMSG only reaches clients that negotiated message-tags. */
 const onlyTagCapable =
@@ -87,6 +87,35 @@ function multilineForms(sender: User, event: EventOf<'message'>, tags: Tags | nu
       replies.endBatch();
     },
   };
+}
+
+/**
+ * REDACT (https://ircv3.net/specs/extensions/message-redaction): to the
+ * channel's members or the other side of the conversation that negotiated
+ * draft/message-redaction (the others get nothing), and to the redactor as
+ * the answer to their command. The node where it was asked already dropped
+ * the message from its history; the others drop it from theirs.
+ */
+export function applyRedact(host: NetworkHost, event: EventOf<'message.redact'>, caller: Caller | null): void {
+  if (isRemote(host, event)) {
+    host.store.history.remove(event.historyTarget, event.redacted).catch((err: unknown) => {
+      host.log.warn({ err, event: 'redact-failed', msgid: event.redacted }, 'a redacted message could not be dropped from history');
+    });
+  }
+  const { registry } = host;
+  const redactor = registry.byId(event.userId);
+  if (redactor === undefined) return;
+  const params = event.reason === null ? [event.target, event.redacted] : [event.target, event.redacted, event.reason];
+  const out = fromUserAt(redactor, 'REDACT', params, event);
+  const capable: Pick = (mask) => ((mask & CAP.MESSAGE_REDACTION) !== 0 ? out : null);
+  if (event.channel !== null) {
+    const channel = registry.findChannel(event.channel);
+    if (channel !== undefined) deliverToChannel(channel, capable, null, { skip: redactor });
+  } else if (event.recipientId !== null) {
+    const recipient = registry.byId(event.recipientId);
+    if (recipient !== undefined && recipient !== redactor) deliverTo(recipient, capable, null);
+  }
+  if (caller !== null && caller.user === redactor) caller.replies.message(out);
 }
 
 /** WALLOPS: every user here with +w. */
