@@ -145,24 +145,28 @@ export function handleBatch(ctx: CommandContext, msg: IrcMessage): void {
   }
 
   if (sign === '+') {
+    // A refused start still names a batch: its lines and end are then dropped without a FAIL each.
+    const refuse = (code: string, description: string, context: string[] = []) => {
+      fail(ctx, code, description, context);
+      session.multiline = { ref, target: '', command: null, lines: [], bytes: 0, tags: null, label: null, failed: true };
+    };
     if (open !== null && !open.failed) {
-      fail(ctx, 'MULTILINE_INVALID', `Batch ${open.ref} is still open`);
-      session.multiline = null;
+      refuse('MULTILINE_INVALID', `Batch ${open.ref} is still open`);
       return;
     }
     session.multiline = null;
     const type = msg.params[1];
     if (type !== MULTILINE_BATCH) {
-      fail(ctx, 'INVALID_PARAMS', `Clients may open ${MULTILINE_BATCH} batches only`, [type ?? '*']);
+      refuse('INVALID_PARAMS', `Clients may open ${MULTILINE_BATCH} batches only`, [type ?? '*']);
       return;
     }
     if (!session.hasCap(CAP.MULTILINE)) {
-      fail(ctx, 'MULTILINE_INVALID', `Negotiate ${MULTILINE_BATCH} before sending one`);
+      refuse('MULTILINE_INVALID', `Negotiate ${MULTILINE_BATCH} before sending one`);
       return;
     }
     const target = msg.params[2];
     if (target === undefined || target === '') {
-      fail(ctx, 'MULTILINE_INVALID', 'A multiline batch needs a target');
+      refuse('MULTILINE_INVALID', 'A multiline batch needs a target');
       return;
     }
     session.multiline = { ref, target, command: null, lines: [], bytes: 0, tags: clientOnlyTags(msg.tags), label: ctx.replies.label, failed: false };
