@@ -26,8 +26,8 @@ import type { CommandSpec } from './spec.js';
 
 /** The most bytes of text in one multiline message, counting a byte per line break (CAP value max-bytes). */
 export const MULTILINE_MAX_BYTES = 4096;
-/** The most lines in one multiline message (CAP value max-lines). */
-export const MULTILINE_MAX_LINES = 100;
+/** The most lines in one multiline message (CAP value max-lines): Ergo's as irctest runs it. */
+export const MULTILINE_MAX_LINES = 32;
 /** The CAP LS 302 value of draft/multiline. */
 export const MULTILINE_CAP_VALUE = `max-bytes=${MULTILINE_MAX_BYTES},max-lines=${MULTILINE_MAX_LINES}`;
 /** A batch still open this long after its last line (and with none waiting) is dropped with a FAIL. */

@@ -83,7 +83,7 @@ describe('CAP LS', () => {
     // Without TLS only draft/metadata-3 and draft/multiline have a value (their limits); sts would too.
     const values: Record<string, string> = {
       'draft/metadata-3': 'draft/metadata-3=before-connect,max-subs=100,max-keys=50,max-value-bytes=300',
-      'draft/multiline': 'draft/multiline=max-bytes=4096,max-lines=100',
+      'draft/multiline': 'draft/multiline=max-bytes=4096,max-lines=32',
     };
     const tokens = ALL_CAPS.map((cap) => values[cap] ?? cap);
     expect(await c.sync()).toEqual([`${S} CAP * LS :${tokens.join(' ')}`]);

@@ -179,9 +179,9 @@ describe('FAIL BATCH', () => {
   it('MULTILINE_MAX_LINES past max-lines, once; the rest of the batch is dropped quietly', async () => {
     const alice = await alone();
     alice.send('BATCH +l draft/multiline #test');
-    for (let k = 0; k < 102; k++) alice.send('@batch=l PRIVMSG #test hi');
+    for (let k = 0; k < 34; k++) alice.send('@batch=l PRIVMSG #test hi');
     alice.send('BATCH -l');
-    expect(await bodies(alice)).toEqual([`${S} FAIL BATCH MULTILINE_MAX_LINES 100 :Multiline batch max-lines exceeded (100)`]);
+    expect(await bodies(alice)).toEqual([`${S} FAIL BATCH MULTILINE_MAX_LINES 32 :Multiline batch max-lines exceeded (32)`]);
   });
 
   it('MULTILINE_MAX_BYTES past max-bytes (a line break counts as a byte)', async () => {
@@ -282,9 +282,10 @@ describe('flood control', () => {
     await settle(alice, bob);
     clock.advance(2000); // both buckets full again: 20 units
     const waiting = sessionOf(srv, 'alice').backlog;
-    // BATCH + (1 unit) and 38 lines (19) run at once; 12 lines and BATCH - (7 units) wait.
-    const lines = Array.from({ length: 50 }, (_, k) => `@batch=f PRIVMSG #f :line ${k}\r\n`);
-    alice.write(`BATCH +f draft/multiline #f\r\n${lines.join('')}BATCH -f\r\n`);
+    // 20 PINGs (10 units), BATCH + (1) and 18 lines (9) run at once; 12 lines and BATCH - (7 units) wait.
+    const pings = Array.from({ length: 20 }, (_, k) => `PING p${k}\r\n`).join('');
+    const lines = Array.from({ length: 30 }, (_, k) => `@batch=f PRIVMSG #f :line ${k}\r\n`);
+    alice.write(`${pings}BATCH +f draft/multiline #f\r\n${lines.join('')}BATCH -f\r\n`);
     await until(() => waiting.length === 13, `13 lines waiting (now ${waiting.length})`);
     clock.advance(699);
     expect(waiting.length).toBe(1);
@@ -292,6 +293,6 @@ describe('flood control', () => {
     expect(waiting.length).toBe(0);
     const got = await bob.expect(/ BATCH :?-/);
     expect(got).toMatch(/BATCH :?-ml-/);
-    expect(bob.received.filter((l) => l.includes(' PRIVMSG #f :line '))).toHaveLength(50);
+    expect(bob.received.filter((l) => l.includes(' PRIVMSG #f :line '))).toHaveLength(30);
   });
 });
