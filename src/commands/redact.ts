@@ -24,10 +24,15 @@ import type { CommandSpec } from './spec.js';
 /** What REDACT may delete. */
 const REDACTABLE = new Set(['PRIVMSG', 'NOTICE', 'TAGMSG']);
 
-/** The names a user may be stored under as one side of a direct conversation (HistoryEntry.peers). */
+/**
+ * The names a user may be stored under as one side of a direct conversation
+ * (HistoryEntry.peers, history/keys.ts): `~` and the casefolded account when
+ * logged in, else the casefolded nick (which they may also have sent under
+ * before logging in).
+ */
 function sidesOf(ctx: CommandContext, user: User): string[] {
   const fold = ctx.registry.fold;
-  return user.account === null ? [fold(user.nick)] : [fold(user.account), fold(user.nick)];
+  return user.account === null ? [user.folded] : [`~${fold(user.account)}`, user.folded];
 }
 
 /** Is `entry` a message of this channel, or of the conversation between the caller and `recipient`? */

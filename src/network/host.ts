@@ -13,9 +13,9 @@ import { Outgoing } from '../protocol/outgoing.js';
 import { STATUS_MODES, type Channel } from '../state/channel.js';
 import type { Tags } from '../protocol/message.js';
 import type { Registry } from '../state/registry.js';
-import type { Store } from '../store/types.js';
 import type { User } from '../state/user.js';
 import type { WhowasHistory } from '../state/whowas.js';
+import type { Store } from '../store/types.js';
 import type { Pick } from './fanout.js';
 
 export interface NetworkHost {
@@ -25,7 +25,7 @@ export interface NetworkHost {
   readonly whowas: WhowasHistory;
   readonly bus: Bus;
   readonly log: Logger;
-  /** This node's store (history: a redaction drops the message from it). */
+  /** Where history is recorded (src/history/record.ts), among the rest. */
   readonly store: Store;
   /** A new network-unique message id (lines this node makes up itself, as in a netjoin). */
   nextMsgId(): string;

@@ -96,9 +96,11 @@ describe('REDACT in a channel', () => {
 
 describe('REDACT of a direct message', () => {
   it('the sender redacts it; the other side hears of it under its own nick', async () => {
-    stored(entry({ msgid: 'd1', target: 'alice bob', params: ['bob', 'psst'], source: alice.user.mask, peers: ['alice', 'bob'] }));
+    alice.user.account = 'Alice';
+    stored(entry({ msgid: 'd1', target: '~alice bob', params: ['bob', 'psst'], source: alice.user.mask, account: 'Alice', peers: ['~alice', 'bob'] }));
     expect(await alice.runAsync('REDACT Bob d1')).toEqual([':alice!alice@127.0.0.1 REDACT bob :d1']);
     expect(bob.take()).toEqual([':alice!alice@127.0.0.1 REDACT bob :d1']);
+    expect((await world.busEvents()).filter((e) => e.type === 'message.redact')).toEqual([expect.objectContaining({ channel: null, recipientId: bob.user.id, historyTarget: '~alice bob' })]);
     expect(await world.store.history.find('d1')).toBeNull();
   });
 
