@@ -19,11 +19,10 @@ export interface Replies {
   message(out: Outgoing): void;
   /**
    * Lines from here to endBatch() form an IRCv3 batch (for clients with the
-   * batch capability). With `from`, the BATCH line is a message's (its
-   * source, time and tags: a draft/multiline message), and a labeled
-   * response that is only this batch carries the label on it.
+   * batch capability). The BATCH line comes from the server, or takes the
+   * source, tags and time of `opener` (a replayed draft/multiline message).
    */
-  startBatch(type: string, params: string[], from?: Outgoing): void;
+  startBatch(type: string, params: string[], opener?: Outgoing): void;
   endBatch(): void;
   /**
    * The label of the request (labeled-response), or null. A handler may take

@@ -28,20 +28,18 @@ interface Item {
   batch: string | null;
   /** A BATCH +id / -id line (dropped for clients without batch). */
   batchLine: boolean;
-  /** The id this line opens or closes, for a batch that is a message (startBatch's `from`). */
-  messageBatch: string | null;
 }
 
 export class ReplyBuffer implements Replies {
   private readonly items: Item[] = [];
   private readonly open: string[] = [];
-  /** The open batches that are messages, by id, with the message they stand for. */
-  private readonly messageBatches = new Map<string, Outgoing>();
+  /** Ids of the batches that stand for a message (started with an opener: draft/multiline). */
+  private readonly messageBatches = new Set<string>();
 
   constructor(
     private readonly serverName: string,
     private readonly session: Session,
-    /** The client's label, when it negotiated labeled-response and sent one. */
+    /** The client's label, when it negotiated labeled-response and sent one; a handler may move it (Replies.label). */
     public label: string | null = null,
   ) {}
 
@@ -61,39 +59,35 @@ export class ReplyBuffer implements Replies {
     this.push(out, false);
   }
 
-  startBatch(type: string, params: string[], from?: Outgoing): void {
+  startBatch(type: string, params: string[], opener?: Outgoing): void {
     const id = this.session.nextBatchId();
-    if (from === undefined) {
-      this.push(this.fromServer('BATCH', [`+${id}`, type, ...params]), true);
-    } else {
-      this.messageBatches.set(id, from);
-      this.push(new Outgoing({ tags: null, source: from.message.source, command: 'BATCH', params: [`+${id}`, type, ...params] }, from.meta, from.at), true, id);
-    }
+    const line = [`+${id}`, type, ...params];
+    this.push(opener === undefined ? this.fromServer('BATCH', line) : new Outgoing({ tags: null, source: opener.message.source, command: 'BATCH', params: line }, opener.meta, opener.at), true);
     this.open.push(id);
+    if (opener !== undefined) this.messageBatches.add(id);
   }
 
   endBatch(): void {
     const id = this.open.pop();
-    if (id === undefined) return;
-    const from = this.messageBatches.get(id);
-    if (from === undefined) {
-      this.push(this.fromServer('BATCH', [`-${id}`]), true);
-      return;
-    }
-    this.messageBatches.delete(id);
-    this.push(new Outgoing({ tags: null, source: from.message.source, command: 'BATCH', params: [`-${id}`] }, null, from.at), true, id);
+    if (id !== undefined) this.push(this.fromServer('BATCH', [`-${id}`]), true);
   }
 
-  private push(out: Outgoing, batchLine: boolean, messageBatch: string | null = null): void {
-    this.items.push({ out, renderKey: this.session.renderKey, batch: this.current, batchLine, messageBatch });
+  private push(out: Outgoing, batchLine: boolean): void {
+    this.items.push({ out, renderKey: this.session.renderKey, batch: this.current, batchLine });
   }
 
-  /** The response is one batch that is a message (and nothing else): the label goes on its BATCH line. */
+  /**
+   * The response is one batch that stands for a message, and nothing else
+   * (the draft/multiline echo): the label goes on its BATCH line, as
+   * labeled-response allows for a batch of a type that fits the whole response.
+   */
   private isOneMessageBatch(items: Item[]): boolean {
     const first = items[0];
     const last = items.at(-1);
-    if (first === undefined || last === undefined || first === last) return false;
-    return first.batch === null && first.messageBatch !== null && last.batch === null && last.messageBatch === first.messageBatch;
+    if (first === undefined || last === undefined || first === last || !first.batchLine || !last.batchLine) return false;
+    if (first.batch !== null || last.batch !== null) return false;
+    const id = first.out.message.params[0]?.slice(1) ?? '';
+    return this.messageBatches.has(id) && last.out.message.params[0] === `-${id}`;
   }
 
   flush(): void {
@@ -129,5 +123,6 @@ export class ReplyBuffer implements Replies {
       }
     }
     this.items.length = 0;
+    this.messageBatches.clear();
   }
 }
