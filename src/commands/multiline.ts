@@ -176,9 +176,9 @@ export function handleBatch(ctx: CommandContext, msg: IrcMessage): void {
   }
 
   if (open === null || open.ref !== ref) {
-    // An end with no matching start; a batch still open is corrupt and goes too.
-    if (open === null || !open.failed) fail(ctx, 'MULTILINE_INVALID', `No batch ${ref} is open`);
-    session.multiline = null;
+    // An end with no matching start. A batch still open is corrupt and goes too; a broken one stays, to swallow its own end.
+    fail(ctx, 'MULTILINE_INVALID', `No batch ${ref} is open`);
+    if (open !== null && !open.failed) session.multiline = null;
     return;
   }
   session.multiline = null;

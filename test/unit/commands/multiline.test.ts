@@ -74,6 +74,16 @@ describe('a multiline batch', () => {
     expect(alice.take()).toEqual([]);
   });
 
+  it('after a FAIL, an end naming another batch is refused, and the broken batch still swallows its own end', () => {
+    bob.run('BATCH +a draft/multiline #c');
+    expect(bob.run('@batch=a PRIVMSG #elsewhere :x')).toEqual([':obrol.local FAIL BATCH MULTILINE_INVALID_TARGET #c #elsewhere :Every line of a multiline batch must go to its target']);
+    expect(bob.run('@batch=a PRIVMSG #c :more')).toEqual([]);
+    expect(bob.run('BATCH -b')).toEqual([':obrol.local FAIL BATCH MULTILINE_INVALID :No batch b is open']);
+    expect(bob.run('BATCH -a')).toEqual([]);
+    expect(bob.run('BATCH -a')).toEqual([':obrol.local FAIL BATCH MULTILINE_INVALID :No batch a is open']);
+    expect(alice.take()).toEqual([]);
+  });
+
   it('to a service is refused: services take one line at a time', () => {
     expect(send(bob, 's', 'NickServ', ['PRIVMSG NickServ :help'])).toEqual([':obrol.local FAIL BATCH MULTILINE_INVALID :NickServ takes one line at a time']);
   });
