@@ -90,6 +90,24 @@ export type ClusterEvent =
       /** draft/multiline: every line of a multiline message (text is then the first); absent for one line. */
       lines?: Array<{ text: string; concat: boolean }>;
     } & Stamp)
+  /**
+   * draft/message-redaction: `userId` redacted the message `redacted` of a
+   * channel (`channel` set) or of their conversation with `recipientId`.
+   * `target` is REDACT's first parameter as recipients see it; `historyTarget`
+   * the conversation the message was stored under (HistoryEntry.target), so
+   * every node can drop it from its history.
+   */
+  | ({
+      type: 'message.redact';
+      origin: string;
+      userId: string;
+      target: string;
+      channel: string | null;
+      recipientId: string | null;
+      redacted: string;
+      reason: string | null;
+      historyTarget: string;
+    } & Stamp)
   | ({ type: 'wallops'; origin: string; by: Actor; text: string } & Stamp)
   /** A server notice to every user on the network (admin API). */
   | { type: 'network.notice'; origin: string; text: string }

@@ -5,6 +5,7 @@
  * none, are reached over the bus).
  */
 import type { Logger } from 'pino';
+import type { MultilineBatch } from './multiline.js';
 import type { OperGuard } from './operguard.js';
 import type { Bus } from '../bus/bus.js';
 import type { NameDirectory } from '../bus/directory.js';
@@ -126,6 +127,8 @@ export interface SessionState {
   /** draft/metadata-3 keys the client subscribed to. */
   readonly metadataSubs: ReadonlySet<string>;
   editableMetadataSubs(): Set<string>;
+  /** The client's open draft/multiline batch (commands/multiline.ts), or null. */
+  multiline: MultilineBatch | null;
 }
 
 export type { Replies, Pick };

@@ -9,16 +9,20 @@ export const HELP_INDEX = [
   'To start:  NICK yournick  then  USER yourname 0 * :Your Name',
   'Then:      JOIN #channel  and  PRIVMSG #channel :hello everyone',
   'Commands (HELP <command> for details):',
-  'ADMIN AWAY CAP CHANSERV CHGHOST CS DIE HELP INFO INVITE ISON JOIN KICK KILL',
+  'ADMIN AWAY BATCH CAP CHANSERV CHGHOST CS DIE HELP INFO INVITE ISON JOIN KICK KILL',
   'LINKS LIST LUSERS MARKREAD METADATA MODE MONITOR MOTD NAMES NICK NICKSERV',
   'NOTICE NS OPER PART PASS',
-  'PING PONG PRIVMSG QUIT REHASH RESTART SETNAME STATS TAGMSG TIME TOPIC USER',
+  'PING PONG PRIVMSG QUIT REDACT REHASH RESTART SETNAME STATS TAGMSG TIME TOPIC USER',
   'USERHOST VERSION WALLOPS WHO WHOIS WHOWAS',
 ];
 
 export const HELP_TOPICS: Record<string, string[]> = {
   ADMIN: ['ADMIN [server]', 'Shows who runs this server and how to reach them.'],
   AWAY: ['AWAY [:message]', 'With a message, marks you away: people who message you get it as a reply.', 'Without one, marks you back.'],
+  BATCH: [
+    'BATCH +<ref> draft/multiline <target>  ...  BATCH -<ref>',
+    'Sends one message of several lines (with the draft/multiline capability): the lines between, tagged @batch=<ref>, are PRIVMSGs to <target>.',
+  ],
   CAP: ['CAP LS [302] | CAP REQ :<caps> | CAP LIST | CAP END', 'IRCv3 capability negotiation, used by IRC clients before registering.'],
   CHANSERV: ['CHANSERV <command> [arguments]', 'Talks to ChanServ, which registers channels: CHANSERV HELP lists its commands. The same as /msg ChanServ.'],
   CS: ['CS <command> [arguments]', 'The same as CHANSERV.'],
@@ -66,6 +70,7 @@ export const HELP_TOPICS: Record<string, string[]> = {
   PONG: ['PONG <token>', 'The answer to a PING from the server; without it you are disconnected after a while.'],
   PRIVMSG: ['PRIVMSG <target>[,target...] :<text>', 'Sends a message to a nick or a channel; @#channel reaches only its operators.'],
   QUIT: ['QUIT [:reason]', 'Leaves the server; the reason is shown to the people in your channels.'],
+  REDACT: ['REDACT <target> <msgid> [:reason]', 'Deletes a message you sent (or, as a channel operator, anyone\'s in your channel), given its msgid (draft/message-redaction).'],
   REHASH: ['REHASH', 'Operators only: reloads the configuration file without dropping anyone.'],
   RESTART: ['RESTART', 'Operators only: disconnects everyone and starts the server afresh.'],
   STATS: ['STATS <u|m|z>', 'u: how long the server has been up; for operators, m: how often each command was used, and z: memory and table sizes.'],

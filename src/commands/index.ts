@@ -10,8 +10,10 @@ import { messagingCommands } from './messaging.js';
 import { modeCommands } from './mode.js';
 import { metadataCommands } from './metadata.js';
 import { monitorCommands } from './monitor.js';
+import { multilineCommands } from './multiline.js';
 import { operCommands } from './oper.js';
 import { readMarkerCommands } from './readmarker.js';
+import { redactCommands } from './redact.js';
 import { registrationCommands } from './registration.js';
 import type { CommandSpec } from './spec.js';
 import { serviceCommands } from '../services/index.js';
@@ -22,6 +24,8 @@ const families: CommandSpec[][] = [
   capCommands,
   channelCommands,
   messagingCommands,
+  multilineCommands,
+  redactCommands,
   modeCommands,
   monitorCommands,
   metadataCommands,

@@ -42,7 +42,7 @@ const SPEAK_REASONS: Record<SpeakRefusal, string> = {
 const CLIENT_TAG_KEY = /^\+([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\/)?[A-Za-z0-9-]+$/;
 
 /** The client-only (+) tags of a message: the only ones relayed (others, and malformed keys, are dropped). */
-function clientOnlyTags(tags: Tags | null): Array<[string, string]> | null {
+export function clientOnlyTags(tags: Tags | null): Array<[string, string]> | null {
   if (tags === null) return null;
   let out: Array<[string, string]> | null = null;
   for (const [key, value] of tags) {
@@ -50,6 +50,73 @@ function clientOnlyTags(tags: Tags | null): Array<[string, string]> | null {
     (out ??= []).push([key, value]);
   }
   return out;
+}
+
+/** One message to one target, as speakTo takes it. */
+export interface Spoken {
+  command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
+  /** As the client wrote it: a nick, a channel, or `@#chan` (STATUSMSG). */
+  target: string;
+  /** The text (for a multiline message, its first line). */
+  text: string;
+  /** Client-only tags to relay. */
+  tags: Array<[string, string]> | null;
+  /** draft/multiline: every line. */
+  lines?: Array<{ text: string; concat: boolean }>;
+}
+
+/**
+ * Send one message to one target, if the caller may: the checks a PRIVMSG
+ * makes (no such nick or channel, +n, +m, bans, +C), then the `message`
+ * event. `error` gets the refusal numerics (NOTICE passes a no-op). A message
+ * to a built-in service returns the service's work, to run after the rest.
+ */
+export function speakTo(ctx: CommandContext, spoken: Spoken, error: (reply: Reply) => void): (() => void | Promise<void>) | null {
+  const { registry, user } = ctx;
+  const { command, target, text, tags, lines } = spoken;
+  const multiline = lines === undefined ? {} : { lines };
+
+  // A STATUSMSG target (`@#chan`): strip the prefixes, remember whom they address.
+  let statusMask = 0;
+  let name = target;
+  let skip = 0;
+  while (skip < target.length - 1 && STATUSMSG.includes(target[skip] as string)) skip++;
+  if (skip > 0 && isChannelName(target.slice(skip), CHANTYPES)) {
+    for (let k = 0; k < skip; k++) statusMask |= STATUS_BITS[target[k] as string] as number;
+    name = target.slice(skip);
+  }
+
+  if (isChannelName(name, CHANTYPES)) {
+    const channel = registry.findChannel(name);
+    if (!channel) {
+      error(ERR_NOSUCHCHANNEL(name));
+      return null;
+    }
+    // +C looks at the whole message: a CTCP hidden in a later line is still one.
+    const whole = lines === undefined ? text : lines.map((line) => line.text).join('\n');
+    const refusal = channel.speakRefusal(user, whole, registry.fold);
+    if (refusal) {
+      error(ERR_CANNOTSENDTOCHAN(channel.name, SPEAK_REASONS[refusal]));
+      return null;
+    }
+    ctx.emit({ type: 'message', origin: ctx.nodeId, userId: user.id, command, target, channel: channel.name, statusMask, recipientId: null, text, tags, ...multiline, ...ctx.stamp() });
+    return null;
+  }
+
+  // `/msg NickServ ...`: a command to a built-in service (never for NOTICE: services must not loop with bots).
+  const service = findService(target);
+  if (service !== undefined) {
+    return command === 'PRIVMSG' ? () => runService(service, ctx, text) : null;
+  }
+
+  const recipient = registry.findUser(target);
+  if (!recipient) {
+    error(ERR_NOSUCHNICK(target));
+    return null;
+  }
+  ctx.emit({ type: 'message', origin: ctx.nodeId, userId: user.id, command, target: recipient.nick, channel: null, statusMask: 0, recipientId: recipient.id, text, tags, ...multiline, ...ctx.stamp() });
+  if (command === 'PRIVMSG' && recipient.away !== null) ctx.reply(RPL_AWAY(recipient.nick, recipient.away));
+  return null;
 }
 
 function relay(ctx: CommandContext, msg: IrcMessage): void | Promise<void> {
@@ -69,63 +136,23 @@ function relay(ctx: CommandContext, msg: IrcMessage): void | Promise<void> {
     error(ERR_NOTEXTTOSEND());
     return;
   }
-  const { registry, user } = ctx;
   const tags = clientOnlyTags(msg.tags);
   const max = ctx.config.limits.targets;
   const seen = new Set<string>();
-  user.lastSpokeAt = ctx.nowSeconds();
+  ctx.user.lastSpokeAt = ctx.nowSeconds();
   // Service commands run after the messages, one after another (they may wait for the store).
   const work: Array<() => void | Promise<void>> = [];
 
   for (const target of targets) {
-    const folded = registry.fold(target);
+    const folded = ctx.registry.fold(target);
     if (seen.has(folded)) continue;
     seen.add(folded);
     if (seen.size > max) {
       error(ERR_TOOMANYTARGETS(target, max));
       continue;
     }
-
-    // A STATUSMSG target (`@#chan`): strip the prefixes, remember whom they address.
-    let statusMask = 0;
-    let name = target;
-    let skip = 0;
-    while (skip < target.length - 1 && STATUSMSG.includes(target[skip] as string)) skip++;
-    if (skip > 0 && isChannelName(target.slice(skip), CHANTYPES)) {
-      for (let k = 0; k < skip; k++) statusMask |= STATUS_BITS[target[k] as string] as number;
-      name = target.slice(skip);
-    }
-
-    if (isChannelName(name, CHANTYPES)) {
-      const channel = registry.findChannel(name);
-      if (!channel) {
-        error(ERR_NOSUCHCHANNEL(name));
-        continue;
-      }
-      const refusal = channel.speakRefusal(user, text ?? '', registry.fold);
-      if (refusal) {
-        error(ERR_CANNOTSENDTOCHAN(channel.name, SPEAK_REASONS[refusal]));
-        continue;
-      }
-      ctx.emit({ type: 'message', origin: ctx.nodeId, userId: user.id, command, target, channel: channel.name, statusMask, recipientId: null, text: text ?? '', tags, ...ctx.stamp() });
-      continue;
-    }
-
-    // `/msg NickServ ...`: a command to a built-in service (never for NOTICE: services must not loop with bots).
-    const service = findService(target);
-    if (service !== undefined) {
-      if (command === 'PRIVMSG') work.push(() => runService(service, ctx, text ?? ''));
-      continue;
-    }
-
-    const recipient = registry.findUser(target);
-    if (!recipient) {
-      error(ERR_NOSUCHNICK(target));
-      continue;
-    }
-    const recipientId = recipient.id;
-    ctx.emit({ type: 'message', origin: ctx.nodeId, userId: user.id, command, target: recipient.nick, channel: null, statusMask: 0, recipientId, text: text ?? '', tags, ...ctx.stamp() });
-    if (command === 'PRIVMSG' && recipient.away !== null) ctx.reply(RPL_AWAY(recipient.nick, recipient.away));
+    const step = speakTo(ctx, { command, target, text: text ?? '', tags }, error);
+    if (step !== null) work.push(step);
   }
   return runInOrder(work);
 }

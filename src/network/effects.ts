@@ -16,7 +16,7 @@ import type { ClusterEvent, ClusterEventType, EventOf, Stamp } from '../bus/even
 import { applyInvite, applyJoin, applyKick, applyMode, applyPart, applyTopic } from './channels.js';
 import type { Caller } from './fanout.js';
 import type { NetworkHost } from './host.js';
-import { applyMessage, applyNetworkNotice, applyWallops } from './messages.js';
+import { applyMessage, applyNetworkNotice, applyRedact, applyWallops } from './messages.js';
 import { applyMetadata } from './metadata.js';
 import { applyBurst, applyNodeGone, applyNodeUnknown } from './nodes.js';
 import { applyChannelRegister } from './registered.js';
@@ -41,6 +41,7 @@ const EFFECTS: { [T in ClusterEventType]: Effect<T> } = {
   'channel.invite': applyInvite,
   'channel.register': applyChannelRegister,
   message: applyMessage,
+  'message.redact': applyRedact,
   wallops: applyWallops,
   'network.notice': applyNetworkNotice,
   metadata: applyMetadata,

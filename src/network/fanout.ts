@@ -17,9 +17,19 @@ import { EndpointGroup, type Endpoint, type User } from '../state/user.js';
 export interface Replies {
   numeric(reply: Reply): void;
   message(out: Outgoing): void;
-  /** Lines from here to endBatch() form an IRCv3 batch (for clients with the batch capability). */
-  startBatch(type: string, params: string[]): void;
+  /**
+   * Lines from here to endBatch() form an IRCv3 batch (for clients with the
+   * batch capability). The BATCH line comes from the server, or takes the
+   * source, tags and time of `opener` (a replayed draft/multiline message).
+   */
+  startBatch(type: string, params: string[], opener?: Outgoing): void;
   endBatch(): void;
+  /**
+   * The label of the request (labeled-response), or null. A handler may take
+   * it for a later command's answer (a draft/multiline batch is answered at
+   * BATCH -, with the label of BATCH +), leaving this one unanswered.
+   */
+  label: string | null;
 }
 
 /** The local user whose command caused an event, and where their copy goes. */
@@ -30,8 +40,8 @@ export interface Caller {
   readonly session?: { readonly capMask: number };
 }
 
-/** Choose the message a recipient gets from its capabilities; null: nothing. */
-export type Pick = (capMask: number) => Outgoing | null;
+/** Choose the message (or lines, in order: a draft/multiline message) a recipient gets from its capabilities; null: nothing. */
+export type Pick = (capMask: number) => Outgoing | readonly Outgoing[] | null;
 
 /** Give `user` what `what` picks for them (through `caller`'s replies if it is the caller); false if nothing was sent. */
 export function deliverTo(user: User, what: Outgoing | Pick, caller: Caller | null): boolean {
@@ -40,9 +50,15 @@ export function deliverTo(user: User, what: Outgoing | Pick, caller: Caller | nu
   if (endpoint instanceof EndpointGroup) return deliverToGroup(endpoint, what, caller !== null && user === caller.user ? caller : null, null) > 0;
   const out = typeof what === 'function' ? what(endpoint.capMask) : what;
   if (out === null) return false;
-  if (caller !== null && user === caller.user) caller.replies.message(out);
-  else endpoint.send(out);
+  if (caller !== null && user === caller.user) each(out, (line) => caller.replies.message(line));
+  else each(out, (line) => endpoint.send(line));
   return true;
+}
+
+/** Each line of what a Pick chose (one line, or a multiline message's lines in order). */
+export function each(out: Outgoing | readonly Outgoing[], send: (line: Outgoing) => void): void {
+  if (Array.isArray(out)) for (const line of out as readonly Outgoing[]) send(line);
+  else send(out as Outgoing);
 }
 
 /** Deliver to each of `recipients` (see deliverTo). */
@@ -73,8 +89,8 @@ export function deliverToChannel(channel: Channel, what: Outgoing | Pick, caller
     }
     const out = single ?? (what as Pick)(endpoint.capMask);
     if (out === null) continue;
-    if (caller !== null && member === caller.user) caller.replies.message(out);
-    else endpoint.send(out);
+    if (caller !== null && member === caller.user) each(out, (line) => caller.replies.message(line));
+    else each(out, (line) => endpoint.send(line));
     delivered++;
   }
   return delivered;
@@ -91,8 +107,8 @@ export function deliverToGroup(group: EndpointGroup, what: Outgoing | Pick, own:
     if (member === skip) continue;
     const out = typeof what === 'function' ? what(member.capMask) : what;
     if (out === null) continue;
-    if (own !== null && member === (own.session as Endpoint | undefined)) own.replies.message(out);
-    else member.send(out);
+    if (own !== null && member === (own.session as Endpoint | undefined)) each(out, (line) => own.replies.message(line));
+    else each(out, (line) => member.send(line));
     delivered++;
   }
   return delivered;

@@ -25,7 +25,7 @@ export interface NetworkHost {
   readonly whowas: WhowasHistory;
   readonly bus: Bus;
   readonly log: Logger;
-  /** Where registered channels are saved when they change (network/registered.ts). */
+  /** Where registered channels are saved and history is recorded, among the rest. */
   readonly store: Store;
   /** A new network-unique message id (lines this node makes up itself, as in a netjoin). */
   nextMsgId(): string;

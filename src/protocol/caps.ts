@@ -52,7 +52,9 @@ export const CAPABILITIES: readonly Capability[] = [
   { name: 'batch', bit: CAP.BATCH },
   { name: 'cap-notify', bit: CAP.CAP_NOTIFY },
   // Work-in-progress specifications, under their draft names as Ergo offers them.
+  { name: 'draft/message-redaction', bit: CAP.MESSAGE_REDACTION },
   { name: 'draft/metadata-3', bit: CAP.METADATA },
+  { name: 'draft/multiline', bit: CAP.MULTILINE },
   { name: 'draft/read-marker', bit: CAP.READ_MARKER },
   { name: 'chghost', bit: CAP.CHGHOST },
   { name: 'echo-message', bit: CAP.ECHO_MESSAGE },

@@ -22,6 +22,12 @@ export interface OutgoingMeta {
   bot?: boolean;
   /** The sender's client-only (+) tags, relayed with message-tags. */
   clientTags?: Tags | null;
+  /**
+   * Server tags every recipient gets, whatever it negotiated, e.g.
+   * `batch=x;draft/multiline-concat` on a line of a draft/multiline batch
+   * (only sent to clients that negotiated that batch).
+   */
+  fixedTags?: string;
 }
 
 export class Outgoing {
@@ -68,8 +74,9 @@ export class Outgoing {
     const add = (tag: string) => {
       tags = tags.length > 0 ? `${tags};${tag}` : tag;
     };
-    if (renderKey & CAP.SERVER_TIME) add(`time=${new Date(this.at).toISOString()}`);
     const meta = this.meta;
+    if (meta?.fixedTags) add(meta.fixedTags);
+    if (renderKey & CAP.SERVER_TIME) add(`time=${new Date(this.at).toISOString()}`);
     if (meta !== null) {
       if (renderKey & CAP.MESSAGE_TAGS) {
         if (meta.msgid) add(`msgid=${meta.msgid}`);

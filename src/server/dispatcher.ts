@@ -20,6 +20,7 @@
  */
 import { CommandContext } from '../commands/context.js';
 import { COMMANDS } from '../commands/index.js';
+import { interceptBatched, MULTILINE_TIMEOUT_MS } from '../commands/multiline.js';
 import type { LineProblem } from '../net/framer.js';
 import { CAP } from '../protocol/caps.js';
 import type { IrcMessage, Tags } from '../protocol/message.js';
@@ -42,10 +43,16 @@ const SECRET_COMMANDS = new Set(['PASS', 'OPER', 'AUTHENTICATE']);
 /** The least any line costs, in units: nothing is free, or one client could keep a core busy. */
 export const MIN_COST = 0.5;
 
-/** Flood cost in units: the command's penalty (at least MIN_COST); unknown, unparsable and oversized lines cost one. */
+/**
+ * Flood cost in units: the command's penalty (at least MIN_COST); unknown,
+ * unparsable and oversized lines cost one. A line of a draft/multiline batch
+ * costs MIN_COST: the batch is one message, but every line of it still pays.
+ */
 function costOf(parsed: ParseResult | null): number {
   if (parsed === null || !parsed.ok) return 1;
-  const spec = COMMANDS.get(parsed.message.command);
+  const { command, tags } = parsed.message;
+  if ((command === 'PRIVMSG' || command === 'NOTICE') && tags?.has('batch') === true) return MIN_COST;
+  const spec = COMMANDS.get(command);
   return spec ? Math.max(MIN_COST, spec.penalty / 1000) : 1;
 }
 
@@ -208,6 +215,8 @@ export function dispatch(
 
   session.command = msg.command;
   const ctx = new CommandContext(server, session, user, replies);
+  // A line of a client batch (draft/multiline) is collected, not handled on its own.
+  if ((session.multiline !== null || msg.tags !== null) && interceptBatched(ctx, msg)) return finish(server, session, replies);
   const result = spec.handle(ctx, msg);
   if (result === undefined) return finish(server, session, replies);
   return result.then(() => finish(server, session, replies));
@@ -215,10 +224,42 @@ export function dispatch(
 
 function finish(server: ObrolServer, session: Session, replies: ReplyBuffer): Promise<void> | undefined {
   replies.flush();
+  watchMultiline(server, session);
   // The verb stays named while registration completes: a fault there is logged under it.
   const pending = session.user.registered || session.closed ? undefined : completeRegistration(server, session);
   if (pending === undefined) session.command = null;
   return pending;
+}
+
+/**
+ * A draft/multiline batch may not stay open for ever: once the client has
+ * sent nothing for MULTILINE_TIMEOUT_MS (and no line of it waits here), it
+ * is dropped with a FAIL.
+ */
+function watchMultiline(server: ObrolServer, session: Session): void {
+  if (session.multiline === null) {
+    if (session.multilineTimer !== null) server.clock.clearTimeout(session.multilineTimer);
+    session.multilineTimer = null;
+    return;
+  }
+  if (session.multilineTimer !== null) server.clock.clearTimeout(session.multilineTimer);
+  session.multilineTimer = server.clock.setTimeout(
+    () => server.guard(session, () => {
+      session.multilineTimer = null;
+      const batch = session.multiline;
+      if (batch === null || session.closed) return;
+      if (session.busy || session.backlog.length > 0) {
+        watchMultiline(server, session);
+        return;
+      }
+      session.multiline = null;
+      if (batch.failed) return;
+      const replies = new ReplyBuffer(server.info.name, session);
+      new CommandContext(server, session, session.user, replies).standardReply('FAIL', 'BATCH', 'MULTILINE_INVALID', `Batch ${batch.ref} was not closed within ${MULTILINE_TIMEOUT_MS / 1000} seconds`);
+      replies.flush();
+    }),
+    MULTILINE_TIMEOUT_MS,
+  );
 }
 
 /** The label of a labeled-response request: only from clients that negotiated it, at most 64 bytes. */

@@ -10,6 +10,7 @@
 import { CommandContext } from '../commands/context.js';
 import { sendNames } from '../commands/channel.js';
 import { joinFor } from '../network/host.js';
+import { each } from '../network/fanout.js';
 import { ERR_NICKNAMEINUSE, RPL_TOPIC, RPL_TOPICWHOTIME } from '../protocol/replies.js';
 import { subscriptionCost } from '../state/budget.js';
 import type { Channel } from '../state/channel.js';
@@ -71,7 +72,7 @@ export function attach(server: ObrolServer, session: Session, target: User): voi
   const now = { msgid: server.nextMsgId(), time: Date.now() };
   for (const channel of target.channels) {
     const join = joinFor(target, channel.name, now)(session.capMask);
-    if (join !== null) replies.message(join);
+    if (join !== null) each(join, (line) => replies.message(line));
     sendChannelState(ctx, channel);
   }
   replies.flush();

@@ -33,12 +33,14 @@ interface Item {
 export class ReplyBuffer implements Replies {
   private readonly items: Item[] = [];
   private readonly open: string[] = [];
+  /** Ids of the batches that stand for a message (started with an opener: draft/multiline). */
+  private readonly messageBatches = new Set<string>();
 
   constructor(
     private readonly serverName: string,
     private readonly session: Session,
-    /** The client's label, when it negotiated labeled-response and sent one. */
-    private readonly label: string | null = null,
+    /** The client's label, when it negotiated labeled-response and sent one; a handler may move it (Replies.label). */
+    public label: string | null = null,
   ) {}
 
   private get current(): string | null {
@@ -57,10 +59,12 @@ export class ReplyBuffer implements Replies {
     this.push(out, false);
   }
 
-  startBatch(type: string, params: string[]): void {
+  startBatch(type: string, params: string[], opener?: Outgoing): void {
     const id = this.session.nextBatchId();
-    this.push(this.fromServer('BATCH', [`+${id}`, type, ...params]), true);
+    const line = [`+${id}`, type, ...params];
+    this.push(opener === undefined ? this.fromServer('BATCH', line) : new Outgoing({ tags: null, source: opener.message.source, command: 'BATCH', params: line }, opener.meta, opener.at), true);
     this.open.push(id);
+    if (opener !== undefined) this.messageBatches.add(id);
   }
 
   endBatch(): void {
@@ -70,6 +74,20 @@ export class ReplyBuffer implements Replies {
 
   private push(out: Outgoing, batchLine: boolean): void {
     this.items.push({ out, renderKey: this.session.renderKey, batch: this.current, batchLine });
+  }
+
+  /**
+   * The response is one batch that stands for a message, and nothing else
+   * (the draft/multiline echo): the label goes on its BATCH line, as
+   * labeled-response allows for a batch of a type that fits the whole response.
+   */
+  private isOneMessageBatch(items: Item[]): boolean {
+    const first = items[0];
+    const last = items.at(-1);
+    if (first === undefined || last === undefined || first === last || !first.batchLine || !last.batchLine) return false;
+    if (first.batch !== null || last.batch !== null) return false;
+    const id = first.out.message.params[0]?.slice(1) ?? '';
+    return this.messageBatches.has(id) && last.out.message.params[0] === `-${id}`;
   }
 
   flush(): void {
@@ -91,6 +109,10 @@ export class ReplyBuffer implements Replies {
       } else if (items.length === 1) {
         const item = items[0] as Item;
         session.sendRendered(item.out, item.renderKey, labelTag);
+      } else if (batching && this.isOneMessageBatch(items)) {
+        const [first, ...rest] = items as [Item, ...Item[]];
+        session.sendRendered(first.out, first.renderKey, labelTag);
+        for (const item of rest) send(item, null);
       } else if (batching) {
         const outer = session.nextBatchId();
         session.sendWith(this.fromServer('BATCH', [`+${outer}`, 'labeled-response']), labelTag);
@@ -101,5 +123,6 @@ export class ReplyBuffer implements Replies {
       }
     }
     this.items.length = 0;
+    this.messageBatches.clear();
   }
 }

@@ -16,6 +16,7 @@ import { CHANTYPES } from '../commands/channel.js';
 import type { OfferedCap, RehashResult, ServerApi, ServerInfo, SessionState } from '../commands/context.js';
 import { STATUSMSG } from '../commands/messaging.js';
 import { metadataCapValue } from '../commands/metadata.js';
+import { MULTILINE_CAP_VALUE } from '../commands/multiline.js';
 import { emit, receive } from '../network/effects.js';
 import { burstOf } from '../network/nodes.js';
 import { OperGuard } from '../commands/operguard.js';
@@ -253,6 +254,10 @@ export class ObrolServer implements ServerApi {
     for (const cap of CAPABILITIES) {
       if (cap.bit === CAP.METADATA) {
         offered.push({ ...cap, value: metadataCapValue(this.config.limits) });
+        continue;
+      }
+      if (cap.bit === CAP.MULTILINE) {
+        offered.push({ ...cap, value: MULTILINE_CAP_VALUE });
         continue;
       }
       if (cap.bit !== CAP.STS) {
@@ -740,6 +745,9 @@ export class ObrolServer implements ServerApi {
     session.backlogBytes = 0;
     if (session.floodTimer !== null) this.clock.clearTimeout(session.floodTimer);
     session.floodTimer = null;
+    if (session.multilineTimer !== null) this.clock.clearTimeout(session.multilineTimer);
+    session.multilineTimer = null;
+    session.multiline = null;
     // A session that left a user with others (multiclient) is no longer its endpoint.
     if (session.user.endpoint === session) session.user.endpoint = null;
     session.conn.close(last, dropQueued);

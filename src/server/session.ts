@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { SessionState } from '../commands/context.js';
+import type { MultilineBatch } from '../commands/multiline.js';
 import type { LineProblem } from '../net/framer.js';
 import type { ParseResult } from '../protocol/parse.js';
 import type { ConnectClass } from './admission.js';
@@ -81,6 +82,9 @@ export class Session implements Endpoint, SessionState {
   block = '';
   /** How the client is connected (the metrics' and the admin API's label). */
   transport: Transport = 'tcp';
+  /** An open draft/multiline batch, and the timer that drops it if left open (server/dispatcher.ts). */
+  multiline: MultilineBatch | null = null;
+  multilineTimer: TimerHandle | null = null;
 
   constructor(
     readonly id: string,

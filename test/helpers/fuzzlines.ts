@@ -105,6 +105,9 @@ const timestampArb = fc.oneof(
   fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(4e12) }).map((d) => `timestamp=${d.toISOString()}`),
 );
 
+const batchRefArb = fc.oneof(fc.constantFrom('a', 'b', '1', 'x-y', 'bad_ref', 'ü', 'r'.repeat(70)), wordArb);
+const msgidArb = fc.oneof(fc.constantFrom('nonexistent123', '*', 'a b', ':x'), wordArb);
+
 /** A tagged-template helper: `L\`JOIN ${chanListArb}\`` is an arbitrary of strings. */
 function L(strings: TemplateStringsArray, ...parts: Array<fc.Arbitrary<string>>): fc.Arbitrary<string> {
   return fc.tuple(...parts).map((values: string[]) => strings.reduce((out, s, k) => out + s + (k < values.length ? values[k] : ''), ''));
@@ -155,6 +158,14 @@ export const COMMAND_LINES: Record<string, fc.Arbitrary<string>> = {
     L`METADATA * ${c('SUB', 'UNSUB')} ${fc.array(metadataKeyArb, { minLength: 1, maxLength: 12 }).map((keys) => keys.join(' '))}`,
     c('METADATA', 'METADATA *', 'METADATA * LIST', 'METADATA * SUBS'),
   ),
+  // draft/multiline: the start and end of a client batch; its lines are PRIVMSGs with a batch tag.
+  BATCH: fc.oneof(
+    L`BATCH +${batchRefArb} ${c('draft/multiline', 'draft/multiline', 'other', '')} ${targetArb}`,
+    L`BATCH -${batchRefArb}`,
+    L`@batch=${batchRefArb}${c('', ';draft/multiline-concat')} PRIVMSG ${targetArb} :${fc.oneof(textArb, c(''))}`,
+    c('BATCH', 'BATCH +', 'BATCH -', 'BATCH x', 'BATCH +a draft/multiline'),
+  ),
+  REDACT: fc.oneof(L`REDACT ${targetArb} ${msgidArb}`, L`REDACT ${targetArb} ${msgidArb} :${textArb}`, c('REDACT', 'REDACT #a', 'REDACT * *')),
   MARKREAD: fc.oneof(L`MARKREAD ${targetArb}`, L`MARKREAD ${targetArb} ${timestampArb}`, c('MARKREAD', 'MARKREAD :')),
   WHO: fc.oneof(L`WHO ${fc.oneof(maskArb, channelArb, nickArb)}`, L`WHO ${fc.oneof(maskArb, channelArb, nickArb)} ${whoxArb}`, c('WHO', 'WHO 0 o', 'WHO * %', 'WHO #a %tcuihsnfdlaor,999')),
   WHOIS: fc.oneof(L`WHOIS ${list(nickArb, 6)}`, L`WHOIS ${c('obrol.local', '*', 'x')} ${nickArb}`, c('WHOIS')),
@@ -194,8 +205,6 @@ export const COMMAND_LINES: Record<string, fc.Arbitrary<string>> = {
     L`CHATHISTORY TARGETS ${timestampArb} ${timestampArb} ${numberArb}`,
     c('CHATHISTORY', 'CHATHISTORY LATEST'),
   ),
-  BATCH: fc.oneof(L`BATCH +${wordArb} draft/multiline ${targetArb}`, L`BATCH -${wordArb}`, L`BATCH +${wordArb} ${wordArb}`, c('BATCH', 'BATCH x')),
-  REDACT: fc.oneof(L`REDACT ${targetArb} ${wordArb} :${textArb}`, L`REDACT ${targetArb} ${wordArb}`, c('REDACT', 'REDACT #a')),
 };
 
 /** Verbs never fed to an operator's connection: they stop or restart the server, or end the connection (re-opering costs a password hash). */
@@ -262,6 +271,11 @@ export const SEED_CORPUS: readonly string[] = [
   'METADATA #a SET topic-url :x',
   'METADATA * SUB avatar display-name',
   'METADATA * LIST',
+  'BATCH +m draft/multiline #a',
+  '@batch=m PRIVMSG #a :line one',
+  '@batch=m;draft/multiline-concat PRIVMSG #a :joined to it',
+  'BATCH -m',
+  'REDACT #a nonexistent123 :why',
   'MARKREAD #a timestamp=2024-01-01T00:00:00.000Z',
   'MARKREAD #a',
   'WHO #a',
@@ -300,10 +314,6 @@ export const SEED_CORPUS: readonly string[] = [
   'CS REGISTER #a',
   'CHATHISTORY LATEST #a * 10',
   'CHATHISTORY TARGETS timestamp=2024-01-01T00:00:00.000Z timestamp=2030-01-01T00:00:00.000Z 10',
-  'BATCH +m1 draft/multiline #a',
-  '@batch=m1 PRIVMSG #a :line',
-  'BATCH -m1',
-  'REDACT #a msgid1 :oops',
   'QUIT :bye',
   // Edge cases.
   'privmsg #a :lower-case verb',

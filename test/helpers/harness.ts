@@ -21,6 +21,7 @@ import { InProcessHub, type InProcessBus } from '../../src/bus/inprocess.js';
 import type { ClusterEvent, Stamp } from '../../src/bus/events.js';
 import { CommandContext, type OfferedCap, type RehashResult, type Replies, type ServerApi, type ServerInfo, type SessionState } from '../../src/commands/context.js';
 import { COMMANDS } from '../../src/commands/index.js';
+import { interceptBatched } from '../../src/commands/multiline.js';
 import { emit } from '../../src/network/effects.js';
 import { OperGuard } from '../../src/commands/operguard.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -68,6 +69,8 @@ class TestContext extends CommandContext {
  */
 class RecordingReplies implements Replies {
   private readonly items: Outgoing[] = [];
+  /** Recorded only: the world has no labeled-response (server/replybuffer.ts does). */
+  label: string | null = null;
 
   constructor(
     private readonly serverName: string,
@@ -86,10 +89,11 @@ class RecordingReplies implements Replies {
   private batches = 0;
   private readonly open: string[] = [];
 
-  startBatch(type: string, params: string[]): void {
+  startBatch(type: string, params: string[], opener?: Outgoing): void {
     const id = `b${++this.batches}`;
     this.open.push(id);
-    this.items.push(new Outgoing({ tags: null, source: this.serverName, command: 'BATCH', params: [`+${id}`, type, ...params] }));
+    const line = [`+${id}`, type, ...params];
+    this.items.push(opener === undefined ? new Outgoing({ tags: null, source: this.serverName, command: 'BATCH', params: line }) : new Outgoing({ tags: null, source: opener.message.source, command: 'BATCH', params: line }, opener.meta, opener.at));
   }
 
   endBatch(): void {
@@ -156,6 +160,7 @@ export class FakeClient implements Endpoint {
       },
       metadataSubs: this.metadataSubs,
       editableMetadataSubs: () => this.metadataSubs,
+      multiline: null,
     };
   }
 
@@ -280,6 +285,11 @@ export class World implements ServerApi {
     if (spec.operOnly && !client.user.isOper) throw new Error(`harness: ${msg.command} is for opers; 481 is the dispatcher's case`);
     const replies = new RecordingReplies(this.info.name, client);
     const ctx = new TestContext(this, client.session, client.user, replies, () => this.now);
+    // As the dispatcher does: a line of a draft/multiline batch is collected, not handled.
+    if (interceptBatched(ctx, msg)) {
+      replies.flush();
+      return;
+    }
     const result = spec.handle(ctx, msg);
     if (result === undefined) {
       replies.flush();

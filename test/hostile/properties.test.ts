@@ -152,7 +152,7 @@ describe('hostile input (properties)', () => {
 
   it('mixed hostile lines on registered, capable, unregistered and operator connections leave the server sound', async () => {
     const roles: Role[] = [
-      { name: 'tagger', register: true, caps: FUZZ_CAPS, channels: ['#a', '#b'] },
+      { name: 'tagger', register: true, caps: [...FUZZ_CAPS, 'draft/multiline', 'draft/message-redaction'], channels: ['#a', '#b'] },
       { name: 'plain', register: true, channels: ['#a', '#fuzz'], poolNick: true },
       { name: 'anon', register: false },
       { name: 'nego', register: false, caps: ['message-tags', 'labeled-response'] },
@@ -225,7 +225,7 @@ describe('hostile input (properties)', () => {
 
   it('odd tag sections from clients with message-tags, labeled-response and batch leave the server sound', async () => {
     const roles: Role[] = [
-      { name: 'tagger', register: true, caps: [...FUZZ_CAPS, 'draft/metadata-3', 'account-tag'], channels: ['#a', '#b'] },
+      { name: 'tagger', register: true, caps: [...FUZZ_CAPS, 'draft/metadata-3', 'account-tag', 'draft/multiline', 'draft/message-redaction'], channels: ['#a', '#b'] },
       { name: 'listener', register: true, caps: FUZZ_CAPS, channels: ['#a', '#b'] },
       { name: 'plain', register: true, channels: ['#a'], poolNick: true },
     ];

@@ -59,7 +59,8 @@ async function join(c: TestClient, channel: string): Promise<void> {
 
 // Everything Obrol offers on a plain connection without TLS configured (so no sts), in table order.
 const ALL_CAPS = [
-  'account-notify', 'account-tag', 'away-notify', 'batch', 'cap-notify', 'draft/metadata-3', 'draft/read-marker', 'chghost',
+  'account-notify', 'account-tag', 'away-notify', 'batch', 'cap-notify', 'draft/message-redaction', 'draft/metadata-3',
+  'draft/multiline', 'draft/read-marker', 'chghost',
   'echo-message', 'extended-join', 'extended-monitor', 'invite-notify', 'labeled-response', 'message-tags', 'multi-prefix',
   'server-time', 'setname', 'standard-replies', 'userhost-in-names',
 ];
@@ -79,10 +80,12 @@ describe('CAP LS', () => {
     const { port } = await server();
     const c = await connect(port);
     c.send('CAP LS 302');
-    // Without TLS only draft/metadata-3 has a value (its limits); sts would too.
-    const tokens = ALL_CAPS.map((cap) =>
-      cap === 'draft/metadata-3' ? 'draft/metadata-3=before-connect,max-subs=100,max-keys=50,max-value-bytes=300' : cap,
-    );
+    // Without TLS only draft/metadata-3 and draft/multiline have a value (their limits); sts would too.
+    const values: Record<string, string> = {
+      'draft/metadata-3': 'draft/metadata-3=before-connect,max-subs=100,max-keys=50,max-value-bytes=300',
+      'draft/multiline': 'draft/multiline=max-bytes=4096,max-lines=32',
+    };
+    const tokens = ALL_CAPS.map((cap) => values[cap] ?? cap);
     expect(await c.sync()).toEqual([`${S} CAP * LS :${tokens.join(' ')}`]);
     expect(tokens).toEqual(expect.arrayContaining(['multi-prefix', 'userhost-in-names']));
   });

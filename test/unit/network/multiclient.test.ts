@@ -24,6 +24,7 @@ class Recorder implements Endpoint {
 
 class RecordingReplies implements Replies {
   readonly lines: string[] = [];
+  label: string | null = null;
   constructor(private readonly capMask: number) {}
   numeric(): void {}
   message(out: Outgoing): void {

@@ -160,3 +160,12 @@ describe('msgIdGenerator', () => {
     expect(ids).not.toContain(other());
   });
 });
+
+describe('Outgoing fixedTags', () => {
+  it('are sent to every recipient before the server tags, and cached with the rest', () => {
+    const out = make({ msgid: 'id-1', fixedTags: 'batch=ml-1;draft/multiline-concat' });
+    expect(text(out.bytes(0))).toBe(`@batch=ml-1;draft/multiline-concat ${BODY}\r\n`);
+    expect(text(out.bytes(TAGS | STIME))).toBe(`@batch=ml-1;draft/multiline-concat;${TIME};msgid=id-1 ${BODY}\r\n`);
+    expect(out.bytes(0)).toBe(out.bytes(0));
+  });
+});

@@ -315,3 +315,41 @@ describe('ReplyBuffer with a label', () => {
     expect(line).toMatch(/^@label=L8;time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z :obrol\.local 766 alice alice avatar :Key not set$/);
   });
 });
+
+describe('ReplyBuffer with a label and a batch that stands for a message (draft/multiline echo)', () => {
+  beforeEach(() => {
+    session.setCaps(CAP.BATCH | CAP.LABELED_RESPONSE);
+  });
+
+  const opener = () => new Outgoing({ tags: null, source: 'alice!alice@127.0.0.1', command: 'PRIVMSG', params: ['#c', 'one'] }, { msgid: 'm1' });
+
+  it('when it is the whole response, carries the label on its BATCH line instead of a labeled-response batch', () => {
+    const buffer = new ReplyBuffer('obrol.local', session, 'ML');
+    buffer.startBatch('draft/multiline', ['#c'], opener());
+    buffer.message(privmsg('one'));
+    buffer.message(privmsg('two'));
+    buffer.endBatch();
+    const lines = flush(buffer);
+    expect(lines).toHaveLength(4);
+    const m = /^@label=ML :alice!alice@127\.0\.0\.1 BATCH \+(\S+) draft\/multiline :#c$/.exec(lines[0] as string);
+    expect(m, lines[0]).not.toBeNull();
+    const id = (m as RegExpExecArray)[1] as string;
+    expect(lines.slice(1)).toEqual([
+      `@batch=${id} :bob!bob@127.0.0.1 PRIVMSG alice :one`,
+      `@batch=${id} :bob!bob@127.0.0.1 PRIVMSG alice :two`,
+      `${S} BATCH :-${id}`,
+    ]);
+  });
+
+  it('with anything else in the response, nests inside the labeled-response batch as any batch does', () => {
+    const buffer = new ReplyBuffer('obrol.local', session, 'ML2');
+    buffer.startBatch('draft/multiline', ['#c'], opener());
+    buffer.message(privmsg('one'));
+    buffer.endBatch();
+    buffer.numeric(RPL_KEYNOTSET('alice', 'avatar'));
+    const lines = flush(buffer);
+    expect(lines).toHaveLength(6);
+    const outer = openedId(lines[0], 'labeled-response', '@label=ML2 ');
+    expect(lines[1]).toMatch(new RegExp(`^@batch=${outer} :alice!alice@127\\.0\\.0\\.1 BATCH \\+\\S+ draft/multiline :#c$`));
+  });
+});
