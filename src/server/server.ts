@@ -163,7 +163,11 @@ export class ObrolServer implements ServerApi {
     this.bus = this.cluster.bus;
     this.directory = this.cluster.directory;
     // Opened first thing: a data file that cannot be used stops the server before it listens (StoreOpenError).
-    this.store = options.store ?? openStore(this.config.store, options.loaded.path);
+    this.store =
+      options.store ??
+      openStore(this.config.store, options.loaded.path, {
+        onError: (err) => this.log.error({ event: 'history-write-failed', err }, `history entries could not be written: ${err.message}`),
+      });
     this.onDie = options.onDie;
     this.onRehash = options.onRehash;
     this.clock = options.clock ?? systemClock;
