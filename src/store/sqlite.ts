@@ -42,14 +42,16 @@ const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 export interface SqliteOptions {
   /** Told when a queued history batch could not be committed (the batch is lost). */
   onError?: (err: Error) => void;
+  /** How long a writer waits for another process's transaction (default 5 s; tests shorten it). */
+  busyTimeoutMs?: number;
 }
 
 /** In plain words, what a SQLite error at open means. */
-export function openFailure(err: unknown): string {
+export function openFailure(err: unknown, busyTimeoutMs = BUSY_TIMEOUT_MS): string {
   const code = (err as { code?: string }).code ?? '';
   const message = (err as Error).message;
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return `it is not a valid SQLite database, or it is corrupt (${message})`;
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return `it is locked by another process (still busy after ${BUSY_TIMEOUT_MS / 1000} s)`;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return `it is locked by another process (still busy after ${busyTimeoutMs / 1000} s)`;
   if (code.startsWith('SQLITE_READONLY')) return `it is read-only: this process cannot write to it or to its folder (${message})`;
   if (code.startsWith('SQLITE_CANTOPEN')) return `it cannot be opened (missing folder or no permission: ${message})`;
   if (code === 'SQLITE_FULL') return 'the disk is full';
@@ -63,9 +65,10 @@ export function openFailure(err: unknown): string {
  */
 export function openSqlite(file: string, options: SqliteOptions = {}): SqliteStore {
   let db: DB | null = null;
+  const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
   try {
     db = new Database(file);
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     // Reads the header: a file that is not a database fails here.
     db.pragma('journal_mode = WAL');
     const check = db.pragma('quick_check', { simple: true });
@@ -77,7 +80,7 @@ export function openSqlite(file: string, options: SqliteOptions = {}): SqliteSto
   } catch (err) {
     db?.close();
     if (err instanceof StoreOpenError) throw err;
-    throw new StoreOpenError(file, openFailure(err));
+    throw new StoreOpenError(file, openFailure(err, busyTimeoutMs));
   }
 }
 
@@ -328,7 +331,7 @@ class SqliteHistory implements HistoryStore {
       'SELECT target, max(time) AS time FROM history WHERE target IN (SELECT value FROM json_each(?)) AND time > ? AND time < ? GROUP BY target',
     );
     this.peerTimes = db.prepare(
-      'SELECT target, peer_a, peer_b, max(time) AS time FROM history WHERE (peer_a = ?1 OR peer_b = ?1) AND time > ?2 AND time < ?3 GROUP BY target',
+      'SELECT target, peer_a, peer_b, max(time) AS time FROM history WHERE (peer_a = @peer OR peer_b = @peer) AND time > @lo AND time < @hi GROUP BY target',
     );
   }
 
@@ -466,7 +469,7 @@ class SqliteHistory implements HistoryStore {
       for (const row of this.channelTimes.all(json(channels), lo, hi) as Row[]) found.push({ target: row.target as string, peerName: null, time: row.time as number });
     }
     if (peer !== null) {
-      for (const row of this.peerTimes.all(peer, lo, hi) as Row[]) {
+      for (const row of this.peerTimes.all({ peer, lo, hi }) as Row[]) {
         const other = row.peer_a === peer ? row.peer_b : row.peer_a;
         found.push({ target: row.target as string, peerName: other as string, time: row.time as number });
       }
@@ -508,7 +511,7 @@ class SqliteMarkers implements MarkerStore {
     this.all = db.prepare('SELECT target, value FROM read_markers WHERE account = ?').raw();
     // An account that is not there (deleted meanwhile) keeps no markers.
     this.set = db.prepare(
-      'INSERT INTO read_markers (account, target, value) SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM accounts WHERE folded = ?1) ' +
+      'INSERT INTO read_markers (account, target, value) SELECT @account, @name, @value WHERE EXISTS (SELECT 1 FROM accounts WHERE folded = @account) ' +
         'ON CONFLICT (account, target) DO UPDATE SET value = excluded.value',
     );
   }
@@ -518,7 +521,7 @@ class SqliteMarkers implements MarkerStore {
   }
 
   async setMarker(account: string, target: string, value: string): Promise<void> {
-    this.set.run(account, target, value);
+    this.set.run({ account, name: target, value });
   }
 }
 
@@ -530,7 +533,7 @@ class SqliteMetadata implements MetadataStore {
   constructor(db: DB) {
     this.all = db.prepare('SELECT key, value FROM account_metadata WHERE account = ?').raw();
     this.set = db.prepare(
-      'INSERT INTO account_metadata (account, key, value) SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM accounts WHERE folded = ?1) ' +
+      'INSERT INTO account_metadata (account, key, value) SELECT @account, @name, @value WHERE EXISTS (SELECT 1 FROM accounts WHERE folded = @account) ' +
         'ON CONFLICT (account, key) DO UPDATE SET value = excluded.value',
     );
     this.remove = db.prepare('DELETE FROM account_metadata WHERE account = ? AND key = ?');
@@ -542,7 +545,7 @@ class SqliteMetadata implements MetadataStore {
 
   async setAccountMetadata(account: string, key: string, value: string | null): Promise<void> {
     if (value === null) this.remove.run(account, key);
-    else this.set.run(account, key, value);
+    else this.set.run({ account, name: key, value });
   }
 }
 
