@@ -37,7 +37,8 @@ cleanup() {
       echo "----- chat output -----" >&2
       cat "$WORK/chat.out" "$WORK/chat.err" >&2 2>/dev/null || true
     fi
-    docker rm -f "$NAME" >/dev/null 2>&1 || true
+    # -v: the anonymous /data volume (the data file) goes with the container.
+    docker rm -f -v "$NAME" >/dev/null 2>&1 || true
   fi
   if [[ $KEEP_IMAGE == 0 ]]; then docker rmi "$IMAGE" >/dev/null 2>&1 || true; fi
   rm -rf "$WORK"
@@ -67,7 +68,7 @@ say "engine: server version $SERVER_VERSION"
 run_once() {
   local name="$NAME-once-$RANDOM" rc=0
   docker run --name "$name" "$@" 2>&1 || rc=$?
-  docker rm -f "$name" >/dev/null 2>&1 || true
+  docker rm -f -v "$name" >/dev/null 2>&1 || true
   return "$rc"
 }
 
