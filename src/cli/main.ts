@@ -86,6 +86,28 @@ function checkTlsFilesOrExit(loaded: ReturnType<typeof loadConfig>): void {
   }
 }
 
+/**
+ * Open the configured store, or stop: an unusable data file (folder,
+ * read-only, locked, corrupt, newer schema) is a setup problem, told in one
+ * line naming the file, with the config exit status.
+ */
+async function openStoreOrExit(loaded: ReturnType<typeof loadConfig>, logger: ReturnType<typeof createLogger>) {
+  const { openStore } = await import('../store/open.js');
+  const { StoreOpenError } = await import('../store/types.js');
+  try {
+    return openStore(loaded.config.store, loaded.path);
+  } catch (err) {
+    if (!(err instanceof StoreOpenError)) throw err;
+    exitStore(err, logger);
+  }
+}
+
+function exitStore(err: { file: string; message: string }, logger: ReturnType<typeof createLogger>): never {
+  logger.fatal({ event: 'start-failed', file: err.file }, err.message);
+  process.stderr.write(`obrol: ${err.message}\n`);
+  process.exit(EXIT_CONFIG);
+}
+
 async function run(args: ConfigArgs): Promise<void> {
   const options = loadOptions(args);
   const loaded = loadOrExit(options);
@@ -110,6 +132,8 @@ async function run(args: ConfigArgs): Promise<void> {
     if (loaded.config.cluster.redis === null) {
       exitInvalid([`cluster.workers: ${workers} workers need cluster.redis (--redis URL): the workers form one network through Redis`]);
     }
+    // An unusable data file stops the primary here, rather than every worker at start again and again.
+    await openStoreOrExit(loaded, logger).then((store) => store.close());
     // Hosts are cloaked alike on every worker: a random secret for this run, unless one is configured.
     const shared: Record<string, string> = {};
     if (loaded.config.cloak.enabled && loaded.config.cloak.secret === null) shared.OBROL_CLOAK__SECRET = randomBytes(32).toString('hex');
@@ -134,11 +158,8 @@ async function run(args: ConfigArgs): Promise<void> {
   try {
     server = new ObrolServer(serverOptions);
   } catch (err) {
-    // An unusable data file (folder, read-only, locked, corrupt, newer schema) is a setup problem: one line naming it.
     if (!(err instanceof StoreOpenError)) throw err;
-    logger.fatal({ event: 'start-failed', file: err.file }, err.message);
-    process.stderr.write(`obrol: ${err.message}\n`);
-    process.exit(EXIT_CONFIG);
+    exitStore(err, logger);
   }
   logger.info({ event: 'config', file: loaded.path ?? '(embedded defaults)' }, `obrol ${VERSION} starting`);
   try {

@@ -42,6 +42,16 @@ describe('e2e store: the data file at start', { timeout: 30_000 }, () => {
     expect(result.stdout).not.toContain('"event":"listening"');
   });
 
+  it('stops the primary of several workers once, before any worker starts', async () => {
+    const { dir, config } = configWithStore({ path: 'garbage.db' });
+    writeFileSync(join(dir, 'garbage.db'), 'not a database at all, just text\n'.repeat(100));
+    // Nothing listens on the Redis port: the data file is checked before anything connects.
+    const result = await runCli(['--config', config, '--workers', '2', '--redis', 'redis://127.0.0.1:9']);
+    expect(result.code).toBe(EXIT_CONFIG);
+    expect(result.stderr).toMatch(new RegExp(`^obrol: cannot open the data file ${join(dir, 'garbage.db')}: it is not a valid SQLite database`));
+    expect(result.stdout).not.toContain('"event":"worker-');
+  });
+
   it('stops on a file from a newer Obrol', async () => {
     const { dir, config } = configWithStore({ path: 'newer.db' });
     const db = new Database(join(dir, 'newer.db'));
