@@ -22,6 +22,7 @@ const copy = <T>(value: T): T => structuredClone(value);
 
 class MemoryAccounts implements AccountStore {
   readonly records = new Map<string, AccountRecord>();
+  /** Drops the markers and metadata kept under a name (when it is deleted or created anew). */
   constructor(private readonly onDelete: (folded: string) => void) {}
 
   async getAccount(folded: string): Promise<AccountRecord | null> {
@@ -32,6 +33,8 @@ class MemoryAccounts implements AccountStore {
   async createAccount(folded: string, record: AccountRecord): Promise<CreateResult> {
     if (this.records.has(folded)) return 'exists';
     this.records.set(folded, copy(record));
+    // A new account starts clean, whatever was set under its name before.
+    this.onDelete(folded);
     return 'ok';
   }
 
@@ -248,14 +251,12 @@ function oldest<T>(list: T[], limit: number): T[] {
 
 class MemoryMarkers implements MarkerStore {
   readonly byAccount = new Map<string, Map<string, string>>();
-  constructor(private readonly exists: (account: string) => boolean) {}
 
   async markers(account: string): Promise<Map<string, string>> {
     return new Map(this.byAccount.get(account));
   }
 
   async setMarker(account: string, target: string, value: string): Promise<void> {
-    if (!this.exists(account)) return;
     let markers = this.byAccount.get(account);
     if (markers === undefined) this.byAccount.set(account, (markers = new Map()));
     markers.set(target, value);
@@ -264,14 +265,12 @@ class MemoryMarkers implements MarkerStore {
 
 class MemoryMetadata implements MetadataStore {
   readonly byAccount = new Map<string, Map<string, string>>();
-  constructor(private readonly exists: (account: string) => boolean) {}
 
   async accountMetadata(account: string): Promise<Map<string, string>> {
     return new Map(this.byAccount.get(account));
   }
 
   async setAccountMetadata(account: string, key: string, value: string | null): Promise<void> {
-    if (!this.exists(account)) return;
     let entries = this.byAccount.get(account);
     if (entries === undefined) this.byAccount.set(account, (entries = new Map()));
     if (value === null) entries.delete(key);
@@ -282,8 +281,8 @@ class MemoryMetadata implements MetadataStore {
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly path = null;
-  readonly markers = new MemoryMarkers((account) => this.accounts.records.has(account));
-  readonly metadata = new MemoryMetadata((account) => this.accounts.records.has(account));
+  readonly markers = new MemoryMarkers();
+  readonly metadata = new MemoryMetadata();
   readonly accounts = new MemoryAccounts((folded) => {
     this.markers.byAccount.delete(folded);
     this.metadata.byAccount.delete(folded);

@@ -69,15 +69,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX history_peer_b ON history (peer_b, time) WHERE peer_b IS NOT NULL;
   CREATE INDEX history_time ON history (time);
 
+  -- Markers and metadata are keyed by account name but not tied to a row by a
+  -- foreign key: deleting or creating an account clears them (sqlite.ts).
   CREATE TABLE read_markers (
-    account TEXT NOT NULL REFERENCES accounts (folded) ON DELETE CASCADE,
+    account TEXT NOT NULL,
     target TEXT NOT NULL,
     value TEXT NOT NULL,
     PRIMARY KEY (account, target)
   ) WITHOUT ROWID;
 
   CREATE TABLE account_metadata (
-    account TEXT NOT NULL REFERENCES accounts (folded) ON DELETE CASCADE,
+    account TEXT NOT NULL,
     key TEXT NOT NULL,
     value TEXT NOT NULL,
     PRIMARY KEY (account, key)

@@ -116,6 +116,8 @@ class SqliteAccounts implements AccountStore {
   private readonly dropCertfps;
   private readonly addCertfp;
   private readonly remove;
+  private readonly dropMarkers;
+  private readonly dropMetadata;
   private readonly byCertfp;
   private readonly alwaysOn;
   private readonly count;
@@ -133,6 +135,8 @@ class SqliteAccounts implements AccountStore {
     this.dropCertfps = db.prepare('DELETE FROM account_certfps WHERE account = ?');
     this.addCertfp = db.prepare('INSERT INTO account_certfps (account, position, certfp) VALUES (?, ?, ?)');
     this.remove = db.prepare('DELETE FROM accounts WHERE folded = ?');
+    this.dropMarkers = db.prepare('DELETE FROM read_markers WHERE account = ?');
+    this.dropMetadata = db.prepare('DELETE FROM account_metadata WHERE account = ?');
     this.byCertfp = db.prepare('SELECT account FROM account_certfps WHERE lower(certfp) = lower(?) ORDER BY account LIMIT 1').pluck();
     this.alwaysOn = db.prepare('SELECT * FROM accounts WHERE always_on = 1 ORDER BY folded');
     this.count = db.prepare('SELECT count(*) FROM accounts').pluck();
@@ -182,6 +186,8 @@ class SqliteAccounts implements AccountStore {
     return this.db.transaction((): CreateResult => {
       if (this.insert.run(this.params(folded, record)).changes === 0) return 'exists';
       this.writeCertfps(folded, record.certfps);
+      // A new account starts clean, whatever was set under its name before.
+      this.dropBelongings(folded);
       return 'ok';
     }).immediate();
   }
@@ -194,9 +200,18 @@ class SqliteAccounts implements AccountStore {
     }).immediate();
   }
 
+  private dropBelongings(folded: string): void {
+    this.dropMarkers.run(folded);
+    this.dropMetadata.run(folded);
+  }
+
   async deleteAccount(folded: string): Promise<boolean> {
-    // Certfps, read markers and metadata go by ON DELETE CASCADE.
-    return this.remove.run(folded).changes > 0;
+    // Certfps go by ON DELETE CASCADE; markers and metadata in the same transaction.
+    return this.db.transaction((): boolean => {
+      if (this.remove.run(folded).changes === 0) return false;
+      this.dropBelongings(folded);
+      return true;
+    }).immediate();
   }
 
   async findByCertfp(certfp: string): Promise<{ folded: string; record: AccountRecord } | null> {
@@ -509,10 +524,8 @@ class SqliteMarkers implements MarkerStore {
 
   constructor(db: DB) {
     this.all = db.prepare('SELECT target, value FROM read_markers WHERE account = ?').raw();
-    // An account that is not there (deleted meanwhile) keeps no markers.
     this.set = db.prepare(
-      'INSERT INTO read_markers (account, target, value) SELECT @account, @name, @value WHERE EXISTS (SELECT 1 FROM accounts WHERE folded = @account) ' +
-        'ON CONFLICT (account, target) DO UPDATE SET value = excluded.value',
+      'INSERT INTO read_markers (account, target, value) VALUES (@account, @name, @value) ON CONFLICT (account, target) DO UPDATE SET value = excluded.value',
     );
   }
 
@@ -533,8 +546,7 @@ class SqliteMetadata implements MetadataStore {
   constructor(db: DB) {
     this.all = db.prepare('SELECT key, value FROM account_metadata WHERE account = ?').raw();
     this.set = db.prepare(
-      'INSERT INTO account_metadata (account, key, value) SELECT @account, @name, @value WHERE EXISTS (SELECT 1 FROM accounts WHERE folded = @account) ' +
-        'ON CONFLICT (account, key) DO UPDATE SET value = excluded.value',
+      'INSERT INTO account_metadata (account, key, value) VALUES (@account, @name, @value) ON CONFLICT (account, key) DO UPDATE SET value = excluded.value',
     );
     this.remove = db.prepare('DELETE FROM account_metadata WHERE account = ? AND key = ?');
   }

@@ -46,7 +46,7 @@ export type CreateResult = 'ok' | 'exists';
 
 export interface AccountStore {
   getAccount(folded: string): Promise<AccountRecord | null>;
-  /** Committed when it resolves 'ok'. */
+  /** Committed when it resolves 'ok'; starts with no read markers or metadata. */
   createAccount(folded: string, record: AccountRecord): Promise<CreateResult>;
   /** Replace the record of an existing account; false if there is none. */
   updateAccount(folded: string, record: AccountRecord): Promise<boolean>;
@@ -174,7 +174,10 @@ export interface HistoryStore {
   prune(olderThan: number, keepPerTarget: number): Promise<number>;
 }
 
-/** Markers and metadata belong to an account: setting them for one that does not exist does nothing. */
+/**
+ * Markers and metadata are kept by account name: deleting the account drops
+ * them, and creating an account starts it with none.
+ */
 export interface MarkerStore {
   /** `timestamp=...` values by casefolded target. */
   markers(account: string): Promise<Map<string, string>>;

@@ -127,7 +127,7 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
         expect((await s.accounts.alwaysOnAccounts()).map((a) => a.folded)).toEqual(['amy']);
       });
 
-      it('drops read markers and metadata with the account, and keeps none for an account that does not exist', async () => {
+      it('drops read markers and metadata with the account, and a new account starts with none', async () => {
         const s = await open();
         await s.accounts.createAccount('alice', account('Alice'));
         await s.accounts.createAccount('bob', account('Bob'));
@@ -140,12 +140,18 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
         expect(await s.metadata.accountMetadata('alice')).toEqual(new Map());
         expect(await s.markers.markers('bob')).toEqual(new Map([['#c', 'timestamp=2024-01-02T00:00:00.000Z']]));
         expect(await s.metadata.accountMetadata('bob')).toEqual(new Map([['avatar', 'https://example.org/b.png']]));
-        // Re-registering the name starts clean; writes for a missing account are dropped.
+        // Whatever was set under a name before it was registered (or while it was deleted) does not come with it.
         await s.markers.setMarker('ghost', '#c', 'timestamp=2024-01-01T00:00:00.000Z');
         await s.metadata.setAccountMetadata('ghost', 'k', 'v');
-        await s.accounts.createAccount('ghost', account('Ghost'));
+        expect(await s.markers.markers('ghost')).toEqual(new Map([['#c', 'timestamp=2024-01-01T00:00:00.000Z']]));
+        expect(await s.metadata.accountMetadata('ghost')).toEqual(new Map([['k', 'v']]));
+        expect(await s.accounts.createAccount('ghost', account('Ghost'))).toBe('ok');
         expect(await s.markers.markers('ghost')).toEqual(new Map());
         expect(await s.metadata.accountMetadata('ghost')).toEqual(new Map());
+        // A refused create (the name is taken) clears nothing.
+        await s.markers.setMarker('bob', '#d', 'timestamp=2024-01-05T00:00:00.000Z');
+        expect(await s.accounts.createAccount('bob', account('Bob'))).toBe('exists');
+        expect((await s.markers.markers('bob')).get('#d')).toBe('timestamp=2024-01-05T00:00:00.000Z');
       });
     });
 
