@@ -86,14 +86,15 @@ export function openSqlite(file: string, options: SqliteOptions = {}): SqliteSto
 
 /**
  * Apply the steps the file lacks, in one IMMEDIATE transaction, which also
- * proves the file writable when there is nothing to apply.
+ * proves the file writable when there is nothing to apply. The version is
+ * read inside it: workers opening a new file at once migrate it once.
  */
 function migrate(db: DB, file: string): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new StoreOpenError(file, `it was written by a newer Obrol (schema version ${version}; this build knows up to ${MIGRATIONS.length}): upgrade Obrol or restore a backup`);
-  }
   db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new StoreOpenError(file, `it was written by a newer Obrol (schema version ${version}; this build knows up to ${MIGRATIONS.length}): upgrade Obrol or restore a backup`);
+    }
     for (let step = version; step < MIGRATIONS.length; step++) db.exec(MIGRATIONS[step] as string);
     if (version < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
     // Nothing to apply still takes the write lock: a read-only or locked file fails here, at start.

@@ -3,9 +3,10 @@
  * turn's appends are one transaction, migrations run once, and openStore()
  * turns every unusable file into a StoreOpenError naming it.
  */
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../../src/store/migrations.js';
@@ -97,6 +98,22 @@ describe('SqliteStore: the file', () => {
     const again = track(openSqlite(file));
     expect(again.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(again.db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY name').all()).toEqual(before);
+  });
+
+  it('is migrated once when several processes open a new file at the same moment', async () => {
+    const file = join(tempDir(), 'obrol.db');
+    const module = resolve(import.meta.dirname, '../../../src/store/sqlite.ts');
+    const code = `import(${JSON.stringify(module)}).then(async (m) => { const s = m.openSqlite(${JSON.stringify(file)}); await s.accounts.countAccounts(); await s.close(); console.log('ok'); })`;
+    const runs = Array.from({ length: 4 }, () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      return new Promise<string>((done) => child.once('exit', (status) => done(`${String(status)} ${output.trim()}`)));
+    });
+    expect(await Promise.all(runs)).toEqual(['0 ok', '0 ok', '0 ok', '0 ok']);
+    const store = track(openSqlite(file));
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
   });
 
   it('reports a failed history batch to onError instead of throwing', async () => {
