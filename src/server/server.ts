@@ -903,6 +903,13 @@ export class ObrolServer implements ServerApi {
       problems.push(`${changed.map((key) => `cluster.${key}`).join(', ')} cannot change while the server runs; the old value stays until the process is restarted`);
       config = Object.freeze({ ...config, cluster: Object.freeze({ ...config.cluster, redis: cluster.redis, key_prefix: cluster.key_prefix, workers: cluster.workers }) });
     }
+    // The data file is opened once, at start (StoreOpenError stops the process there).
+    const store = this.config.store;
+    const storeChanged = (['backend', 'path'] as const).filter((key) => config.store[key] !== store[key]);
+    if (storeChanged.length > 0) {
+      problems.push(`${storeChanged.map((key) => `store.${key}`).join(', ')} cannot change while the server runs; the old value stays until the process is restarted`);
+      config = Object.freeze({ ...config, store });
+    }
     return { ok: true, loaded: { ...loaded, config }, result: { ok: true, file, problems } };
   }
 
