@@ -380,21 +380,25 @@ class SqliteHistory implements HistoryStore {
     }
   }
 
-  /** Write everything queued in one transaction; a failed batch is reported and dropped. */
-  commitQueue(): void {
-    if (this.queue.length === 0) return;
+  /** Write everything queued in one transaction; a failed batch is reported, dropped and returned. */
+  commitQueue(): Error | null {
+    if (this.queue.length === 0) return null;
     const rows = this.queue;
     this.queue = [];
     try {
       this.writeBatch.immediate(rows);
       this.commits++;
+      return null;
     } catch (err) {
       this.onError(err as Error);
+      return err as Error;
     }
   }
 
+  /** Rejects if the batch could not be committed (it is dropped; onError was told too). */
   async flush(): Promise<void> {
-    this.commitQueue();
+    const failed = this.commitQueue();
+    if (failed !== null) throw failed;
   }
 
   private entry(row: Row): HistoryEntry {

@@ -139,7 +139,7 @@ export interface HistoryStore {
    * throws. An entry whose (target, msgid) is already stored is ignored.
    */
   append(entries: readonly HistoryEntry[]): void;
-  /** Resolves once everything appended so far is committed. */
+  /** Resolves once everything appended so far is committed; rejects if that failed (the entries are lost). */
   flush(): Promise<void>;
   /** The newest `limit` entries of `target`, oldest first; with `after`, only those newer than it. */
   latest(target: string, limit: number, after?: HistoryRef): Promise<HistoryEntry[]>;

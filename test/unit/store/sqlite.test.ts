@@ -116,14 +116,20 @@ describe('SqliteStore: the file', () => {
     expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
   });
 
-  it('reports a failed history batch to onError instead of throwing', async () => {
+  it('reports a failed history batch to onError, and flush rejects; append never throws', async () => {
     const errors: Error[] = [];
     const store = track(openSqlite(join(tempDir(), 'obrol.db'), { onError: (err) => errors.push(err) }));
     store.db.exec('DROP TABLE history');
     store.history.append([entry('#c', 'a', 1)]);
-    await store.history.flush();
+    await expect(store.history.flush()).rejects.toThrow(/no such table: history/);
     expect(errors).toHaveLength(1);
     expect(errors[0]?.message).toMatch(/no such table: history/);
+    // Committed on the next turn without a flush: only onError hears of it.
+    store.history.append([entry('#c', 'b', 2)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(errors).toHaveLength(2);
+    // The failed batches are gone: a flush has nothing left to fail on.
+    await store.history.flush();
   });
 
   it('backs up online to another file', async () => {
