@@ -25,12 +25,25 @@
 # Make an oper password hash:
 #   echo 'secret' | docker run --rm -i obrol node dist/cli/main.js hash-password
 #
+# Data: accounts, channel registrations and history are kept in the SQLite
+# file /data/obrol.db (OBROL_STORE__PATH), on the /data volume. Name the
+# volume to keep it across containers: -v obrol-data:/data. A copy while
+# the server runs: docker exec obrol node dist/cli/main.js backup /data/copy.db
+#
 # Reload the config without dropping anyone: docker kill -s HUP obrol
 # Stop gracefully (clients get "Server shutting down"): docker stop -t 10 obrol
 
 # ---- build: all dependencies, compile TypeScript to dist/, the page to dist/web/
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
+# better-sqlite3's native module is compiled here (node-gyp needs python3, make
+# and g++), against the image's own Node headers, with nothing downloaded; the
+# runtime stage copies the one file it makes.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+ENV npm_config_build_from_source=true \
+    npm_config_nodedir=/usr/local
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
@@ -44,14 +57,20 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     OBROL_CONFIG=/etc/obrol/obrol.yaml \
     OBROL_LISTEN__HOST=0.0.0.0 \
-    OBROL_WEBSOCKET__HOST=0.0.0.0
+    OBROL_WEBSOCKET__HOST=0.0.0.0 \
+    OBROL_STORE__PATH=/data/obrol.db
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# (install scripts are skipped above: this is better-sqlite3's build, same base image)
+COPY --from=build /src/node_modules/better-sqlite3/build/Release/better_sqlite3.node ./node_modules/better-sqlite3/build/Release/
 COPY --from=build /src/dist ./dist
 COPY conf ./conf
 # The default config at the documented mount path (root-owned, read-only to node).
 COPY conf/obrol.yaml conf/motd.txt /etc/obrol/
+# The data folder, owned by the user the server runs as (a new named volume takes this owner).
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
 
 USER node
 EXPOSE 6667 8097

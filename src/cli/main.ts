@@ -10,6 +10,7 @@
  *   obrol default-config                                          the commented default YAML
  *   obrol mkcerts [--dir D] [--name N...]                         a self-signed certificate for TLS
  *   obrol admin-token NAME                                        a token for the admin HTTP API
+ *   obrol backup FILE [--config FILE]                             an online copy of the data file
  */
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
@@ -85,6 +86,28 @@ function checkTlsFilesOrExit(loaded: ReturnType<typeof loadConfig>): void {
   }
 }
 
+/**
+ * Open the configured store, or stop: an unusable data file (folder,
+ * read-only, locked, corrupt, newer schema) is a setup problem, told in one
+ * line naming the file, with the config exit status.
+ */
+async function openStoreOrExit(loaded: ReturnType<typeof loadConfig>, logger: ReturnType<typeof createLogger>) {
+  const { openStore } = await import('../store/open.js');
+  const { StoreOpenError } = await import('../store/types.js');
+  try {
+    return openStore(loaded.config.store, loaded.path);
+  } catch (err) {
+    if (!(err instanceof StoreOpenError)) throw err;
+    exitStore(err, logger);
+  }
+}
+
+function exitStore(err: { file: string; message: string }, logger: ReturnType<typeof createLogger>): never {
+  logger.fatal({ event: 'start-failed', file: err.file }, err.message);
+  process.stderr.write(`obrol: ${err.message}\n`);
+  process.exit(EXIT_CONFIG);
+}
+
 async function run(args: ConfigArgs): Promise<void> {
   const options = loadOptions(args);
   const loaded = loadOrExit(options);
@@ -109,6 +132,8 @@ async function run(args: ConfigArgs): Promise<void> {
     if (loaded.config.cluster.redis === null) {
       exitInvalid([`cluster.workers: ${workers} workers need cluster.redis (--redis URL): the workers form one network through Redis`]);
     }
+    // An unusable data file stops the primary here, rather than every worker at start again and again.
+    await openStoreOrExit(loaded, logger).then((store) => store.close());
     // Hosts are cloaked alike on every worker: a random secret for this run, unless one is configured.
     const shared: Record<string, string> = {};
     if (loaded.config.cloak.enabled && loaded.config.cloak.secret === null) shared.OBROL_CLOAK__SECRET = randomBytes(32).toString('hex');
@@ -117,7 +142,8 @@ async function run(args: ConfigArgs): Promise<void> {
   }
   // Loaded here, not at the top: the other verbs (obrol chat above all) need none of it.
   const { ObrolServer } = await import('../server/server.js');
-  const server = new ObrolServer({
+  const { StoreOpenError } = await import('../store/types.js');
+  const serverOptions = {
     loaded,
     loadOptions: options,
     logger: worker ? logger.child({ worker: Number(process.env.OBROL_WORKER) }) : logger,
@@ -127,7 +153,14 @@ async function run(args: ConfigArgs): Promise<void> {
       process.exit(0);
     },
     ...(worker ? { onRehash: () => tellPrimary({ type: 'rehash' }) } : {}),
-  });
+  };
+  let server: InstanceType<typeof ObrolServer>;
+  try {
+    server = new ObrolServer(serverOptions);
+  } catch (err) {
+    if (!(err instanceof StoreOpenError)) throw err;
+    exitStore(err, logger);
+  }
   logger.info({ event: 'config', file: loaded.path ?? '(embedded defaults)' }, `obrol ${VERSION} starting`);
   try {
     await server.start();
@@ -239,6 +272,28 @@ await yargs(hideBin(process.argv))
         if (!(err instanceof SetupError)) throw err;
         process.stderr.write(`obrol mkcerts: ${err.message}\n`);
         process.exit(2);
+      }
+    },
+  )
+  .command(
+    'backup <file>',
+    'write an online copy of the data file (store.path) to FILE; safe while the server runs',
+    (y) => y.positional('file', { type: 'string', demandOption: true, description: 'where to write the copy' }).options(configOption),
+    async (args) => {
+      const loaded = loadOrExit(loadOptions(args));
+      const { storePath } = await import('../store/open.js');
+      const { backupDataFile, BackupError } = await import('../store/backup.js');
+      if (loaded.config.store.backend !== 'sqlite') {
+        process.stderr.write(`obrol backup: store.backend is ${loaded.config.store.backend}: there is no data file to copy\n`);
+        process.exit(1);
+      }
+      try {
+        const made = await backupDataFile(storePath(loaded.config.store, loaded.path), args.file);
+        process.stdout.write(`wrote ${made.file} (${made.bytes} bytes)\n`);
+      } catch (err) {
+        if (!(err instanceof BackupError)) throw err;
+        process.stderr.write(`obrol backup: ${err.message}\n`);
+        process.exit(1);
       }
     },
   )

@@ -167,7 +167,11 @@ export class ObrolServer implements ServerApi {
     this.bus = this.cluster.bus;
     this.directory = this.cluster.directory;
     // Opened first thing: a data file that cannot be used stops the server before it listens (StoreOpenError).
-    this.store = options.store ?? openStore(this.config.store, options.loaded.path);
+    this.store =
+      options.store ??
+      openStore(this.config.store, options.loaded.path, {
+        onError: (err) => this.log.error({ event: 'history-write-failed', err }, `history entries could not be written: ${err.message}`),
+      });
     this.onDie = options.onDie;
     this.onRehash = options.onRehash;
     this.clock = options.clock ?? systemClock;
@@ -1000,6 +1004,13 @@ export class ObrolServer implements ServerApi {
     if (changed.length > 0) {
       problems.push(`${changed.map((key) => `cluster.${key}`).join(', ')} cannot change while the server runs; the old value stays until the process is restarted`);
       config = Object.freeze({ ...config, cluster: Object.freeze({ ...config.cluster, redis: cluster.redis, key_prefix: cluster.key_prefix, workers: cluster.workers }) });
+    }
+    // The data file is opened once, at start (StoreOpenError stops the process there).
+    const store = this.config.store;
+    const storeChanged = (['backend', 'path'] as const).filter((key) => config.store[key] !== store[key]);
+    if (storeChanged.length > 0) {
+      problems.push(`${storeChanged.map((key) => `store.${key}`).join(', ')} cannot change while the server runs; the old value stays until the process is restarted`);
+      config = Object.freeze({ ...config, store });
     }
     return { ok: true, loaded: { ...loaded, config }, result: { ok: true, file, problems } };
   }

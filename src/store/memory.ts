@@ -16,11 +16,13 @@ import type {
   MetadataStore,
   Store,
 } from './types.js';
+import { byText, sortTargets } from './order.js';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
 class MemoryAccounts implements AccountStore {
   readonly records = new Map<string, AccountRecord>();
+  /** Drops the markers and metadata kept under a name (when it is deleted or created anew). */
   constructor(private readonly onDelete: (folded: string) => void) {}
 
   async getAccount(folded: string): Promise<AccountRecord | null> {
@@ -31,6 +33,8 @@ class MemoryAccounts implements AccountStore {
   async createAccount(folded: string, record: AccountRecord): Promise<CreateResult> {
     if (this.records.has(folded)) return 'exists';
     this.records.set(folded, copy(record));
+    // A new account starts clean, whatever was set under its name before.
+    this.onDelete(folded);
     return 'ok';
   }
 
@@ -48,12 +52,13 @@ class MemoryAccounts implements AccountStore {
 
   async findByCertfp(certfp: string): Promise<{ folded: string; record: AccountRecord } | null> {
     const wanted = certfp.toLowerCase();
-    for (const [folded, record] of this.records) if (record.certfps.includes(wanted)) return { folded, record: copy(record) };
-    return null;
+    // The first account by name holding it, as the SQLite store answers.
+    const [found] = [...this.records].filter(([, record]) => record.certfps.some((fp) => fp.toLowerCase() === wanted)).sort(([a], [b]) => byText(a, b));
+    return found === undefined ? null : { folded: found[0], record: copy(found[1]) };
   }
 
   async alwaysOnAccounts(): Promise<Array<{ folded: string; record: AccountRecord }>> {
-    return [...this.records].filter(([, record]) => record.alwaysOn).map(([folded, record]) => ({ folded, record: copy(record) }));
+    return [...this.records].filter(([, record]) => record.alwaysOn).sort(([a], [b]) => byText(a, b)).map(([folded, record]) => ({ folded, record: copy(record) }));
   }
 
   async countAccounts(): Promise<number> {
@@ -70,7 +75,7 @@ class MemoryChannels implements ChannelStore {
   }
 
   async listChannels(): Promise<Array<{ folded: string; registration: ChannelRegistration }>> {
-    return [...this.registrations].map(([folded, registration]) => ({ folded, registration: copy(registration) }));
+    return [...this.registrations].sort(([a], [b]) => byText(a, b)).map(([folded, registration]) => ({ folded, registration: copy(registration) }));
   }
 
   async saveChannel(folded: string, registration: ChannelRegistration): Promise<void> {
@@ -82,12 +87,20 @@ class MemoryChannels implements ChannelStore {
   }
 }
 
-/** Entries of one conversation in the order they were appended (time order, msgid breaking ties by arrival). */
+/**
+ * Entries of one conversation in (time, arrival) order, as the SQLite store
+ * orders them by (time, seq).
+ */
 class MemoryHistory implements HistoryStore {
   private readonly byTarget = new Map<string, HistoryEntry[]>();
+  /** target + "\n" + msgid of every entry, so a repeated append is ignored as SQLite's unique index does. */
+  private readonly keys = new Set<string>();
 
   append(entries: readonly HistoryEntry[]): void {
     for (const entry of entries) {
+      const key = `${entry.target}\n${entry.msgid}`;
+      if (this.keys.has(key)) continue;
+      this.keys.add(key);
       let list = this.byTarget.get(entry.target);
       if (list === undefined) this.byTarget.set(entry.target, (list = []));
       // Keep time order even if a clock stepped back: insert after the last entry not newer.
@@ -104,66 +117,65 @@ class MemoryHistory implements HistoryStore {
   }
 
   /**
-   * The index in `list` a ref points at: for a msgid, that entry's index
-   * (null if unknown); for a time, the first entry at or after it.
+   * The entries older than `ref` are list[0, older); those newer are
+   * list[newer, length). A msgid excludes its own entry; an instant excludes
+   * the entries of exactly that millisecond from both. Null: unknown msgid.
    */
-  private index(list: HistoryEntry[], ref: HistoryRef): { at: number; exact: boolean } | null {
+  private bounds(list: HistoryEntry[], ref: HistoryRef): { older: number; newer: number } | null {
     if ('msgid' in ref) {
       const at = list.findIndex((entry) => entry.msgid === ref.msgid);
-      return at < 0 ? null : { at, exact: true };
+      return at < 0 ? null : { older: at, newer: at + 1 };
     }
-    let at = 0;
-    while (at < list.length && (list[at] as HistoryEntry).time < ref.time) at++;
-    return { at, exact: false };
+    let older = 0;
+    while (older < list.length && (list[older] as HistoryEntry).time < ref.time) older++;
+    let newer = older;
+    while (newer < list.length && (list[newer] as HistoryEntry).time <= ref.time) newer++;
+    return { older, newer };
   }
 
   async latest(target: string, limit: number, after?: HistoryRef): Promise<HistoryEntry[]> {
     const list = this.list(target);
     let start = 0;
     if (after !== undefined) {
-      const found = this.index(list, after);
+      const found = this.bounds(list, after);
       if (found === null) return [];
-      start = firstAfter(list, found, after);
+      start = found.newer;
     }
-    return list.slice(Math.max(start, list.length - limit)).map(copy);
+    return newest(list.slice(start), limit).map(copy);
   }
 
   async before(target: string, ref: HistoryRef, limit: number): Promise<HistoryEntry[]> {
     const list = this.list(target);
-    const found = this.index(list, ref);
+    const found = this.bounds(list, ref);
     if (found === null) return [];
-    return list.slice(Math.max(0, found.at - limit), found.at).map(copy);
+    return newest(list.slice(0, found.older), limit).map(copy);
   }
 
   async after(target: string, ref: HistoryRef, limit: number): Promise<HistoryEntry[]> {
     const list = this.list(target);
-    const found = this.index(list, ref);
+    const found = this.bounds(list, ref);
     if (found === null) return [];
-    const start = firstAfter(list, found, ref);
-    return list.slice(start, start + limit).map(copy);
+    return oldest(list.slice(found.newer), limit).map(copy);
   }
 
   async around(target: string, ref: HistoryRef, limit: number): Promise<HistoryEntry[]> {
     const list = this.list(target);
-    const found = this.index(list, ref);
-    if (found === null) return [];
-    const half = Math.floor(limit / 2);
-    const start = Math.max(0, Math.min(found.at - half, list.length - limit));
-    return list.slice(start, start + limit).map(copy);
+    const found = this.bounds(list, ref);
+    if (found === null || limit <= 0) return [];
+    // A msgid's own entry, or an instant's first entry at or after it, starts the newer half.
+    const at = found.older;
+    const takeOlder = Math.min(at, Math.max(Math.floor(limit / 2), limit - (list.length - at)));
+    return list.slice(at - takeOlder, at - takeOlder + limit).map(copy);
   }
 
   async between(target: string, from: HistoryRef, to: HistoryRef, limit: number): Promise<HistoryEntry[]> {
     const list = this.list(target);
-    const a = this.index(list, from);
-    const b = this.index(list, to);
+    const a = this.bounds(list, from);
+    const b = this.bounds(list, to);
     if (a === null || b === null) return [];
-    const start = firstAfter(list, a, from);
-    const lo = Math.min(a.at, b.at);
-    if (a.at <= b.at) return list.slice(start, Math.min(b.at, start + limit)).map(copy);
-    // Backwards: the entries just before `from`, down to `to`.
-    const upper = a.at;
-    const lower = firstAfter(list, { at: lo, exact: b.exact }, to);
-    return list.slice(Math.max(lower, upper - limit), upper).map(copy);
+    // Forward (from earlier than to): the oldest entries after `from`; backward: the newest before it.
+    if (a.older <= b.older) return oldest(list.slice(a.newer, Math.max(a.newer, b.older)), limit).map(copy);
+    return newest(list.slice(b.newer, Math.max(b.newer, a.older)), limit).map(copy);
   }
 
   async targets(channels: readonly string[], peer: string | null, from: number, to: number, limit: number): Promise<Array<{ target: string; peerName: string | null; time: number }>> {
@@ -177,21 +189,20 @@ class MemoryHistory implements HistoryStore {
       }
       return null;
     };
-    for (const channel of channels) {
+    for (const channel of new Set(channels)) {
       const time = latestIn(this.list(channel));
       if (time !== null) found.push({ target: channel, peerName: null, time });
     }
     if (peer !== null) {
       for (const [target, list] of this.byTarget) {
-        const peers = list[0]?.peers;
+        const peers = list.find((entry) => entry.peers !== null)?.peers;
         if (!peers || !peers.includes(peer)) continue;
         const time = latestIn(list);
         const other = peers[0] === peer ? peers[1] : peers[0];
         if (time !== null) found.push({ target, peerName: other, time });
       }
     }
-    found.sort((x, y) => x.time - y.time);
-    return found.slice(0, limit);
+    return sortTargets(found).slice(0, Math.max(0, limit));
   }
 
   async find(msgid: string): Promise<HistoryEntry | null> {
@@ -207,6 +218,8 @@ class MemoryHistory implements HistoryStore {
     const at = list.findIndex((entry) => entry.msgid === msgid);
     if (at < 0) return false;
     list.splice(at, 1);
+    this.keys.delete(`${target}\n${msgid}`);
+    if (list.length === 0) this.byTarget.delete(target);
     return true;
   }
 
@@ -217,7 +230,7 @@ class MemoryHistory implements HistoryStore {
       while (drop < list.length && (list[drop] as HistoryEntry).time < olderThan) drop++;
       if (keepPerTarget > 0) drop = Math.max(drop, list.length - keepPerTarget);
       if (drop > 0) {
-        list.splice(0, drop);
+        for (const entry of list.splice(0, drop)) this.keys.delete(`${target}\n${entry.msgid}`);
         removed += drop;
       }
       if (list.length === 0) this.byTarget.delete(target);
@@ -226,13 +239,14 @@ class MemoryHistory implements HistoryStore {
   }
 }
 
-/** The index of the first entry strictly after `ref` (a msgid's own entry, or entries at exactly a time, are excluded). */
-function firstAfter(list: HistoryEntry[], found: { at: number; exact: boolean }, ref: HistoryRef): number {
-  if (found.exact) return found.at + 1;
-  let at = found.at;
-  const time = (ref as { time: number }).time;
-  while (at < list.length && (list[at] as HistoryEntry).time <= time) at++;
-  return at;
+/** The last `limit` of `list` (0 or less: none). */
+function newest<T>(list: T[], limit: number): T[] {
+  return limit <= 0 ? [] : list.slice(Math.max(0, list.length - limit));
+}
+
+/** The first `limit` of `list` (0 or less: none). */
+function oldest<T>(list: T[], limit: number): T[] {
+  return limit <= 0 ? [] : list.slice(0, limit);
 }
 
 class MemoryMarkers implements MarkerStore {

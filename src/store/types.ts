@@ -46,14 +46,15 @@ export type CreateResult = 'ok' | 'exists';
 
 export interface AccountStore {
   getAccount(folded: string): Promise<AccountRecord | null>;
-  /** Committed when it resolves 'ok'. */
+  /** Committed when it resolves 'ok'; starts with no read markers or metadata. */
   createAccount(folded: string, record: AccountRecord): Promise<CreateResult>;
   /** Replace the record of an existing account; false if there is none. */
   updateAccount(folded: string, record: AccountRecord): Promise<boolean>;
   /** Also drops the account's read markers and metadata. False if there was none. */
   deleteAccount(folded: string): Promise<boolean>;
+  /** The account holding `certfp` (compared case-insensitively); the first by folded name if several do. */
   findByCertfp(certfp: string): Promise<{ folded: string; record: AccountRecord } | null>;
-  /** Every account with always-on set (restored at start). */
+  /** Every account with always-on set (restored at start), by folded name. */
   alwaysOnAccounts(): Promise<Array<{ folded: string; record: AccountRecord }>>;
   countAccounts(): Promise<number>;
 }
@@ -81,6 +82,7 @@ export interface ChannelRegistration {
 
 export interface ChannelStore {
   getChannel(folded: string): Promise<ChannelRegistration | null>;
+  /** Every registration, by folded name. */
   listChannels(): Promise<Array<{ folded: string; registration: ChannelRegistration }>>;
   /** Create or replace; committed when it resolves. */
   saveChannel(folded: string, registration: ChannelRegistration): Promise<void>;
@@ -116,13 +118,28 @@ export interface HistoryEntry {
   peers: [string, string] | null;
 }
 
-/** A point in a conversation: a msgid, or an instant (Unix ms). */
+/**
+ * A point in a conversation: a msgid, or an instant (Unix ms).
+ *
+ * Entries of a target are ordered by time, then by arrival (two entries of
+ * one millisecond keep the order they were appended in). "Older than" and
+ * "newer than" a ref are strict: a msgid ref never includes its own entry,
+ * and an instant includes no entry of exactly that millisecond. A msgid that
+ * is not in the target makes every query on it answer [].
+ */
 export type HistoryRef = { msgid: string } | { time: number };
 
+/**
+ * Every query first commits what is queued, so a client reads its own
+ * writes. Results are copies, oldest first; a limit of 0 or less gives [].
+ */
 export interface HistoryStore {
-  /** Queue entries; they are committed with the rest of this turn's. Never throws. */
+  /**
+   * Queue entries; they are committed with the rest of this turn's. Never
+   * throws. An entry whose (target, msgid) is already stored is ignored.
+   */
   append(entries: readonly HistoryEntry[]): void;
-  /** Resolves once everything appended so far is committed. */
+  /** Resolves once everything appended so far is committed; rejects if that failed (the entries are lost). */
   flush(): Promise<void>;
   /** The newest `limit` entries of `target`, oldest first; with `after`, only those newer than it. */
   latest(target: string, limit: number, after?: HistoryRef): Promise<HistoryEntry[]>;
@@ -130,12 +147,26 @@ export interface HistoryStore {
   before(target: string, ref: HistoryRef, limit: number): Promise<HistoryEntry[]>;
   /** Up to `limit` entries newer than `ref`, oldest first. */
   after(target: string, ref: HistoryRef, limit: number): Promise<HistoryEntry[]>;
-  /** Up to `limit` entries around `ref` (about half before, half after), oldest first. */
+  /**
+   * Up to `limit` entries around `ref`, oldest first: floor(limit/2) older
+   * than it and the rest from it on (a msgid's own entry, or an instant's
+   * entries at or after it); when one side has too few, the other fills in.
+   */
   around(target: string, ref: HistoryRef, limit: number): Promise<HistoryEntry[]>;
-  /** Entries strictly between the two refs, up to `limit`, oldest first (the ones closest to `from`). */
+  /**
+   * Entries strictly between the two refs, up to `limit`, oldest first.
+   * When `from` is earlier than `to`, the oldest ones after `from`; when it
+   * is later, the newest ones before `from`: either way the ones closest to `from`.
+   */
   between(target: string, from: HistoryRef, to: HistoryRef, limit: number): Promise<HistoryEntry[]>;
-  /** The latest entry time of each of `targets` and of each direct conversation of `peer`, within (from, to). */
+  /**
+   * The latest entry time, strictly within (from, to) in either order, of
+   * each of `channels` that has one and of each direct conversation with
+   * `peer` as one side (peerName: the other side). Sorted by that time,
+   * oldest first (ties by target), the first `limit`.
+   */
   targets(channels: readonly string[], peer: string | null, from: number, to: number, limit: number): Promise<Array<{ target: string; peerName: string | null; time: number }>>;
+  /** The entry with this msgid (any one of them, if one event was recorded in several targets). */
   find(msgid: string): Promise<HistoryEntry | null>;
   /** Remove one entry (draft/message-redaction); false if it was not there. */
   remove(target: string, msgid: string): Promise<boolean>;
@@ -143,6 +174,10 @@ export interface HistoryStore {
   prune(olderThan: number, keepPerTarget: number): Promise<number>;
 }
 
+/**
+ * Markers and metadata are kept by account name: deleting the account drops
+ * them, and creating an account starts it with none.
+ */
 export interface MarkerStore {
   /** `timestamp=...` values by casefolded target. */
   markers(account: string): Promise<Map<string, string>>;

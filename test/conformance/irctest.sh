@@ -71,7 +71,11 @@ start_server() {
   # Each start is a new network: its own key prefix on the shared redis-server.
   runs=$((runs + 1))
   : > "$outfile.server.log.run"
-  OBROL_CLUSTER__KEY_PREFIX="irctest$runs:" node "$root/dist/cli/main.js" --config "$root/conf/irctest.yaml" "${cluster_args[@]}" > "$outfile.server.log.run" 2>&1 &
+  # conf/irctest.yaml keeps nothing (store.backend memory); workers share one
+  # fresh data file instead, so an account registered on one node logs in on the other.
+  local store_env=()
+  [[ "$nodes" == 1 ]] || store_env=(OBROL_STORE__BACKEND=sqlite "OBROL_STORE__PATH=$redis_dir/obrol$runs.db")
+  env "${store_env[@]}" OBROL_CLUSTER__KEY_PREFIX="irctest$runs:" node "$root/dist/cli/main.js" --config "$root/conf/irctest.yaml" "${cluster_args[@]}" > "$outfile.server.log.run" 2>&1 &
   server=$!
   for _ in $(seq 1 50); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Container test (npm run test:docker): build the image, run it, wait for the
-# HEALTHCHECK to report healthy, fetch the chat page from its WebSocket port,
+# HEALTHCHECK to report healthy, check the data file and `obrol backup` on the
+# /data volume, fetch the chat page from its WebSocket port,
 # chat through it with two clients, stop it
 # with `docker stop -t 10` and check it shut down gracefully with exit code 0.
 #
@@ -37,7 +38,8 @@ cleanup() {
       echo "----- chat output -----" >&2
       cat "$WORK/chat.out" "$WORK/chat.err" >&2 2>/dev/null || true
     fi
-    docker rm -f "$NAME" >/dev/null 2>&1 || true
+    # -v: the anonymous /data volume (the data file) goes with the container.
+    docker rm -f -v "$NAME" >/dev/null 2>&1 || true
   fi
   if [[ $KEEP_IMAGE == 0 ]]; then docker rmi "$IMAGE" >/dev/null 2>&1 || true; fi
   rm -rf "$WORK"
@@ -67,7 +69,7 @@ say "engine: server version $SERVER_VERSION"
 run_once() {
   local name="$NAME-once-$RANDOM" rc=0
   docker run --name "$name" "$@" 2>&1 || rc=$?
-  docker rm -f "$name" >/dev/null 2>&1 || true
+  docker rm -f -v "$name" >/dev/null 2>&1 || true
   return "$rc"
 }
 
@@ -143,6 +145,16 @@ grep -q '"event":"listening","kind":"plain","host":"0.0.0.0","port":6667' <<<"$l
   die "no listening log line for 0.0.0.0:6667"
 grep -q '"event":"listening","kind":"websocket","host":"0.0.0.0","port":8097' <<<"$logs" ||
   die "no listening log line for the WebSocket listener on 0.0.0.0:8097"
+
+# ---- the data file on the /data volume, and an online copy of it -------------------------------
+check_data() {
+  local out
+  docker exec "$NAME" test -s /data/obrol.db || die "the server made no /data/obrol.db"
+  out=$(docker exec "$NAME" node dist/cli/main.js backup /data/backup.db 2>&1) || die "obrol backup in the container failed: $out"
+  grep -q '^wrote /data/backup.db ([0-9]* bytes)$' <<<"$out" || die "obrol backup printed: $out"
+  say "$out"
+}
+timed "data file and backup" check_data
 
 # ---- the chat page, from the WebSocket port ----------------------------------------------------
 fetch_page() {

@@ -61,6 +61,8 @@ export function tempDir(): string {
  * sets one, so the test does not depend on a MOTD next to the temp file, and
  * `websocket: null` unless it has a websocket section, so that servers do not
  * all try to open the default WebSocket port 8097 (text is written as it is).
+ * The server's data file (store.path, default data/obrol.db) is relative to
+ * the config file, so it lands in the same temp folder, never in the repository.
  */
 export function writeConfig(config: Record<string, unknown> | string, dir = tempDir(), name = 'obrol.yaml'): string {
   let text: string;

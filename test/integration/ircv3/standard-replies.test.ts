@@ -77,4 +77,12 @@ describe('REHASH applied with a problem', () => {
     const reason = 'cluster.key_prefix, cluster.workers cannot change while the server runs; the old value stays until the process is restarted';
     expect(await modern.sync()).toEqual([`${S} 382 modern ${path} :Rehashing`, `${S} WARN REHASH CONFIG_PROBLEM :${reason}`]);
   });
+
+  it('says the data file (store.path) stays the one opened at start', async () => {
+    const { path, modern } = await opers();
+    writeFileSync(path, operConfig('store:\n  path: elsewhere/other.db'));
+    modern.send('REHASH');
+    const reason = 'store.path cannot change while the server runs; the old value stays until the process is restarted';
+    expect(await modern.sync()).toEqual([`${S} 382 modern ${path} :Rehashing`, `${S} WARN REHASH CONFIG_PROBLEM :${reason}`]);
+  });
 });
