@@ -17,8 +17,12 @@ import type { User } from '../state/user.js';
 export interface Replies {
   numeric(reply: Reply): void;
   message(out: Outgoing): void;
-  /** Lines from here to endBatch() form an IRCv3 batch (for clients with the batch capability). */
-  startBatch(type: string, params: string[]): void;
+  /**
+   * Lines from here to endBatch() form an IRCv3 batch (for clients with the
+   * batch capability). The BATCH line comes from the server, or takes the
+   * source, tags and time of `opener` (a replayed draft/multiline message).
+   */
+  startBatch(type: string, params: string[], opener?: Outgoing): void;
   endBatch(): void;
 }
 

@@ -15,6 +15,7 @@ import type { Tags } from '../protocol/message.js';
 import type { Registry } from '../state/registry.js';
 import type { User } from '../state/user.js';
 import type { WhowasHistory } from '../state/whowas.js';
+import type { Store } from '../store/types.js';
 import type { Pick } from './fanout.js';
 
 export interface NetworkHost {
@@ -24,6 +25,8 @@ export interface NetworkHost {
   readonly whowas: WhowasHistory;
   readonly bus: Bus;
   readonly log: Logger;
+  /** Where history is recorded (src/history/record.ts), among the rest. */
+  readonly store: Store;
   /** A new network-unique message id (lines this node makes up itself, as in a netjoin). */
   nextMsgId(): string;
   /** Counters the effects bump (plain fields: no call per delivery). */

@@ -10,6 +10,7 @@ import type { Tags } from '../protocol/message.js';
 import { Outgoing } from '../protocol/outgoing.js';
 import { deliverTo, deliverToChannel, type Caller, type Pick } from './fanout.js';
 import { fromActorAt, fromUserAt, type NetworkHost } from './host.js';
+import { recordMessage } from '../history/record.js';
 
 /** TAGMSG only reaches clients that negotiated message-tags. */
 const onlyTagCapable =
@@ -22,6 +23,7 @@ export function applyMessage(host: NetworkHost, event: EventOf<'message'>, calle
   const sender = registry.byId(event.userId);
   if (sender === undefined) return;
   const isTagmsg = event.command === 'TAGMSG';
+  recordMessage(host, event, sender);
   const tags: Tags | null = event.tags === null ? null : new Map(event.tags);
   const out = fromUserAt(sender, event.command, isTagmsg ? [event.target] : [event.target, event.text], event, tags);
   if (event.channel !== null) {

@@ -57,9 +57,10 @@ export class ReplyBuffer implements Replies {
     this.push(out, false);
   }
 
-  startBatch(type: string, params: string[]): void {
+  startBatch(type: string, params: string[], opener?: Outgoing): void {
     const id = this.session.nextBatchId();
-    this.push(this.fromServer('BATCH', [`+${id}`, type, ...params]), true);
+    const line = [`+${id}`, type, ...params];
+    this.push(opener === undefined ? this.fromServer('BATCH', line) : new Outgoing({ tags: null, source: opener.message.source, command: 'BATCH', params: line }, opener.meta, opener.at), true);
     this.open.push(id);
   }
 

@@ -86,10 +86,11 @@ class RecordingReplies implements Replies {
   private batches = 0;
   private readonly open: string[] = [];
 
-  startBatch(type: string, params: string[]): void {
+  startBatch(type: string, params: string[], opener?: Outgoing): void {
     const id = `b${++this.batches}`;
     this.open.push(id);
-    this.items.push(new Outgoing({ tags: null, source: this.serverName, command: 'BATCH', params: [`+${id}`, type, ...params] }));
+    const line = [`+${id}`, type, ...params];
+    this.items.push(opener === undefined ? new Outgoing({ tags: null, source: this.serverName, command: 'BATCH', params: line }) : new Outgoing({ tags: null, source: opener.message.source, command: 'BATCH', params: line }, opener.meta, opener.at));
   }
 
   endBatch(): void {
