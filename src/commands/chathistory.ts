@@ -26,6 +26,9 @@ type Subcommand = (typeof SUBCOMMANDS)[number];
 /** Parameters after the subcommand each one needs. */
 const ARITY: Record<Subcommand, number> = { LATEST: 3, BEFORE: 3, AFTER: 3, AROUND: 3, BETWEEN: 4, TARGETS: 3 };
 
+/** The most conversations TARGETS looks at before cutting to the range and limit. */
+const TARGETS_SCAN = 100_000;
+
 const TIMESTAMP_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$/;
 
 class Invalid extends Error {
@@ -173,7 +176,10 @@ async function targets(ctx: CommandContext, from: number, to: number, limit: num
   try {
     const store = ctx.server.store.history;
     await store.flush();
-    found = await store.targets([...byFolded.keys()], ctx.config.history.direct_messages ? mine : null, lo, hi, limit);
+    // A target counts by its latest entry: one whose latest is past the range is left out,
+    // even with entries inside it. So ask without the upper bound and cut here.
+    const latest = await store.targets([...byFolded.keys()], ctx.config.history.direct_messages ? mine : null, lo, Number.MAX_SAFE_INTEGER, TARGETS_SCAN);
+    found = latest.filter((row) => row.time < hi).slice(0, limit);
   } catch (err) {
     ctx.session.log.warn({ err, event: 'chathistory-failed' }, 'a CHATHISTORY TARGETS query failed');
     ctx.standardReply('FAIL', 'CHATHISTORY', 'MESSAGE_ERROR', 'Messages could not be retrieved', ['TARGETS', '*']);

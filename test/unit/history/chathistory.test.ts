@@ -251,3 +251,11 @@ describe('replay on join', () => {
     expect(lines.at(-1)).toMatch(/ 366 /);
   });
 });
+
+describe('TARGETS and later activity', () => {
+  it('leaves out a target whose latest entry is past the range, even with entries inside it', async () => {
+    const before = `timestamp=${iso((msgs[0] as HistoryEntry).time - 1000)}`;
+    expect(bare(await alice.runAsync(`CHATHISTORY TARGETS ${before} ${ts(5)} 10`))).toEqual([`${S} BATCH +b1 :draft/chathistory-targets`, `${S} BATCH :-b1`]);
+    expect(bare(await alice.runAsync(`CHATHISTORY TARGETS ${before} timestamp=2200-01-01T00:00:00.000Z 10`)).slice(1, -1)).toEqual([`${S} CHATHISTORY TARGETS #c :${iso((msgs[9] as HistoryEntry).time)}`]);
+  });
+});
