@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { chatSessions, waitModel } from '../helpers/chat.js';
 import { parse } from '../helpers/client.js';
 import { S, useFixture } from '../helpers/fixture.js';
+import { ManualClock } from '../helpers/clock.js';
+import { RETENTION_INTERVAL_MS } from '../../src/history/retention.js';
 
 const fx = useFixture();
 const chats = chatSessions();
@@ -94,6 +96,28 @@ describe('CHATHISTORY over a connection', () => {
     const bob = await fx.withCaps(srv, 'bob', 'draft/chathistory');
     bob.send('CHATHISTORY LATEST #h * 10');
     expect(await bob.expect(/ FAIL /)).toBe(`${S} FAIL CHATHISTORY INVALID_TARGET LATEST #h :You cannot read the history of that target`);
+  });
+});
+
+describe('retention on the server\'s clock', () => {
+  it('history.max_per_target is applied by the server\'s minute timer, not when a message arrives', async () => {
+    const clock = new ManualClock(Date.now());
+    const srv = await fx.server({ clock, config: { history: { max_per_target: 2 } } });
+    const alice = await fx.withCaps(srv, 'alice', CAPS);
+    await fx.join(alice, '#h');
+    for (let k = 0; k < 4; k++) {
+      alice.send(`PRIVMSG #h :n${k}`);
+      await alice.expect(new RegExp(` PRIVMSG #h :n${k}$`));
+    }
+    const texts = async () => {
+      alice.send('CHATHISTORY LATEST #h * 10');
+      return (await alice.sync()).map(parse).filter((m) => m.command === 'PRIVMSG').map((m) => m.params[1]);
+    };
+    expect(await texts()).toEqual(['n0', 'n1', 'n2', 'n3']);
+    clock.advance(RETENTION_INTERVAL_MS);
+    await srv.server.store.history.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await texts()).toEqual(['n2', 'n3']);
   });
 });
 
