@@ -23,17 +23,19 @@ export function visibleTo(entry: HistoryEntry, capMask: number): boolean {
   return entry.command !== 'TAGMSG' || (capMask & CAP.MESSAGE_TAGS) !== 0;
 }
 
-function lineOf(entry: HistoryEntry, params: string[], withId: boolean, extraTags: Map<string, string> | null = null): Outgoing {
-  let clientTags: Map<string, string> | null = extraTags;
+/** The entry's server tags (msgid, account, bot) and client-only tags; with `withId` false, no msgid. */
+function metaOf(entry: HistoryEntry, withId: boolean) {
+  let clientTags: Map<string, string> | null = null;
   let bot = false;
-  if (withId) {
-    for (const [key, value] of entry.tags ?? []) {
-      if (key === BOT_TAG) bot = true;
-      else (clientTags ??= new Map()).set(key, value);
-    }
+  for (const [key, value] of entry.tags ?? []) {
+    if (key === BOT_TAG) bot = true;
+    else (clientTags ??= new Map()).set(key, value);
   }
-  const meta = withId ? { msgid: entry.msgid, account: entry.account, bot, clientTags } : { account: entry.account, clientTags };
-  return new Outgoing({ tags: null, source: entry.source, command: entry.command, params }, meta, entry.time);
+  return withId ? { msgid: entry.msgid, account: entry.account, bot, clientTags } : { account: entry.account, bot, clientTags };
+}
+
+function lineOf(entry: HistoryEntry, params: string[], withId = true): Outgoing {
+  return new Outgoing({ tags: null, source: entry.source, command: entry.command, params }, metaOf(entry, withId), entry.time);
 }
 
 /** Add `entry`'s lines to `replies` as a client with `capMask` should see them (it must be visibleTo it). */
@@ -49,12 +51,17 @@ export function replayEntry(replies: Replies, entry: HistoryEntry, capMask: numb
   }
   const target = entry.params[0] as string;
   if ((capMask & CAP.MULTILINE) !== 0 && (capMask & CAP.BATCH) !== 0) {
-    replies.startBatch('draft/multiline', [target], lineOf(entry, [], true));
+    // As delivered live: the tags on the BATCH line, the lines bare but for the concat tag.
+    replies.startBatch('draft/multiline', [target], lineOf(entry, []));
     for (const line of lines) {
-      replies.message(lineOf(entry, [target, line.text], false, line.concat ? new Map([['draft/multiline-concat', '']]) : null));
+      const concat = line.concat ? { clientTags: new Map([['draft/multiline-concat', '']]) } : null;
+      replies.message(new Outgoing({ tags: null, source: entry.source, command: entry.command, params: [target, line.text] }, concat, entry.time));
     }
     replies.endBatch();
     return;
   }
-  lines.forEach((line, index) => replies.message(lineOf(entry, [target, line.text], index === 0)));
+  // One line per non-blank line, the msgid on the first.
+  lines
+    .filter((line) => line.text !== '')
+    .forEach((line, index) => replies.message(lineOf(entry, [target, line.text], index === 0)));
 }

@@ -197,7 +197,7 @@ describe('TARGETS', () => {
 
 describe('multiline replay', () => {
   const send = () =>
-    emit(world, { type: 'message', origin: world.bus.nodeId, userId: alice.user.id, command: 'PRIVMSG', target: '#c', channel: '#c', statusMask: 0, recipientId: null, text: 'one', tags: null, lines: [{ text: 'one', concat: false }, { text: 'two', concat: true }], msgid: 'ml1', time: (world.now + 1) * 1000 }, null);
+    emit(world, { type: 'message', origin: world.bus.nodeId, userId: alice.user.id, command: 'PRIVMSG', target: '#c', channel: '#c', statusMask: 0, recipientId: null, text: 'one', tags: [['+draft/reply', 'x']], lines: [{ text: 'one', concat: false }, { text: '', concat: false }, { text: 'two', concat: true }], msgid: 'ml1', time: (world.now + 1) * 1000 }, null);
 
   it('to a client with draft/multiline: a multiline batch inside the chathistory batch, the msgid on its opening', async () => {
     send();
@@ -208,19 +208,20 @@ describe('multiline replay', () => {
     const at = iso((world.now + 1) * 1000);
     expect(lines).toEqual([
       `${S} BATCH +b1 chathistory :#c`,
-      `@time=${at};msgid=ml1 :alice!alice@127.0.0.1 BATCH +b2 draft/multiline :#c`,
+      `@time=${at};msgid=ml1;+draft/reply=x :alice!alice@127.0.0.1 BATCH +b2 draft/multiline :#c`,
       `@time=${at} :alice!alice@127.0.0.1 PRIVMSG #c :one`,
+      `@time=${at} :alice!alice@127.0.0.1 PRIVMSG #c :`,
       `@time=${at};draft/multiline-concat :alice!alice@127.0.0.1 PRIVMSG #c :two`,
       `${S} BATCH :-b2`,
       `${S} BATCH :-b1`,
     ]);
   });
 
-  it('to a client without it: one PRIVMSG per line, the msgid on the first', async () => {
+  it('to a client without it: one PRIVMSG per non-blank line, the msgid on the first, the client tags on each', async () => {
     send();
     const lines = bare(await alice.runAsync('CHATHISTORY LATEST #c * 1'));
     const at = iso((world.now + 1) * 1000);
-    expect(lines.slice(1, -1)).toEqual([`@time=${at};msgid=ml1 :alice!alice@127.0.0.1 PRIVMSG #c :one`, `@time=${at} :alice!alice@127.0.0.1 PRIVMSG #c :two`]);
+    expect(lines.slice(1, -1)).toEqual([`@time=${at};msgid=ml1;+draft/reply=x :alice!alice@127.0.0.1 PRIVMSG #c :one`, `@time=${at};+draft/reply=x :alice!alice@127.0.0.1 PRIVMSG #c :two`]);
   });
 });
 
