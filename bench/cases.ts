@@ -19,8 +19,8 @@ export interface CaseSpec {
 }
 
 /** What `npm run bench -- <group>` runs: a scenario, every single-process one, or the multi-process cases. */
-export type CaseGroup = ScenarioName | 'all' | 'cluster';
-export const CASE_GROUPS: CaseGroup[] = ['connect', 'fanout', 'privmsg', 'churn', 'crossnode', 'all', 'cluster'];
+export type CaseGroup = ScenarioName | 'all' | 'cluster' | 'history';
+export const CASE_GROUPS: CaseGroup[] = ['connect', 'fanout', 'privmsg', 'churn', 'crossnode', 'all', 'cluster', 'history'];
 
 export const CLUSTER_UNPINNED =
   'not pinned, for every server of these cases: Obrol with 2 workers needs both cores, so no server is confined to CPU 0 and the generator is not confined to CPU 1; server and generator compete for the same 2 cores (the per-server-CPU-s figures are unaffected by that sharing, the wall-clock ones are not)';
@@ -103,6 +103,29 @@ function clusterCases(o: Overrides, quick: boolean): CaseSpec[] {
   return out;
 }
 
+/**
+ * What stored history costs: Obrol as it ships (history in a SQLite file,
+ * written once per event-loop turn) against the same server keeping nothing,
+ * on the fan-out and direct-message cases.
+ */
+function historyCases(o: Overrides, quick: boolean): CaseSpec[] {
+  const servers: ServerKind[] = ['obrol', 'obrol-nohist'];
+  const ratios: Array<[ServerKind, ServerKind]> = [['obrol', 'obrol-nohist']];
+  const shapes: FanoutParams[] = quick
+    ? [{ channels: 2, members: 20, senders: 3, mode: 'closed', window: 5, rate: 100, duration: 2, warmup: 0.5, size: 64 }]
+    : [
+        { channels: 1, members: 1000, senders: 20, mode: 'closed', window: 10, rate: 20, duration: 10, warmup: 2, size: 64 },
+        { channels: 100, members: 50, senders: 5, mode: 'closed', window: 10, rate: 400, duration: 10, warmup: 2, size: 64 },
+      ];
+  const out: CaseSpec[] = shapes.map((shape) => {
+    const f = fanoutCase(shape, o);
+    return { ...f, id: `hist-${f.id}`, title: `history on vs off: ${f.title}`, servers, ratios };
+  });
+  const p = privmsgCase(quick ? { pairs: 20, window: 1, duration: 2, warmup: 0.5, size: 64 } : { pairs: 1000, window: 4, duration: 10, warmup: 2, size: 64 }, o);
+  out.push({ ...p, id: `hist-${p.id}`, title: `history on vs off: ${p.title}`, servers, ratios });
+  return out;
+}
+
 function crossnodeCase(o: Overrides, quick: boolean): CaseSpec {
   const base: CrossnodeParams = quick ? { pairs: 4, rate: 100, duration: 2, warmup: 0.5, size: 64 } : { pairs: 20, rate: 200, duration: 10, warmup: 2, size: 64 };
   const params: CrossnodeParams = {
@@ -132,6 +155,7 @@ function privmsgCase(base: PrivmsgParams, o: Overrides): CaseSpec {
 
 export function buildCases(scenario: CaseGroup, o: Overrides, quick: boolean): CaseSpec[] {
   if (scenario === 'cluster') return clusterCases(o, quick);
+  if (scenario === 'history') return historyCases(o, quick);
   if (scenario === 'crossnode') return [{ ...crossnodeCase(o, quick), servers: ['obrol', 'obrol-2n'], ratios: [['obrol-2n', 'obrol']], unpinned: CLUSTER_UNPINNED }];
   const out: CaseSpec[] = [];
   const want = (s: ScenarioName) => scenario === 'all' || scenario === s;

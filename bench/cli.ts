@@ -7,6 +7,7 @@
  *   npm run bench -- privmsg --target 127.0.0.1:6667 --pid 1234   drive a server that is already running
  *   npm run bench -- all --quick --servers obrol  the smoke sizes
  *   npm run bench -- cluster                      multi-process: Obrol with 2 workers over Redis vs 1 process vs InspIRCd, and cross-node latency
+ *   npm run bench -- history                      what stored history costs: Obrol as shipped vs Obrol keeping nothing
  *
  * See bench/README.md (Benchmarks).
  */
@@ -25,13 +26,14 @@ const argv = await yargs(hideBin(process.argv))
   .scriptName('npm run bench --')
   .usage(
     '$0 <scenario> [options]\n\nScenarios: connect, fanout, privmsg, churn, all (default: those four).\n' +
-      'Multi-process: cluster (fanout and privmsg against obrol, obrol-2w and inspircd, then crossnode), crossnode (delivery latency node A -> node B vs one process).',
+      'Multi-process: cluster (fanout and privmsg against obrol, obrol-2w and inspircd, then crossnode), crossnode (delivery latency node A -> node B vs one process).\n' +
+      'History: history (fanout and privmsg, Obrol with history in SQLite vs obrol-nohist).',
   )
   .command('$0 [scenario]', 'run the benchmark', (y) =>
     y.positional('scenario', { type: 'string', choices: CASE_GROUPS, default: 'all', describe: 'what to measure' }),
   )
   .options({
-    servers: { type: 'string', describe: 'comma-separated: obrol,ngircd,inspircd,obrol-2w,obrol-2n (default: those installed of the cases\' servers)' },
+    servers: { type: 'string', describe: 'comma-separated: obrol,obrol-nohist,ngircd,inspircd,obrol-2w,obrol-2n (default: those installed of the cases\' servers)' },
     target: { type: 'string', describe: 'host:port of a server that is already running (instead of starting servers)' },
     pid: { type: 'number', describe: "with --target: the server's PID, for CPU and RSS" },
     label: { type: 'string', default: 'target', describe: 'with --target: its name in the results' },

@@ -24,17 +24,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alive, childPids, openFilesLimit, which, type Pinning } from './proc.js';
 
-export type ServerKind = 'obrol' | 'ngircd' | 'inspircd' | 'obrol-2w' | 'obrol-2n';
+export type ServerKind = 'obrol' | 'ngircd' | 'inspircd' | 'obrol-2w' | 'obrol-2n' | 'obrol-nohist';
 /** The servers of the single-process cases (the default of --servers). */
 export const SERVER_KINDS: ServerKind[] = ['obrol', 'ngircd', 'inspircd'];
 /** Every kind --servers accepts: also Obrol as a network over Redis (the multi-process cases). */
-export const ALL_SERVER_KINDS: ServerKind[] = ['obrol', 'obrol-2w', 'obrol-2n', 'ngircd', 'inspircd'];
+export const ALL_SERVER_KINDS: ServerKind[] = ['obrol', 'obrol-nohist', 'obrol-2w', 'obrol-2n', 'ngircd', 'inspircd'];
 export const SERVER_LABELS: Record<ServerKind, string> = {
   obrol: 'Obrol',
   ngircd: 'ngIRCd',
   inspircd: 'InspIRCd',
   'obrol-2w': 'Obrol 2w',
   'obrol-2n': 'Obrol 2 nodes',
+  'obrol-nohist': 'Obrol no history',
 };
 /** Kinds of several processes, which cannot be pinned to the one server core. */
 export const MULTI_PROCESS_KINDS: ServerKind[] = ['obrol-2w', 'obrol-2n'];
@@ -72,7 +73,7 @@ const live = new Set<ServerHandle>();
 
 /** Is this server available here? If not, what to apt-get install. */
 export function availability(kind: ServerKind): { ok: boolean; why: string } {
-  if (kind === 'obrol' || kind === 'obrol-2w' || kind === 'obrol-2n') {
+  if (kind === 'obrol' || kind === 'obrol-2w' || kind === 'obrol-2n' || kind === 'obrol-nohist') {
     const entry = join(REPO, 'dist/cli/main.js');
     if (!existsSync(entry)) return { ok: false, why: 'dist/cli/main.js is missing: run npm run build (npm run bench does)' };
     if (kind !== 'obrol' && !which('redis-server')) return { ok: false, why: 'redis-server is not installed: apt-get update && apt-get install -y redis-server' };
@@ -97,6 +98,7 @@ function versionOf(kind: ServerKind): string {
     const r = spawnSync(which('redis-server')!, ['--version'], { encoding: 'utf8' });
     return `${versionOf('obrol')}, ${(r.stdout || '').split(' ').slice(0, 3).join(' ')}`;
   }
+  if (kind === 'obrol-nohist') return versionOf('obrol');
   if (kind === 'obrol') {
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
     const git = spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
@@ -240,7 +242,8 @@ export async function startServer(kind: ServerKind, pinning: Pinning, log: (line
   if (!avail.ok) throw new Error(avail.why);
   const dir = mkdtempSync(join(tmpdir(), `obrol-bench-${kind}-`));
   const label = SERVER_LABELS[kind];
-  const obrol = (port: number, extra: string[]) => [
+  const obrol = (port: number, extra: string[], env: string[] = []) => [
+    ...(env.length > 0 ? ['env', ...env] : []),
     process.execPath,
     join(REPO, 'dist/cli/main.js'),
     '--config',
@@ -251,6 +254,10 @@ export async function startServer(kind: ServerKind, pinning: Pinning, log: (line
     String(port),
     ...extra,
   ];
+  // Obrol as `npm start` runs it: accounts and history in a SQLite file (here the run's temp folder).
+  // obrol-nohist: the same server keeping nothing, to show what history costs.
+  const dataFile = [`OBROL_STORE__BACKEND=sqlite`, `OBROL_STORE__PATH=${join(dir, 'obrol.db')}`];
+  const noHistory = ['OBROL_STORE__BACKEND=memory', 'OBROL_HISTORY__ENABLED=false'];
   // Started in this order, stopped in the reverse one (Obrol before its Redis).
   const procs: Proc[] = [];
   const ports: number[] = [];
@@ -287,9 +294,9 @@ export async function startServer(kind: ServerKind, pinning: Pinning, log: (line
   };
   live.add(handle);
   try {
-    if (kind === 'obrol') {
+    if (kind === 'obrol' || kind === 'obrol-nohist') {
       ports.push(await freePort());
-      procs.push(spawnProc(obrol(ports[0]!, []), pinning, true));
+      procs.push(spawnProc(obrol(ports[0]!, [], kind === 'obrol' ? dataFile : noHistory), pinning, true));
     } else if (kind === 'obrol-2w' || kind === 'obrol-2n') {
       const redisPort = await freePort();
       redis = spawnProc([which('redis-server')!, '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], pinning, true);
@@ -298,11 +305,11 @@ export async function startServer(kind: ServerKind, pinning: Pinning, log: (line
       const url = `redis://127.0.0.1:${redisPort}`;
       if (kind === 'obrol-2w') {
         ports.push(await freePort());
-        procs.push(spawnProc(obrol(ports[0]!, ['--redis', url, '--workers', '2']), pinning, true));
+        procs.push(spawnProc(obrol(ports[0]!, ['--redis', url, '--workers', '2'], dataFile), pinning, true));
       } else {
         for (let n = 0; n < 2; n++) {
           ports.push(await freePort());
-          procs.push(spawnProc(obrol(ports[n]!, ['--redis', url]), pinning, true));
+          procs.push(spawnProc(obrol(ports[n]!, ['--redis', url], [`OBROL_STORE__PATH=${join(dir, `obrol-${n}.db`)}`]), pinning, true));
         }
       }
     } else {

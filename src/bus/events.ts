@@ -69,6 +69,8 @@ export type ClusterEvent =
   /** Channel modes applied, as announced: `+o-k`, [nick, '*']. */
   | ({ type: 'channel.mode'; origin: string; by: Actor; channel: string; modes: string; params: string[] } & Stamp)
   | ({ type: 'channel.invite'; origin: string; userId: string; targetId: string; channel: string } & Stamp)
+  /** ChanServ registered the channel (its founder and auto-modes, after any change to them) or dropped it (null). */
+  | { type: 'channel.register'; origin: string; channel: string; registration: ChannelRegistrationInfo | null }
   /**
    * PRIVMSG, NOTICE or TAGMSG, to a channel (`channel` set; `statusMask` for
    * `@#chan`) or to a user (`recipientId` set). `target` is the first
@@ -104,6 +106,16 @@ export type ClusterEvent =
   | { type: 'node.unknown'; origin: string; count: number }
   /** A node stopping (or found dead): its users quit everywhere else, as in a netsplit. */
   | { type: 'node.gone'; origin: string; server: string };
+
+/** What every node keeps of a channel's registration (the store holds the rest: topic, modes, lists). */
+export interface ChannelRegistrationInfo {
+  /** The founder's account, casefolded. */
+  founder: string;
+  /** Unix milliseconds. */
+  registeredAt: number;
+  /** Casefolded account -> status mode letters, e.g. "o". */
+  amodes: Record<string, string>;
+}
 
 /** A channel as one node's burst shows it: its state and that node's members. */
 export interface ChannelSnapshot {

@@ -44,6 +44,7 @@ import { CappedReplies, type CommandContext } from './context.js';
 import { syncOnJoin } from './metadata.js';
 import { markerOnJoin } from './readmarker.js';
 import { replayOnJoin } from './chathistory.js';
+import { autoModesOnJoin } from '../services/chanserv.js';
 import type { CommandSpec } from './spec.js';
 import { uniqueByFold, uniqueNames } from './targets.js';
 
@@ -138,6 +139,8 @@ function joinOne(ctx: CommandContext, name: string, key: string | undefined, cla
   const created = existing === undefined ? { at: ctx.nowSeconds(), flags: ctx.config.channels.default_modes.replace('+', '') } : null;
   ctx.emit({ type: 'channel.join', origin: ctx.nodeId, userId: user.id, channel: existing?.name ?? name, status: founder ? OP : 0, created, ...ctx.stamp() });
   const channel = registry.findChannel(name) as Channel;
+  // Before NAMES, so that it shows the status ChanServ gives.
+  autoModesOnJoin(ctx, channel);
   if (channel.topic) {
     ctx.reply(RPL_TOPIC(channel.name, channel.topic));
     ctx.reply(RPL_TOPICWHOTIME(channel.name, channel.topicSetBy, channel.topicSetAt));

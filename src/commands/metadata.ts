@@ -22,6 +22,7 @@ import { CHANTYPES } from './channel.js';
 import { storageRefusal, type CommandContext, type ServerApi } from './context.js';
 import type { CommandSpec } from './spec.js';
 import { VISIBLE } from '../network/metadata.js';
+import { saveAccountMetadata } from './accountstate.js';
 
 const KEY_RE = /^[a-z0-9_./-]+$/;
 
@@ -66,7 +67,7 @@ function canEdit(ctx: CommandContext, target: Target): boolean {
   return target.kind === 'user' ? target.user === ctx.user : target.channel.isOp(ctx.user);
 }
 
-export function handleMetadata(ctx: CommandContext, msg: IrcMessage): void {
+export function handleMetadata(ctx: CommandContext, msg: IrcMessage): void | Promise<void> {
   const [targetName, rawSub, ...args] = msg.params as [string, string, ...string[]];
   const sub = rawSub.toUpperCase();
   switch (sub) {
@@ -104,11 +105,9 @@ export function handleMetadata(ctx: CommandContext, msg: IrcMessage): void {
   }
   switch (sub) {
     case 'SET':
-      setKey(ctx, target, args[0] as string, args[1]);
-      return;
+      return setKey(ctx, target, args[0] as string, args[1]);
     case 'CLEAR':
-      clear(ctx, target);
-      return;
+      return clear(ctx, target);
     default:
       if (!canSee(ctx, target)) {
         fail(ctx, 'KEY_NO_PERMISSION', 'You do not have permission to see this metadata', [target.name, '*']);
@@ -137,7 +136,7 @@ function list(ctx: CommandContext, target: Target): void {
   ctx.replies.endBatch();
 }
 
-function setKey(ctx: CommandContext, target: Target, key: string, value: string | undefined): void {
+function setKey(ctx: CommandContext, target: Target, key: string, value: string | undefined): void | Promise<void> {
   if (!checkKey(ctx, key)) return;
   if (!canEdit(ctx, target)) {
     fail(ctx, 'KEY_NO_PERMISSION', `You do not have permission to set ${key} on ${target.name}`, [target.name, key]);
@@ -150,7 +149,7 @@ function setKey(ctx: CommandContext, target: Target, key: string, value: string 
     const existed = dropMetadata(ctx.registry.budget, target, key);
     ctx.reply(RPL_KEYNOTSET(target.name, key));
     if (existed) notify(ctx, target, key, undefined);
-    return;
+    return existed ? saveOwn(ctx, target, [[key, null]]) : undefined;
   }
   if (Buffer.byteLength(value) > limits.metadata_value_bytes) {
     fail(ctx, 'INVALID_VALUE', `Values may be at most ${limits.metadata_value_bytes} bytes`, [key]);
@@ -171,9 +170,15 @@ function setKey(ctx: CommandContext, target: Target, key: string, value: string 
   }
   ctx.reply(RPL_KEYVALUE(target.name, key, VISIBLE, value));
   if (changed) notify(ctx, target, key, value);
+  return changed ? saveOwn(ctx, target, [[key, value]]) : undefined;
 }
 
-function clear(ctx: CommandContext, target: Target): void {
+/** A logged-in user's own keys belong to their account: saved to the store (the reply waits for it). */
+function saveOwn(ctx: CommandContext, target: Target, changes: Array<[string, string | null]>): Promise<void> | undefined {
+  return target.kind === 'user' ? saveAccountMetadata(ctx, target.user, changes) : undefined;
+}
+
+function clear(ctx: CommandContext, target: Target): void | Promise<void> {
   if (!canEdit(ctx, target)) {
     fail(ctx, 'KEY_NO_PERMISSION', `You do not have permission to clear ${target.name}`, [target.name, '*']);
     return;
@@ -185,6 +190,7 @@ function clear(ctx: CommandContext, target: Target): void {
   for (const key of keys) ctx.reply(RPL_KEYNOTSET(target.name, key));
   ctx.replies.endBatch();
   for (const key of keys) notify(ctx, target, key, undefined);
+  return saveOwn(ctx, target, keys.map((key) => [key, null]));
 }
 
 /** The subscribed keys of the target (and, for a channel, of its members), in a metadata batch. */

@@ -2,8 +2,10 @@
  * MARKREAD: where a user has read up to, per channel or nick
  * (https://ircv3.net/specs/extensions/read-marker, draft/read-marker).
  *
- * Markers only grow. Without accounts they belong to the connection; when
- * accounts exist they will be stored per account and shared by its clients.
+ * Markers only grow. A logged-in user's markers belong to their account: kept
+ * in the store, shared by every client of the account, and restored at login
+ * (commands/accountstate.ts); the user's own copy is a cache for JOIN. Without
+ * an account they belong to the connection.
  */
 import { CAP } from '../protocol/caps.js';
 import type { IrcMessage } from '../protocol/message.js';
@@ -11,16 +13,21 @@ import { isChannelName, isValidNick } from '../protocol/names.js';
 import { markerCost, own } from '../state/budget.js';
 import type { Channel } from '../state/channel.js';
 import { CHANTYPES } from './channel.js';
+import type { Config } from '../config/schema.js';
+import type { BudgetRefusal } from '../state/budget.js';
+import type { Registry } from '../state/registry.js';
+import type { User } from '../state/user.js';
+import { accountMarkread } from './accountstate.js';
 import type { CommandContext } from './context.js';
 import type { CommandSpec } from './spec.js';
 
 const TIMESTAMP_RE = /^timestamp=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)$/;
 
-function markread(ctx: CommandContext, target: string, value: string): void {
+export function markread(ctx: CommandContext, target: string, value: string): void {
   ctx.send(ctx.fromServer('MARKREAD', [target, value]));
 }
 
-export function handleMarkread(ctx: CommandContext, msg: IrcMessage): void {
+export function handleMarkread(ctx: CommandContext, msg: IrcMessage): void | Promise<void> {
   const [target, timestamp] = msg.params;
   if (target === undefined || target === '') {
     ctx.standardReply('FAIL', 'MARKREAD', 'NEED_MORE_PARAMS', 'Missing parameters');
@@ -33,6 +40,7 @@ export function handleMarkread(ctx: CommandContext, msg: IrcMessage): void {
   const markers = ctx.user.readMarkers;
   const folded = ctx.registry.fold(target);
   if (timestamp === undefined) {
+    if (ctx.user.account !== null) return accountMarkread(ctx, target, folded, null);
     markread(ctx, target, markers.get(folded) ?? '*');
     return;
   }
@@ -42,26 +50,38 @@ export function handleMarkread(ctx: CommandContext, msg: IrcMessage): void {
     ctx.standardReply('FAIL', 'MARKREAD', 'INVALID_PARAMS', 'The timestamp must be timestamp=YYYY-MM-DDThh:mm:ss.sssZ', [timestamp]);
     return;
   }
+  if (ctx.user.account !== null) return accountMarkread(ctx, target, folded, timestamp);
   // The marker only moves forward; an older one is answered with the stored value.
   const stored = markers.get(folded);
   if (stored === undefined || timestamp > stored) {
-    // Bounded: past limits.read_markers, or when the stored-state budget
-    // refuses, the markers set longest ago are forgotten to make room.
-    const editable = ctx.user.editableReadMarkers();
-    if (stored !== undefined) {
-      editable.delete(folded);
-      ctx.registry.budget.credit(ctx.user.id, markerCost(folded, stored));
-    }
-    const refusal = ctx.store(markerCost(folded, timestamp));
+    const refusal = rememberMarker(ctx.registry, ctx.config.limits, ctx.user, folded, timestamp);
     if (refusal !== null) {
       ctx.failStore('MARKREAD', refusal, [target]);
       return;
     }
-    editable.set(own(folded), own(timestamp));
-    if (editable.size > ctx.config.limits.read_markers) ctx.registry.forgetOldestMarker(ctx.user);
   }
   // Read again: before the first write `markers` was the shared empty map.
   markread(ctx, target, ctx.user.readMarkers.get(folded) as string);
+}
+
+/**
+ * Keep `value` as `user`'s marker for `folded`, charged to them. Bounded:
+ * past limits.read_markers, or when the stored-state budget refuses, the
+ * markers set longest ago are forgotten to make room. Null, or the refusal
+ * (the old marker is then gone too).
+ */
+export function rememberMarker(registry: Registry, limits: Config['limits'], user: User, folded: string, value: string): BudgetRefusal | null {
+  const editable = user.editableReadMarkers();
+  const stored = editable.get(folded);
+  if (stored !== undefined) {
+    editable.delete(folded);
+    registry.budget.credit(user.id, markerCost(folded, stored));
+  }
+  const refusal = registry.store(user, markerCost(folded, value), limits);
+  if (refusal !== null) return refusal;
+  editable.set(own(folded), own(value));
+  if (editable.size > limits.read_markers) registry.forgetOldestMarker(user);
+  return null;
 }
 
 function isRealInstant(iso: string): boolean {

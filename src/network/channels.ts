@@ -13,6 +13,7 @@ import { OP } from '../state/channel.js';
 import { deliverTo, deliverToChannel, type Caller } from './fanout.js';
 import { fromActorAt, fromUserAt, isRemote, joinFor, sourceOf, type NetworkHost } from './host.js';
 import { recordChannelEvent } from '../history/record.js';
+import { persistChannel } from './registered.js';
 
 /** JOIN: the channel is made if it is new; every member (the joiner too) sees the JOIN. */
 export function applyJoin(host: NetworkHost, event: EventOf<'channel.join'>, caller: Caller | null): void {
@@ -105,9 +106,11 @@ export function applyTopic(host: NetworkHost, event: EventOf<'channel.topic'>, c
     registry.setTopic(channel, event.topic, setter, event.setAt, { trusted: true });
   }
   const line = fromActorAt(host, event.by, 'TOPIC', [channel.name, event.topic], event);
-  if (line === null) return;
-  recordChannelEvent(host, event, channel.name, 'TOPIC', line.message.source as string, line.meta?.account ?? null, line.message.params);
-  deliverToChannel(channel, line, caller);
+  if (line !== null) {
+    recordChannelEvent(host, event, channel.name, 'TOPIC', line.message.source as string, line.meta?.account ?? null, line.message.params);
+    deliverToChannel(channel, line, caller);
+  }
+  persistChannel(host, event);
 }
 
 /** MODE: every member sees the changes as applied; a replica applies them first, through the same verbs, trusted. */
@@ -122,7 +125,9 @@ export function applyMode(host: NetworkHost, event: EventOf<'channel.mode'>, cal
     if (applied.length === 0) return;
   }
   const line = fromActorAt(host, event.by, 'MODE', [channel.name, event.modes, ...event.params], event);
-  if (line === null) return;
-  recordChannelEvent(host, event, channel.name, 'MODE', line.message.source as string, line.meta?.account ?? null, line.message.params);
-  deliverToChannel(channel, line, caller);
+  if (line !== null) {
+    recordChannelEvent(host, event, channel.name, 'MODE', line.message.source as string, line.meta?.account ?? null, line.message.params);
+    deliverToChannel(channel, line, caller);
+  }
+  persistChannel(host, event);
 }

@@ -19,6 +19,7 @@ import type { NetworkHost } from './host.js';
 import { applyMessage, applyNetworkNotice, applyWallops } from './messages.js';
 import { applyMetadata } from './metadata.js';
 import { applyBurst, applyNodeGone, applyNodeUnknown } from './nodes.js';
+import { applyChannelRegister } from './registered.js';
 import { applyAway, applyHost, applyKill, applyNick, applyQuit, applyRealname, applyRegister, applyUserMode } from './users.js';
 
 type Effect<T extends ClusterEventType> = (host: NetworkHost, event: EventOf<T>, caller: Caller | null) => void;
@@ -38,6 +39,7 @@ const EFFECTS: { [T in ClusterEventType]: Effect<T> } = {
   'channel.topic': applyTopic,
   'channel.mode': applyMode,
   'channel.invite': applyInvite,
+  'channel.register': applyChannelRegister,
   message: applyMessage,
   wallops: applyWallops,
   'network.notice': applyNetworkNotice,

@@ -4,6 +4,7 @@
  */
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
+import { restoreRegisteredChannels } from '../network/registered.js';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -363,6 +364,8 @@ export class ObrolServer implements ServerApi {
   async start(): Promise<void> {
     this.stopping = null;
     await this.joinNetwork();
+    // Registered channels exist (empty, as saved) before anyone can ask for them.
+    await restoreRegisteredChannels(this);
     (await this.prepareListeners(this.loaded)).commit();
     this.descriptors.refresh(this.sessions.size, this.clock.now(), true);
     this.sweepTimer = this.clock.setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);

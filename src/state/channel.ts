@@ -39,6 +39,20 @@ export interface ListEntry {
   owner: string;
 }
 
+/**
+ * A channel registered with ChanServ: who founded it and the auto-modes of
+ * accounts (casefolded account -> status letters, e.g. "o"). A registered
+ * channel outlives its last member; its state is kept in the store
+ * (network/registered.ts).
+ */
+export interface Registration {
+  /** The founder's account, casefolded. */
+  founder: string;
+  /** Unix milliseconds. */
+  registeredAt: number;
+  amodes: Record<string, string>;
+}
+
 export type JoinRefusal = 'banned' | 'invite-only' | 'bad-key' | 'full';
 export type SpeakRefusal = 'no-external' | 'moderated' | 'banned' | 'no-ctcp';
 
@@ -68,6 +82,8 @@ export class Channel {
   readonly metadata = new Map<string, string>();
   /** draft/metadata-3 key -> the id of the user charged for it (who set it). */
   readonly metadataOwners = new Map<string, string>();
+  /** Set while the channel is registered with ChanServ: it then exists even when empty. */
+  registration: Registration | null = null;
 
   constructor(
     public name: string,

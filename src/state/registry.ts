@@ -296,7 +296,7 @@ export class Registry {
     const problems: string[] = [];
     for (const [folded, channel] of this.channels) {
       if (channel.folded !== folded) problems.push(`channel ${channel.name} is filed under ${folded}`);
-      if (channel.members.size === 0) problems.push(`channel ${channel.name} is empty but exists`);
+      if (channel.members.size === 0 && channel.registration === null) problems.push(`channel ${channel.name} is empty but exists`);
       for (const member of channel.members.keys()) {
         if (!this.users.has(member)) problems.push(`${channel.name} has ${member.nick}, who is not a registered user`);
         if (!member.channels.has(channel)) problems.push(`${channel.name} has ${member.nick}, whose channels miss it`);
@@ -400,19 +400,29 @@ export class Registry {
   }
 
   /**
-   * Remove `user` from `channel`; an empty channel ceases to exist, with its
-   * pending invites, and everything stored in it is credited to its owners.
+   * Remove `user` from `channel`; an empty channel ceases to exist (unless
+   * registered), with its pending invites, and everything stored in it is
+   * credited to its owners.
    */
   leave(user: User, channel: Channel): void {
     channel.members.delete(user);
     user.channels.delete(channel);
-    if (channel.members.size > 0) return;
+    this.dropIfEmpty(channel);
+  }
+
+  /**
+   * An empty channel that is not registered ceases to exist (a registered
+   * one keeps its topic and modes for its next member); true if it went.
+   */
+  dropIfEmpty(channel: Channel): boolean {
+    if (channel.members.size > 0 || channel.registration !== null || this.channels.get(channel.folded) !== channel) return false;
     this.channels.delete(channel.folded);
     // Everything stored in it is credited to its owners, pending invites included.
     channelCharges(channel, (owner, bytes) => this.budget.credit(owner, bytes));
     for (const invitee of channel.invited.keys()) invitee.editableInvites().delete(channel);
     channel.invited.clear();
     this.onChannelGone?.(channel);
+    return true;
   }
 
   /**

@@ -17,6 +17,7 @@ import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import type { Bus } from '../../src/bus/bus.js';
+import type { Store } from '../../src/store/types.js';
 import type { Clock } from '../../src/server/clock.js';
 import { ObrolServer } from '../../src/server/server.js';
 
@@ -49,6 +50,8 @@ export interface TestServerOptions {
   clock?: Clock;
   /** The backplane to other nodes (several servers on one InProcessHub form one network). */
   bus?: Bus;
+  /** The store to use instead of opening the config's (a MemoryStore shared by a server and the one started after it). */
+  store?: Store;
 }
 
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -85,7 +88,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
         }),
       )
     : pino({ level: 'silent' });
-  const server = new ObrolServer({ loaded, loadOptions, logger, ...(options.clock ? { clock: options.clock } : {}), ...(options.bus ? { bus: options.bus } : {}) });
+  const server = new ObrolServer({ loaded, loadOptions, logger, ...(options.clock ? { clock: options.clock } : {}), ...(options.bus ? { bus: options.bus } : {}), ...(options.store ? { store: options.store } : {}) });
   await server.start();
   return { server, port: server.address.port, logs, stop: () => server.close() };
 }
