@@ -149,6 +149,7 @@ function joinOne(ctx: CommandContext, name: string, key: string | undefined, cla
   markerOnJoin(ctx, channel);
   ctx.reply(RPL_ENDOFNAMES(channel.name));
   syncOnJoin(ctx, channel);
+  ctx.server.joinedFromOneSession?.(user, channel, ctx.session);
   return replayOnJoin(ctx, channel);
 }
 

@@ -17,6 +17,7 @@ import type { Caller, Pick, Replies } from '../network/fanout.js';
 import type { NetworkHost } from '../network/host.js';
 import { ERR_TOOMANYMATCHES, type Reply } from '../protocol/replies.js';
 import type { BudgetRefusal } from '../state/budget.js';
+import type { Channel } from '../state/channel.js';
 import type { Registry } from '../state/registry.js';
 import type { Store } from '../store/types.js';
 import type { User } from '../state/user.js';
@@ -69,12 +70,25 @@ export interface ServerApi extends NetworkHost {
   offeredCaps(secure: boolean): readonly OfferedCap[];
   /** OPER back-off and the bound on password checks running at once. */
   readonly operGuard: OperGuard;
-  /** End a user's connection: QUIT to their peers, ERROR to them; the log gets `logReason` if given. */
-  disconnect(user: User, quitReason: string, errorReason?: string, dropQueued?: boolean, logReason?: string): void;
+  /**
+   * End a user's connection: QUIT to their peers, ERROR to them; the log gets `logReason` if given.
+   * With `session`, only that session ends if the user has others or is always-on (multiclient).
+   */
+  disconnect(user: User, quitReason: string, errorReason?: string, dropQueued?: boolean, logReason?: string, session?: SessionState): void;
   rehash(): Promise<RehashResult>;
   shutdown(reason: string): void;
   /** Resolves once the server listens again. */
   restart(reason: string): Promise<void>;
+  /**
+   * NickServ SET ALWAYS-ON: make a logged-in local user's account always-on
+   * or not (server/alwayson.ts); resolves once the account is written.
+   * Optional: the unit-test world has none.
+   */
+  setAlwaysOn?(user: User, on: boolean): Promise<'ok' | 'disabled' | 'not-logged-in'>;
+  /** `user` logged into an account after registering (NickServ IDENTIFY): an always-on account makes it always-on. */
+  accountLoggedIn?(user: User): void;
+  /** `user` joined `channel` from the session `from`: their other sessions (multiclient) get its topic and NAMES. */
+  joinedFromOneSession?(user: User, channel: Channel, from: SessionState): void;
 }
 
 export interface OfferedCap {

@@ -17,6 +17,7 @@ import {
   ERR_UNAVAILRESOURCE,
 } from '../protocol/replies.js';
 import { own } from '../state/budget.js';
+import { mayAttach } from '../state/user.js';
 import type { IrcMessage } from '../protocol/message.js';
 import { broadcastWait, chargeBroadcast } from './broadcast.js';
 import type { CommandContext } from './context.js';
@@ -58,6 +59,12 @@ export function handleNick(ctx: CommandContext, msg: IrcMessage): void | Promise
       ctx.reply(ERR_NICKTOOFAST(nick, wait));
       return;
     }
+  }
+  if (!user.registered && mayAttach(registry.nickHolder(nick), ctx.session.account, registry.fold, ctx.config.accounts.multiclient)) {
+    // The nick of this login's account's user: registration attaches to it (server/multiclient.ts); nothing is claimed.
+    registry.dropNick(user);
+    user.setNick(own(nick), registry.fold(nick));
+    return;
   }
   if (!registry.nickFreeFor(user, nick)) {
     ctx.reply(ERR_NICKNAMEINUSE(nick));
@@ -115,7 +122,8 @@ export function handleUser(ctx: CommandContext, msg: IrcMessage): void {
 
 export function handleQuit(ctx: CommandContext, msg: IrcMessage): void {
   const reason = msg.params[0];
-  ctx.server.disconnect(ctx.user, reason ? `Quit: ${reason}` : 'Client Quit');
+  const quit = reason ? `Quit: ${reason}` : 'Client Quit';
+  ctx.server.disconnect(ctx.user, quit, undefined, false, quit, ctx.session);
 }
 
 export function handlePing(ctx: CommandContext, msg: IrcMessage): void {

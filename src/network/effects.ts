@@ -51,6 +51,9 @@ const EFFECTS: { [T in ClusterEventType]: Effect<T> } = {
 
 function apply(host: NetworkHost, event: ClusterEvent, caller: Caller | null): void {
   (EFFECTS[event.type] as Effect<ClusterEventType>)(host, event as never, caller);
+  if (host.membershipChanged === undefined) return;
+  if (event.type === 'channel.join' || event.type === 'channel.part') host.membershipChanged(event.userId);
+  else if (event.type === 'channel.kick') host.membershipChanged(event.targetId);
 }
 
 /** Apply a change made on this node, deliver it here, and publish it to the others. */

@@ -11,7 +11,7 @@ import type { Outgoing } from '../protocol/outgoing.js';
 import type { Reply } from '../protocol/replies.js';
 import type { Channel } from '../state/channel.js';
 import type { Registry } from '../state/registry.js';
-import type { User } from '../state/user.js';
+import { EndpointGroup, type Endpoint, type User } from '../state/user.js';
 
 /** Lines for the caller, sent in order when the command is done. */
 export interface Replies {
@@ -30,6 +30,8 @@ export interface Replies {
 export interface Caller {
   readonly user: User;
   readonly replies: Replies;
+  /** The session the command came from, when the user has several (multiclient): its copy goes through `replies`. */
+  readonly session?: { readonly capMask: number };
 }
 
 /** Choose the message a recipient gets from its capabilities; null: nothing. */
@@ -39,6 +41,7 @@ export type Pick = (capMask: number) => Outgoing | null;
 export function deliverTo(user: User, what: Outgoing | Pick, caller: Caller | null): boolean {
   const endpoint = user.endpoint;
   if (endpoint === null) return false;
+  if (endpoint instanceof EndpointGroup) return deliverToGroup(endpoint, what, caller !== null && user === caller.user ? caller : null, null) > 0;
   const out = typeof what === 'function' ? what(endpoint.capMask) : what;
   if (out === null) return false;
   if (caller !== null && user === caller.user) caller.replies.message(out);
@@ -68,6 +71,10 @@ export function deliverToChannel(channel: Channel, what: Outgoing | Pick, caller
     if (statusMask !== 0 && (status & statusMask) === 0) continue;
     const endpoint = member.endpoint;
     if (endpoint === null) continue;
+    if (endpoint instanceof EndpointGroup) {
+      if (deliverToGroup(endpoint, what, caller !== null && member === caller.user ? caller : null, null) > 0) delivered++;
+      continue;
+    }
     const out = single ?? (what as Pick)(endpoint.capMask);
     if (out === null) continue;
     if (caller !== null && member === caller.user) caller.replies.message(out);
@@ -75,6 +82,35 @@ export function deliverToChannel(channel: Channel, what: Outgoing | Pick, caller
     delivered++;
   }
   return delivered;
+}
+
+/**
+ * Each session of a user with several picks for its own capabilities; the
+ * session the command came from (`own`'s) gets its copy through the reply
+ * buffer, and `skip` (a session, or null) gets none. Returns how many sessions were given it.
+ */
+export function deliverToGroup(group: EndpointGroup, what: Outgoing | Pick, own: Caller | null, skip: object | null): number {
+  let delivered = 0;
+  for (const member of group.members) {
+    if (member === skip) continue;
+    const out = typeof what === 'function' ? what(member.capMask) : what;
+    if (out === null) continue;
+    if (own !== null && member === (own.session as Endpoint | undefined)) own.replies.message(out);
+    else member.send(out);
+    delivered++;
+  }
+  return delivered;
+}
+
+/**
+ * What a user sent from one session, to their other sessions (multiclient):
+ * they always get it, as if echoed, while the sending session gets its echo
+ * only with echo-message. Nothing for a user with one session.
+ */
+export function deliverToOtherSessions(user: User, what: Outgoing | Pick, caller: Caller | null): void {
+  const endpoint = user.endpoint;
+  if (!(endpoint instanceof EndpointGroup)) return;
+  deliverToGroup(endpoint, what, null, caller !== null && caller.user === user ? (caller.session ?? null) : null);
 }
 
 /**

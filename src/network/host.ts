@@ -31,8 +31,13 @@ export interface NetworkHost {
   nextMsgId(): string;
   /** Counters the effects bump (plain fields: no call per delivery). */
   readonly stats: { messageDeliveries: number };
-  /** End a local user's connection: QUIT to their peers, ERROR to them; the log gets `logReason` if given. */
-  disconnect(user: User, quitReason: string, errorReason?: string, dropQueued?: boolean, logReason?: string): void;
+  /**
+   * End a local user's connection: QUIT to their peers, ERROR to them; the log gets `logReason` if given.
+   * With `session` (one of the user's sessions), only that session ends if the user has others or is always-on.
+   */
+  disconnect(user: User, quitReason: string, errorReason?: string, dropQueued?: boolean, logReason?: string, session?: object): void;
+  /** Told after a JOIN, PART or KICK changed the channels of the user with this id (always-on accounts record theirs). */
+  membershipChanged?(userId: string): void;
 }
 
 /** Did `event` come from another node (so this node applies it as a replica)? */

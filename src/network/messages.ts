@@ -8,7 +8,7 @@ import type { EventOf } from '../bus/events.js';
 import { CAP } from '../protocol/caps.js';
 import type { Tags } from '../protocol/message.js';
 import { Outgoing } from '../protocol/outgoing.js';
-import { deliverTo, deliverToChannel, type Caller, type Pick } from './fanout.js';
+import { deliverTo, deliverToChannel, deliverToOtherSessions, type Caller, type Pick } from './fanout.js';
 import { fromActorAt, fromUserAt, type NetworkHost } from './host.js';
 import { recordMessage } from '../history/record.js';
 
@@ -26,25 +26,24 @@ export function applyMessage(host: NetworkHost, event: EventOf<'message'>, calle
   recordMessage(host, event, sender);
   const tags: Tags | null = event.tags === null ? null : new Map(event.tags);
   const out = fromUserAt(sender, event.command, isTagmsg ? [event.target] : [event.target, event.text], event, tags);
+  const what = isTagmsg ? onlyTagCapable(out) : out;
   if (event.channel !== null) {
     const channel = registry.findChannel(event.channel);
     if (channel !== undefined) {
-      host.stats.messageDeliveries += deliverToChannel(channel, isTagmsg ? onlyTagCapable(out) : out, null, { skip: sender, statusMask: event.statusMask });
+      host.stats.messageDeliveries += deliverToChannel(channel, what, null, { skip: sender, statusMask: event.statusMask });
     }
   } else if (event.recipientId !== null) {
     const recipient = registry.byId(event.recipientId);
-    const endpoint = recipient?.endpoint;
     // Straight to the recipient (not through the caller's reply buffer, even
-    // when messaging oneself): only the echo carries a label.
-    if (endpoint && (!isTagmsg || (endpoint.capMask & CAP.MESSAGE_TAGS) !== 0)) {
-      endpoint.send(out);
-      host.stats.messageDeliveries++;
-    }
+    // when messaging oneself): only the echo carries a label. Every session of theirs.
+    if (recipient !== undefined && deliverTo(recipient, what, null)) host.stats.messageDeliveries++;
   }
+  // The sender's other sessions (multiclient) always get a copy.
+  if (event.recipientId !== sender.id) deliverToOtherSessions(sender, what, caller);
   // echo-message: the sender's copy, in order with its replies. A TAGMSG never
   // reaches a client without message-tags, its own echo included.
   if (caller !== null && caller.user === sender) {
-    const mask = sender.endpoint?.capMask ?? 0;
+    const mask = caller.session?.capMask ?? sender.endpoint?.capMask ?? 0;
     if ((mask & CAP.ECHO_MESSAGE) !== 0 && (!isTagmsg || (mask & CAP.MESSAGE_TAGS) !== 0)) caller.replies.message(out);
   }
 }

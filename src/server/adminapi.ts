@@ -14,7 +14,7 @@ import { emit, serverEmitter } from '../network/effects.js';
 import type { AdminHttpConfig } from '../config/schema.js';
 import { truncateUtf8 } from '../protocol/serialize.js';
 import type { Channel } from '../state/channel.js';
-import type { User } from '../state/user.js';
+import { EndpointGroup, type User } from '../state/user.js';
 import { buildMetrics } from './metrics.js';
 import type { ObrolServer } from './server.js';
 import { Session } from './session.js';
@@ -128,7 +128,9 @@ function pageOf<T, V>(all: Iterable<T>, key: (item: T) => string, after: string 
 }
 
 function userView(user: User, now: number): UserView {
-  const session = user.endpoint instanceof Session ? user.endpoint : null;
+  // A user with several sessions (multiclient) shows its first; an always-on user with none, none.
+  const endpoint = user.endpoint instanceof EndpointGroup ? (user.endpoint.members[0] ?? null) : user.endpoint;
+  const session = endpoint instanceof Session ? endpoint : null;
   return {
     nick: user.nick,
     username: user.username,

@@ -55,7 +55,7 @@ export function receiveLine(server: ObrolServer, session: Session, line: string,
   session.lastReadAt = now;
   session.pingSentAt = 0;
   if (!session.user.registered && ++session.linesBeforeRegistration > server.config.limits.unregistered_lines) {
-    server.disconnect(session.user, 'Too many lines before registration');
+    server.endSession(session, 'Too many lines before registration');
     return;
   }
   const parsed = problem === 'too-long' ? null : parseLine(line);
@@ -68,7 +68,7 @@ export function receiveLine(server: ObrolServer, session: Session, line: string,
   }
   session.backlogBytes += item.bytes;
   if (session.backlogBytes > session.klass.recvq_bytes) {
-    server.disconnect(session.user, 'Excess Flood');
+    server.endSession(session, 'Excess Flood');
     return;
   }
   session.backlog.push(item);
@@ -89,7 +89,7 @@ export function pump(server: ObrolServer, session: Session): void {
   }
   // The peer stopped sending while lines were waiting: they are answered, then it goes.
   if (!session.closed && !session.busy && session.backlog.length === 0 && session.closeWhenIdle !== null) {
-    server.disconnect(session.user, session.closeWhenIdle);
+    server.endSession(session, session.closeWhenIdle);
   }
 }
 

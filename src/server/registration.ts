@@ -14,6 +14,8 @@ import { ERR_NICKNAMEINUSE, ERR_PASSWDMISMATCH, ERR_UNAVAILRESOURCE, RPL_CREATED
 import { FLAG_MODES, LIST_MODES, STATUS_MODES } from '../state/channel.js';
 import { USER_MODES } from '../state/user.js';
 import { ReplyBuffer } from './replybuffer.js';
+import { attachIfLoggedIn, attachTarget, holdsOwnNick } from './multiclient.js';
+import { noteLogin } from './alwayson.js';
 import type { ObrolServer } from './server.js';
 import type { Session } from './session.js';
 
@@ -24,7 +26,9 @@ const CHANNEL_MODES_WITH_PARAM = [...LIST_MODES, 'k', 'l', ...STATUS_MODES.map((
 export function completeRegistration(server: ObrolServer, session: Session): Promise<void> | undefined {
   const user = session.user;
   if (user.registered || session.closed) return undefined;
-  if (user.nick === '*' || !session.userGiven || session.capNegotiating) return undefined;
+  if (!session.userGiven || session.capNegotiating) return undefined;
+  // No nick yet is fine for a login that will attach (its NICK named its own user's nick before SASL ended, and got 433).
+  if (user.nick === '*' && (session.account === null || attachTarget(server, session) === null)) return undefined;
   const hash = server.config.server.password;
   if (hash === null) return claimAndWelcome(server, session);
   const given = session.password ?? '';
@@ -52,6 +56,8 @@ export function completeRegistration(server: ObrolServer, session: Session): Pro
  * stays unregistered until it picks another.
  */
 function claimAndWelcome(server: ObrolServer, session: Session): Promise<void> | undefined {
+  // Logged into an account whose user is here already: this connection becomes one more session of it (multiclient).
+  if (attachIfLoggedIn(server, session) || !holdsOwnNick(server, session)) return undefined;
   const directory = server.directory;
   if (directory === null) {
     welcome(server, session);
@@ -86,7 +92,19 @@ function welcome(server: ObrolServer, session: Session): void {
   server.stats.registrations++;
   server.noteRegistered();
   session.password = null;
+  sendWelcome(server, session);
 
+  // Every client logs this: through the server's logger, so no per-connection child logger is made for it.
+  server.log.info({ conn: session.id, event: 'registered', nick: user.nick, username: user.username }, 'client registered');
+  // MONITOR online notices here; a replica of the user on the other nodes.
+  emit(server, { type: 'user.register', origin: server.bus.nodeId, user: userInfo(user, info.name) }, null);
+  noteLogin(server, user);
+}
+
+/** 001-005, LUSERS, the user's metadata, the MOTD and user modes, to `session` (a new user's, or one attaching to its account's user). */
+export function sendWelcome(server: ObrolServer, session: Session): void {
+  const user = session.user;
+  const { config, info } = server;
   const replies = new ReplyBuffer(info.name, session);
   const ctx = new CommandContext(server, session, user, replies);
   ctx.reply(RPL_WELCOME(config.server.network, user.mask));
@@ -101,9 +119,4 @@ function welcome(server: ObrolServer, session: Session): void {
     ctx.send(new Outgoing({ tags: null, source: user.mask, command: 'MODE', params: [user.nick, user.modeString()] }));
   }
   replies.flush();
-
-  // Every client logs this: through the server's logger, so no per-connection child logger is made for it.
-  server.log.info({ conn: session.id, event: 'registered', nick: user.nick, username: user.username }, 'client registered');
-  // MONITOR online notices here; a replica of the user on the other nodes.
-  emit(server, { type: 'user.register', origin: server.bus.nodeId, user: userInfo(user, info.name) }, null);
 }

@@ -13,7 +13,7 @@ import type { Bus } from '../bus/bus.js';
 import type { NameDirectory } from '../bus/directory.js';
 import type { ClusterWatch, NodeLease } from '../bus/lease.js';
 import { CHANTYPES } from '../commands/channel.js';
-import type { OfferedCap, RehashResult, ServerApi, ServerInfo } from '../commands/context.js';
+import type { OfferedCap, RehashResult, ServerApi, ServerInfo, SessionState } from '../commands/context.js';
 import { STATUSMSG } from '../commands/messaging.js';
 import { metadataCapValue } from '../commands/metadata.js';
 import { emit, receive } from '../network/effects.js';
@@ -27,9 +27,9 @@ import { CAP, CAPABILITIES } from '../protocol/caps.js';
 import { chunkIsupport, formatIsupportToken, type IsupportValue } from '../protocol/isupport.js';
 import { msgIdGenerator, Outgoing } from '../protocol/outgoing.js';
 import { truncateUtf8 } from '../protocol/serialize.js';
-import { FLAG_MODES, LIST_MODES, STATUS_MODES } from '../state/channel.js';
+import { FLAG_MODES, LIST_MODES, STATUS_MODES, type Channel } from '../state/channel.js';
 import { Registry } from '../state/registry.js';
-import { User } from '../state/user.js';
+import { EndpointGroup, User } from '../state/user.js';
 import { WhowasHistory } from '../state/whowas.js';
 import { receiveLine } from './dispatcher.js';
 import { listenerSpecs, Listeners, type ListenerKind } from './listeners.js';
@@ -42,6 +42,8 @@ import { clusterParts, type ClusterParts } from './cluster.js';
 import type { AcceptGate } from '../net/handshake.js';
 import { cloakAddress } from './cloak.js';
 import { Session } from './session.js';
+import { creditSubscriptions, detachFromUser, joinedFromOneSession, sessionCount } from './multiclient.js';
+import { channelsChanged, noteDetached, noteLogin, restoreAlwaysOn, setAlwaysOn, type AlwaysOnResult } from './alwayson.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { HistoryRetention } from '../history/retention.js';
 import { VERSION } from './version.js';
@@ -119,7 +121,7 @@ export class ObrolServer implements ServerApi {
     // Lines still pending (a password check, flood control) are answered first; then the dispatcher disconnects.
     onClose: (session, reason) =>
       this.guard(session, () =>
-        session.busy || session.backlog.length > 0 ? (session.closeWhenIdle = reason) : this.disconnect(session.user, reason),
+        session.busy || session.backlog.length > 0 ? (session.closeWhenIdle = reason) : this.endSession(session, reason),
       ),
     onFault: (session, err) => {
       this.fault(session, err);
@@ -366,6 +368,8 @@ export class ObrolServer implements ServerApi {
     await this.joinNetwork();
     // Registered channels exist (empty, as saved) before anyone can ask for them.
     await restoreRegisteredChannels(this);
+    // Always-on accounts are present (in their channels, restored above) before anyone can connect (server/alwayson.ts).
+    await restoreAlwaysOn(this);
     (await this.prepareListeners(this.loaded)).commit();
     this.descriptors.refresh(this.sessions.size, this.clock.now(), true);
     this.sweepTimer = this.clock.setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
@@ -394,7 +398,7 @@ export class ObrolServer implements ServerApi {
     this.log.error({ err, conn: session.id, command: session.command ?? undefined }, 'internal error: closing the connection');
     session.command = null;
     try {
-      this.disconnect(session.user, 'Internal error');
+      this.endSession(session, 'Internal error');
     } catch (again) {
       this.log.error({ err: again, conn: session.id }, 'internal error while closing the connection');
       this.release(session);
@@ -430,7 +434,7 @@ export class ObrolServer implements ServerApi {
       for (let k = 0; k < this.pendingDisconnects.length; k++) {
         const { session, reason } = this.pendingDisconnects[k] as PendingDisconnect;
         try {
-          this.disconnect(session.user, reason, undefined, true);
+          this.endSession(session, reason, true);
         } catch (err) {
           this.fault(session, err);
         }
@@ -585,8 +589,21 @@ export class ObrolServer implements ServerApi {
    * others, the session is still released whole (never half-closed).
    * `logReason` is what may be logged of a reason that holds text (a KILL's).
    */
-  disconnect(user: User, quitReason: string, errorReason?: string, dropQueued = false, logReason = quitReason): void {
-    const session = user.endpoint instanceof Session ? user.endpoint : null;
+  disconnect(user: User, quitReason: string, errorReason?: string, dropQueued = false, logReason = quitReason, only?: SessionState): void {
+    const endpoint = user.endpoint;
+    if (only instanceof Session) {
+      // That session alone, which may have left already (its socket's close comes after its QUIT).
+      if (only.closed || only.user !== user) return;
+      // Several sessions (multiclient), or an always-on user's last: only that one leaves, unseen by others.
+      if (user.registered && (endpoint instanceof EndpointGroup || user.alwaysOn)) {
+        this.detachSession(only, quitReason, errorReason ?? quitReason, dropQueued);
+        return;
+      }
+    } else if (endpoint instanceof EndpointGroup) {
+      this.disconnectAll(user, endpoint, quitReason, errorReason ?? quitReason, logReason);
+      return;
+    }
+    const session = only instanceof Session ? only : endpoint instanceof Session ? endpoint : null;
     if (!session || session.closed) return;
     session.closed = true;
     this.stats.disconnects[disconnectReason(quitReason)]++;
@@ -594,6 +611,8 @@ export class ObrolServer implements ServerApi {
       if (user.registered) {
         this.announceQuit(user, quitReason);
         void this.directory?.releaseNick(user.folded, { node: this.bus.nodeId, user: user.id });
+        // A logged-in user's session sees its own QUIT, whether or not others are left (as in Ergo's multiclient).
+        if (user.account !== null && only !== undefined) session.send(new Outgoing({ tags: null, source: user.mask, command: 'QUIT', params: [quitReason] }));
       }
     } finally {
       this.release(session, closingLinkFor(user, errorReason ?? quitReason), dropQueued);
@@ -603,6 +622,57 @@ export class ObrolServer implements ServerApi {
     if (this.config.log.message_text) entry.reason = quitReason;
     else if (logReason !== quitReason) entry.reason = logReason;
     this.log.info(entry, 'client disconnected');
+  }
+
+  /** End one connection: its user quits, or stays if it has other sessions or is always-on. */
+  endSession(session: Session, reason: string, dropQueued = false): void {
+    this.disconnect(session.user, reason, undefined, dropQueued, reason, session);
+  }
+
+  /**
+   * One session of a user leaves while the user stays (it has others, or is
+   * always-on): nobody else sees a QUIT; the session sees its own (as in
+   * Ergo) and its ERROR. The user's endpoint becomes the one session left, a
+   * smaller group, or an empty group (always-on, nobody attached).
+   */
+  private detachSession(session: Session, quitReason: string, errorReason: string, dropQueued: boolean): void {
+    const user = session.user;
+    session.closed = true;
+    this.stats.disconnects[disconnectReason(quitReason)]++;
+    creditSubscriptions(this.registry, user, session);
+    detachFromUser(user, session);
+    try {
+      session.send(new Outgoing({ tags: null, source: user.mask, command: 'QUIT', params: [quitReason] }));
+    } finally {
+      this.release(session, closingLinkFor(user, errorReason), dropQueued, true);
+    }
+    this.log.info({ conn: session.id, event: 'detach', nick: user.nick, sessions: sessionCount(user) }, 'client disconnected; its user stays');
+    if (sessionCount(user) === 0) noteDetached(this, user);
+  }
+
+  /** The whole user goes (KILL, a nick collision): every session closes, then the user quits. */
+  private disconnectAll(user: User, group: EndpointGroup, quitReason: string, errorReason: string, logReason: string): void {
+    const sessions = group.members.filter((member): member is Session => member instanceof Session);
+    group.members.length = 0;
+    for (const session of sessions) {
+      creditSubscriptions(this.registry, user, session);
+      session.closed = true;
+      this.stats.disconnects[disconnectReason(quitReason)]++;
+      this.release(session, closingLinkFor(user, errorReason), false, true);
+    }
+    try {
+      if (user.registered) {
+        this.announceQuit(user, quitReason);
+        void this.directory?.releaseNick(user.folded, { node: this.bus.nodeId, user: user.id });
+      }
+    } finally {
+      this.registry.remove(user);
+      user.endpoint = null;
+    }
+    const entry: Record<string, unknown> = { event: 'disconnect', nick: user.nick, sessions: sessions.length };
+    if (this.config.log.message_text) entry.reason = quitReason;
+    else if (logReason !== quitReason) entry.reason = logReason;
+    this.log.info(entry, 'user disconnected with all its sessions');
   }
 
   /** What others learn when a registered user leaves: QUIT to peers, MONITOR, WHOWAS (network/users.ts), here and on the other nodes. */
@@ -615,18 +685,38 @@ export class ObrolServer implements ServerApi {
    * table) and close its connection with `last`; each step runs even if one
    * before it failed.
    */
-  private release(session: Session, last?: Buffer, dropQueued = false): void {
+  private release(session: Session, last?: Buffer, dropQueued = false, keepUser = false): void {
     const user = session.user;
     if (this.sessions.delete(session)) {
-      this.admission.closed(user.ip, session.block);
+      this.admission.closed(session.conn.remoteAddress, session.block);
       if (user.registered) this.registeredSessions--;
       this.tellUnknown(false);
     }
     try {
-      this.registry.remove(user);
+      if (!keepUser) this.registry.remove(user);
     } finally {
       this.shut(session, last, dropQueued);
     }
+  }
+
+  /** A JOIN from one of a user's sessions: the others get topic and NAMES too (server/multiclient.ts). */
+  joinedFromOneSession(user: User, channel: Channel, from: SessionState): void {
+    joinedFromOneSession(this, user, channel, from);
+  }
+
+    /** A login after registration (NickServ IDENTIFY): an always-on account's user becomes always-on (server/alwayson.ts). */
+  accountLoggedIn(user: User): void {
+    noteLogin(this, user);
+  }
+
+    /** NickServ SET ALWAYS-ON (server/alwayson.ts). */
+  setAlwaysOn(user: User, on: boolean): Promise<AlwaysOnResult> {
+    return setAlwaysOn(this, user, on);
+  }
+
+  /** A local user's channels changed (network/effects.ts): an always-on account records them. */
+  membershipChanged(userId: string): void {
+    channelsChanged(this, userId);
   }
 
   /** A session finished registering (server/registration.ts). */
@@ -657,7 +747,8 @@ export class ObrolServer implements ServerApi {
     session.backlogBytes = 0;
     if (session.floodTimer !== null) this.clock.clearTimeout(session.floodTimer);
     session.floodTimer = null;
-    session.user.endpoint = null;
+    // A session that left a user with others (multiclient) is no longer its endpoint.
+    if (session.user.endpoint === session) session.user.endpoint = null;
     session.conn.close(last, dropQueued);
   }
 
@@ -731,12 +822,12 @@ export class ObrolServer implements ServerApi {
     const { registration, ping_interval, ping_timeout } = this.config.timeouts;
     const user = session.user;
     if (!user.registered) {
-      if (now - session.connectedAt > registration * 1000) this.disconnect(user, 'Registration timed out');
+      if (now - session.connectedAt > registration * 1000) this.endSession(session, 'Registration timed out');
       return;
     }
     if (session.pingSentAt !== 0) {
       if (now - session.pingSentAt > ping_timeout * 1000) {
-        this.disconnect(user, `Ping timeout: ${Math.round((now - session.lastReadAt) / 1000)} seconds`);
+        this.endSession(session, `Ping timeout: ${Math.round((now - session.lastReadAt) / 1000)} seconds`);
       }
     } else if (now - session.lastReadAt > ping_interval * 1000) {
       session.pingSentAt = now;
@@ -823,7 +914,7 @@ export class ObrolServer implements ServerApi {
     plan.commit();
     // Sessions move to the class their address now matches (flood, recvq, sendq).
     for (const session of this.sessions) {
-      session.klass = this.admission.classFor(session.user.ip);
+      session.klass = this.admission.classFor(session.conn.remoteAddress);
       session.conn.setSendQueueLimit(session.klass.sendq_bytes);
     }
     this.dropRemovedOpers();

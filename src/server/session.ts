@@ -85,7 +85,8 @@ export class Session implements Endpoint, SessionState {
   constructor(
     readonly id: string,
     readonly conn: Connection<Session>,
-    readonly user: User,
+    /** Its own user until registration; then, if it attached to a user of its account (multiclient), that user. */
+    public user: User,
     private readonly serverLog: Logger,
     now: number,
     klass: ConnectClass,

@@ -22,7 +22,7 @@ import {
   topicCost,
 } from './budget.js';
 import { Channel } from './channel.js';
-import { User } from './user.js';
+import { EndpointGroup, User } from './user.js';
 
 const EMPTY: ReadonlySet<User> = new Set();
 
@@ -46,7 +46,10 @@ function channelCharges(channel: Channel, visit: Visit): void {
 function userCharges(user: User, visit: Visit): void {
   for (const [key, value] of user.metadata) visit(user.id, metadataCost(key, value));
   for (const [target, value] of user.readMarkers) visit(user.id, markerCost(target, value));
-  for (const key of user.endpoint?.metadataSubs ?? []) visit(user.id, subscriptionCost(key));
+  const endpoint = user.endpoint;
+  // Each session of a user with several (multiclient) was charged for its own subscriptions.
+  const sessions = endpoint instanceof EndpointGroup ? endpoint.members : endpoint === null ? [] : [endpoint];
+  for (const session of sessions) for (const key of session.metadataSubs) visit(user.id, subscriptionCost(key));
 }
 
 export class Registry {

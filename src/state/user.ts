@@ -16,6 +16,60 @@ export interface Endpoint {
   send(out: Outgoing): void;
 }
 
+/**
+ * The endpoint of a user with several sessions (multiclient), or of an
+ * always-on user with none: a line sent to it goes to every member, each
+ * rendering it with its own capabilities. A user with one session has that
+ * session as its endpoint, not a group of one, so the common delivery path
+ * has no loop. Fan-out (network/fanout.ts) picks per member, since what a
+ * Pick chooses depends on each member's capabilities.
+ */
+export class EndpointGroup implements Endpoint {
+  readonly members: Endpoint[];
+
+  constructor(members: Endpoint[] = []) {
+    this.members = members;
+  }
+
+  /** Any member's capabilities: a line gated on one goes to the group, then each member renders or is skipped as its own mask says. */
+  get capMask(): number {
+    let mask = 0;
+    for (const member of this.members) mask |= member.capMask;
+    return mask;
+  }
+
+  get metadataSubs(): ReadonlySet<string> {
+    if (this.members.length === 1) return (this.members[0] as Endpoint).metadataSubs;
+    const subs = new Set<string>();
+    for (const member of this.members) for (const key of member.metadataSubs) subs.add(key);
+    return subs;
+  }
+
+  send(out: Outgoing): void {
+    for (const member of this.members) member.send(out);
+  }
+}
+
+/** How many sessions are attached to `user` (0 for an always-on user with none, or a user of another node). */
+export function sessionCount(user: User): number {
+  const endpoint = user.endpoint;
+  if (endpoint === null) return 0;
+  return endpoint instanceof EndpointGroup ? endpoint.members.length : 1;
+}
+
+/**
+ * May a connection logged into `account` attach to `holder` (a user holding
+ * the nick it asked for, or found by account) instead of becoming a user of
+ * its own? Only a registered local user of the same account, and with
+ * multiclient off only an always-on user with no session attached.
+ */
+export function mayAttach(holder: User | undefined, account: string | null, fold: (name: string) => string, multiclient: boolean): holder is User {
+  if (holder === undefined || account === null || holder.account === null) return false;
+  if (!holder.registered || holder.forgotten || holder.server !== null || holder.endpoint === null) return false;
+  if (fold(holder.account) !== fold(account)) return false;
+  return multiclient || (holder.alwaysOn && sessionCount(holder) === 0);
+}
+
 /** What a user's lazily made collections read as before their first write (never written). */
 const NO_INVITES: ReadonlySet<Channel> = new Set();
 const NO_ENTRIES: ReadonlyMap<string, string> = new Map();
@@ -59,6 +113,8 @@ export class User {
   lastSpokeAt = 0;
   /** The server name of the node a user of another node is connected to; null for this node's users. */
   server: string | null = null;
+  /** Always-on (accounts.always_on): the user stays, in its channels, when its last session leaves. */
+  alwaysOn = false;
   /** The oper block name after a successful OPER. */
   operName: string | null = null;
   private cachedMask: string | null = null;

@@ -50,7 +50,7 @@ export interface TestServerOptions {
   clock?: Clock;
   /** The backplane to other nodes (several servers on one InProcessHub form one network). */
   bus?: Bus;
-  /** The store to use instead of opening the config's (a MemoryStore shared by a server and the one started after it). */
+  /** Accounts and history to serve from (pass one MemoryStore to two servers in turn to act out a restart). */
   store?: Store;
 }
 
