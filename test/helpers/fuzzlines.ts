@@ -186,6 +186,22 @@ export const COMMAND_LINES: Record<string, fc.Arbitrary<string>> = {
   REHASH: c('REHASH'),
   RESTART: c('RESTART'),
   DIE: c('DIE'),
+  // Accounts, services, history, multiline and redaction.
+  AUTHENTICATE: fc.oneof(c('AUTHENTICATE PLAIN', 'AUTHENTICATE EXTERNAL', 'AUTHENTICATE SCRAM-SHA-256', 'AUTHENTICATE *', 'AUTHENTICATE +', 'AUTHENTICATE BOGUS'), L`AUTHENTICATE ${fc.oneof(wordArb, fc.integer({ min: 0, max: 600 }).map((n) => 'A'.repeat(n)))}`),
+  REGISTER: fc.oneof(L`REGISTER ${fc.oneof(nickArb, c('*'))} ${fc.oneof(c('*', 'a@b.example', 'bad'), wordArb)} ${wordArb}`, L`REGISTER ${nickArb}`, c('REGISTER')),
+  VERIFY: fc.oneof(L`VERIFY ${nickArb} ${wordArb}`, c('VERIFY', 'VERIFY x')),
+  NICKSERV: fc.oneof(L`NICKSERV ${c('REGISTER', 'IDENTIFY', 'GHOST', 'REGAIN', 'DROP', 'INFO', 'CERT', 'SET', 'HELP', 'BOGUS')} ${wordArb}`, c('NICKSERV', 'NICKSERV SET PASSWORD', 'NICKSERV CERT LIST')),
+  NS: fc.oneof(L`NS ${c('IDENTIFY', 'INFO', 'HELP', 'SET ALWAYS-ON')} ${wordArb}`, c('NS')),
+  CHANSERV: fc.oneof(L`CHANSERV ${c('REGISTER', 'OP', 'DEOP', 'VOICE', 'DEVOICE', 'AMODE', 'DROP', 'INFO', 'HELP', 'BOGUS')} ${channelArb}`, c('CHANSERV', 'CHANSERV AMODE #a +o x')),
+  CS: fc.oneof(L`CS ${c('INFO', 'OP', 'HELP')} ${channelArb}`, c('CS')),
+  CHATHISTORY: fc.oneof(
+    L`CHATHISTORY ${c('LATEST', 'BEFORE', 'AFTER', 'AROUND', 'BOGUS')} ${targetArb} ${fc.oneof(c('*', 'msgid=x', 'timestamp=2024-01-01T00:00:00.000Z', 'timestamp=bad'), wordArb)} ${numberArb}`,
+    L`CHATHISTORY BETWEEN ${targetArb} ${timestampArb} ${timestampArb} ${numberArb}`,
+    L`CHATHISTORY TARGETS ${timestampArb} ${timestampArb} ${numberArb}`,
+    c('CHATHISTORY', 'CHATHISTORY LATEST'),
+  ),
+  BATCH: fc.oneof(L`BATCH +${wordArb} draft/multiline ${targetArb}`, L`BATCH -${wordArb}`, L`BATCH +${wordArb} ${wordArb}`, c('BATCH', 'BATCH x')),
+  REDACT: fc.oneof(L`REDACT ${targetArb} ${wordArb} :${textArb}`, L`REDACT ${targetArb} ${wordArb}`, c('REDACT', 'REDACT #a')),
 };
 
 /** Verbs never fed to an operator's connection: they stop or restart the server, or end the connection (re-opering costs a password hash). */
@@ -283,6 +299,20 @@ export const SEED_CORPUS: readonly string[] = [
   'REHASH',
   'RESTART',
   'DIE',
+  'AUTHENTICATE PLAIN',
+  'AUTHENTICATE *',
+  'REGISTER alice * hunter22',
+  'VERIFY alice 123456',
+  'NICKSERV INFO',
+  'NS IDENTIFY alice hunter22',
+  'CHANSERV INFO #a',
+  'CS REGISTER #a',
+  'CHATHISTORY LATEST #a * 10',
+  'CHATHISTORY TARGETS timestamp=2024-01-01T00:00:00.000Z timestamp=2030-01-01T00:00:00.000Z 10',
+  'BATCH +m1 draft/multiline #a',
+  '@batch=m1 PRIVMSG #a :line',
+  'BATCH -m1',
+  'REDACT #a msgid1 :oops',
   'QUIT :bye',
   // Edge cases.
   'privmsg #a :lower-case verb',
