@@ -155,12 +155,6 @@ export const COMMAND_LINES: Record<string, fc.Arbitrary<string>> = {
     L`METADATA * ${c('SUB', 'UNSUB')} ${fc.array(metadataKeyArb, { minLength: 1, maxLength: 12 }).map((keys) => keys.join(' '))}`,
     c('METADATA', 'METADATA *', 'METADATA * LIST', 'METADATA * SUBS'),
   ),
-  CHATHISTORY: fc.oneof(
-    { weight: 3, arbitrary: L`CHATHISTORY ${c('LATEST', 'BEFORE', 'AFTER', 'AROUND', 'latest', 'SIDEWAYS')} ${targetArb} ${fc.oneof(timestampArb, c('*', 'msgid=x', 'msgid=', 'msgid'))} ${numberArb}` },
-    L`CHATHISTORY BETWEEN ${targetArb} ${fc.oneof(timestampArb, c('msgid=x', '*'))} ${fc.oneof(timestampArb, c('msgid=y'))} ${numberArb}`,
-    L`CHATHISTORY TARGETS ${timestampArb} ${timestampArb} ${numberArb}`,
-    c('CHATHISTORY', 'CHATHISTORY LATEST', 'CHATHISTORY LATEST #a *', 'CHATHISTORY TARGETS * * 10'),
-  ),
   MARKREAD: fc.oneof(L`MARKREAD ${targetArb}`, L`MARKREAD ${targetArb} ${timestampArb}`, c('MARKREAD', 'MARKREAD :')),
   WHO: fc.oneof(L`WHO ${fc.oneof(maskArb, channelArb, nickArb)}`, L`WHO ${fc.oneof(maskArb, channelArb, nickArb)} ${whoxArb}`, c('WHO', 'WHO 0 o', 'WHO * %', 'WHO #a %tcuihsnfdlaor,999')),
   WHOIS: fc.oneof(L`WHOIS ${list(nickArb, 6)}`, L`WHOIS ${c('obrol.local', '*', 'x')} ${nickArb}`, c('WHOIS')),
@@ -216,7 +210,7 @@ export const operLineArb: fc.Arbitrary<string> = fc.oneof(
 
 /** Lines that are not commands: unknown verbs, numerics, sources, bare tags. */
 const nonCommandArb = fc.oneof(
-  c('FOO', 'FOO bar :baz', '001 x :welcome', '999', '12', '1234', 'PRIVMSG2 x', 'ÜBER x', '@', '@ ', ':', ': ', ':src', ':src ', ':alice!a@b PRIVMSG #a :spoofed source', ' ', '   PING x', ':obrol.local 001 x :hi', 'ENCAP * x', 'SERVER x 1 :y', 'BATCH +x', 'AUTHENTICATE PLAIN', 'SQUIT x'),
+  c('FOO', 'FOO bar :baz', '001 x :welcome', '999', '12', '1234', 'PRIVMSG2 x', 'ÜBER x', '@', '@ ', ':', ': ', ':src', ':src ', ':alice!a@b PRIVMSG #a :spoofed source', ' ', '   PING x', ':obrol.local 001 x :hi', 'ENCAP * x', 'SERVER x 1 :y', 'BATCH +x', 'AUTHENTICATE PLAIN', 'CHATHISTORY LATEST #a * 10', 'SQUIT x'),
   wordArb.map((w) => w.toUpperCase()),
   L`${wordArb} ${textArb}`,
 );
@@ -269,9 +263,6 @@ export const SEED_CORPUS: readonly string[] = [
   'METADATA * SUB avatar display-name',
   'METADATA * LIST',
   'MARKREAD #a timestamp=2024-01-01T00:00:00.000Z',
-  'CHATHISTORY LATEST #a * 10',
-  'CHATHISTORY BEFORE #a timestamp=2024-01-01T00:00:00.000Z 5',
-  'CHATHISTORY TARGETS timestamp=2020-01-01T00:00:00.000Z timestamp=2200-01-01T00:00:00.000Z 10',
   'MARKREAD #a',
   'WHO #a',
   'WHO * %tcuihsnfdlaor,123',
