@@ -43,6 +43,7 @@ import type { ChannelClaim } from '../bus/directory.js';
 import { CappedReplies, type CommandContext } from './context.js';
 import { syncOnJoin } from './metadata.js';
 import { markerOnJoin } from './readmarker.js';
+import { replayOnJoin } from './chathistory.js';
 import { autoModesOnJoin } from '../services/chanserv.js';
 import type { CommandSpec } from './spec.js';
 import { uniqueByFold, uniqueNames } from './targets.js';
@@ -149,7 +150,7 @@ function joinOne(ctx: CommandContext, name: string, key: string | undefined, cla
   ctx.reply(RPL_ENDOFNAMES(channel.name));
   syncOnJoin(ctx, channel);
   ctx.server.joinedFromOneSession?.(user, channel, ctx.session);
-  return undefined;
+  return replayOnJoin(ctx, channel);
 }
 
 /** JOIN 0: leave every channel. */

@@ -5,6 +5,7 @@
  */
 import { capCommands } from './cap.js';
 import { channelCommands } from './channel.js';
+import { chathistoryCommands } from './chathistory.js';
 import { infoCommands } from './info.js';
 import { messagingCommands } from './messaging.js';
 import { modeCommands } from './mode.js';
@@ -30,6 +31,7 @@ const families: CommandSpec[][] = [
   monitorCommands,
   metadataCommands,
   readMarkerCommands,
+  chathistoryCommands,
   userCommands,
   infoCommands,
   operCommands,

@@ -12,6 +12,7 @@ import { applyModeString } from '../state/channelmodes.js';
 import { OP } from '../state/channel.js';
 import { deliverTo, deliverToChannel, type Caller } from './fanout.js';
 import { fromActorAt, fromUserAt, isRemote, joinFor, sourceOf, type NetworkHost } from './host.js';
+import { recordChannelEvent } from '../history/record.js';
 import { persistChannel } from './registered.js';
 
 /** JOIN: the channel is made if it is new; every member (the joiner too) sees the JOIN. */
@@ -32,6 +33,7 @@ export function applyJoin(host: NetworkHost, event: EventOf<'channel.join'>, cal
     for (const mode of created.flags) channel.flags.add(mode);
   }
   registry.join(user, channel, event.status);
+  recordChannelEvent(host, event, channel.name, 'JOIN', user.mask, user.account, [channel.name, user.account ?? '*', user.realname]);
   deliverToChannel(channel, joinFor(user, channel.name, event), caller);
   if (user.away !== null) {
     // away-notify: members learn that the newcomer is away.
@@ -47,6 +49,7 @@ export function applyPart(host: NetworkHost, event: EventOf<'channel.part'>, cal
   const channel = registry.findChannel(event.channel);
   if (user === undefined || channel === undefined || !channel.has(user)) return;
   const params = event.reason ? [channel.name, event.reason] : [channel.name];
+  recordChannelEvent(host, event, channel.name, 'PART', user.mask, user.account, params);
   deliverToChannel(channel, fromUserAt(user, 'PART', params, event), caller);
   registry.leave(user, channel);
 }
@@ -59,6 +62,7 @@ export function applyKick(host: NetworkHost, event: EventOf<'channel.kick'>, cal
   if (target === undefined || channel === undefined || !channel.has(target)) return;
   const kick = fromActorAt(host, event.by, 'KICK', [channel.name, target.nick, event.reason], event);
   if (kick !== null) {
+    recordChannelEvent(host, event, channel.name, 'KICK', kick.message.source as string, kick.meta?.account ?? null, kick.message.params);
     if (event.onlyTarget) deliverTo(target, kick, caller);
     else deliverToChannel(channel, kick, caller);
   }
@@ -102,7 +106,10 @@ export function applyTopic(host: NetworkHost, event: EventOf<'channel.topic'>, c
     registry.setTopic(channel, event.topic, setter, event.setAt, { trusted: true });
   }
   const line = fromActorAt(host, event.by, 'TOPIC', [channel.name, event.topic], event);
-  if (line !== null) deliverToChannel(channel, line, caller);
+  if (line !== null) {
+    recordChannelEvent(host, event, channel.name, 'TOPIC', line.message.source as string, line.meta?.account ?? null, line.message.params);
+    deliverToChannel(channel, line, caller);
+  }
   persistChannel(host, event);
 }
 
@@ -118,6 +125,9 @@ export function applyMode(host: NetworkHost, event: EventOf<'channel.mode'>, cal
     if (applied.length === 0) return;
   }
   const line = fromActorAt(host, event.by, 'MODE', [channel.name, event.modes, ...event.params], event);
-  if (line !== null) deliverToChannel(channel, line, caller);
+  if (line !== null) {
+    recordChannelEvent(host, event, channel.name, 'MODE', line.message.source as string, line.meta?.account ?? null, line.message.params);
+    deliverToChannel(channel, line, caller);
+  }
   persistChannel(host, event);
 }

@@ -25,7 +25,7 @@ export interface NetworkHost {
   readonly whowas: WhowasHistory;
   readonly bus: Bus;
   readonly log: Logger;
-  /** Where registered channels are saved and history is recorded, among the rest. */
+  /** Where history is recorded (src/history/record.ts) and registered channels are saved (network/registered.ts). */
   readonly store: Store;
   /** A new network-unique message id (lines this node makes up itself, as in a netjoin). */
   nextMsgId(): string;

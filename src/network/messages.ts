@@ -12,6 +12,7 @@ import { CONCAT_TAG, MULTILINE_BATCH } from '../protocol/multiline.js';
 import type { User } from '../state/user.js';
 import { deliverTo, deliverToChannel, deliverToOtherSessions, type Caller, type Pick, type Replies } from './fanout.js';
 import { fromActorAt, fromUserAt, isRemote, type NetworkHost } from './host.js';
+import { recordMessage } from '../history/record.js';
 
 /** TAGMSG only reaches clients that negotiated message-tags. */
 const onlyTagCapable =
@@ -24,6 +25,7 @@ export function applyMessage(host: NetworkHost, event: EventOf<'message'>, calle
   const sender = registry.byId(event.userId);
   if (sender === undefined) return;
   const isTagmsg = event.command === 'TAGMSG';
+  recordMessage(host, event, sender);
   const tags: Tags | null = event.tags === null ? null : new Map(event.tags);
   const multi = event.lines === undefined ? null : multilineForms(sender, event, tags, event.lines);
   const out = fromUserAt(sender, event.command, isTagmsg ? [event.target] : [event.target, event.text], event, tags);

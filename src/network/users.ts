@@ -12,6 +12,7 @@ import { Outgoing } from '../protocol/outgoing.js';
 import { User, USER_MODES } from '../state/user.js';
 import { audienceFor, deliver, deliverTo, type Caller } from './fanout.js';
 import { fromActorAt, fromUserAt, isRemote, joinFor, statusModeLine, type NetworkHost } from './host.js';
+import { recordUserEvent } from '../history/record.js';
 
 /** A registered user as other nodes learn of them (bus/events.ts UserInfo). */
 export function userInfo(user: User, serverName: string): UserInfo {
@@ -111,6 +112,7 @@ export function applyNick(host: NetworkHost, event: EventOf<'user.nick'>, caller
   const out = fromUserAt(user, 'NICK', [event.nick], event);
   if (isRemote(host, event) && !makeRoomFor(host, event.nick, user)) return;
   if (!registry.claimNick(user, event.nick)) return;
+  recordUserEvent(host, event, user, 'NICK', out.message.source as string, [event.nick]);
   rememberNick(host, user, oldNick, oldFolded, event.time);
   const recipients = registry.peersOf(user);
   recipients.add(user);
@@ -133,6 +135,7 @@ export function applyQuit(host: NetworkHost, event: EventOf<'user.quit'>): void 
   const user = registry.byId(event.userId);
   if (user === undefined) return;
   const quit = fromUserAt(user, 'QUIT', [event.reason], event);
+  recordUserEvent(host, event, user, 'QUIT', user.mask, [event.reason]);
   registry.forEachPeer(user, (peer) => peer.endpoint?.send(quit));
   announcePresence(host, user, false);
   rememberNick(host, user, user.nick, user.folded, event.time);

@@ -52,6 +52,8 @@ export const CAPABILITIES: readonly Capability[] = [
   { name: 'batch', bit: CAP.BATCH },
   { name: 'cap-notify', bit: CAP.CAP_NOTIFY },
   // Work-in-progress specifications, under their draft names as Ergo offers them.
+  { name: 'draft/chathistory', bit: CAP.CHATHISTORY },
+  { name: 'draft/event-playback', bit: CAP.EVENT_PLAYBACK },
   { name: 'draft/message-redaction', bit: CAP.MESSAGE_REDACTION },
   { name: 'draft/metadata-3', bit: CAP.METADATA },
   { name: 'draft/multiline', bit: CAP.MULTILINE },

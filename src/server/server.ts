@@ -46,6 +46,7 @@ import { Session } from './session.js';
 import { creditSubscriptions, detachFromUser, joinedFromOneSession, sessionCount } from './multiclient.js';
 import { channelsChanged, noteDetached, noteLogin, restoreAlwaysOn, setAlwaysOn, type AlwaysOnResult } from './alwayson.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { HistoryRetention } from '../history/retention.js';
 import { VERSION } from './version.js';
 
 /** Re-exported for code that already has the server loaded. */
@@ -142,6 +143,8 @@ export class ObrolServer implements ServerApi {
   readonly clock: Clock;
   private motdLines: string[] | null = null;
   private isupport: string[][] = [];
+  /** Prunes history by history.max_age and max_per_target every minute. */
+  private readonly historyRetention: HistoryRetention;
   private nextId = 0;
   /** Sockets admitted at accept whose handshake is not done yet. */
   private handshaking = 0;
@@ -175,6 +178,7 @@ export class ObrolServer implements ServerApi {
     this.onDie = options.onDie;
     this.onRehash = options.onRehash;
     this.clock = options.clock ?? systemClock;
+    this.historyRetention = new HistoryRetention(this.clock, this.store.history, () => this.config, this.log);
     this.startedAt = this.clock.now();
     // OPER back-off waits on the server's clock too (tests move it by hand).
     this.operGuard = new OperGuard({
@@ -256,6 +260,8 @@ export class ObrolServer implements ServerApi {
   offeredCaps(secure: boolean): readonly OfferedCap[] {
     const offered: OfferedCap[] = [];
     for (const cap of CAPABILITIES) {
+      // No history kept: CHATHISTORY would have nothing to give.
+      if ((cap.bit === CAP.CHATHISTORY || cap.bit === CAP.EVENT_PLAYBACK) && !this.config.history.enabled) continue;
       if (cap.bit === CAP.METADATA) {
         offered.push({ ...cap, value: metadataCapValue(this.config.limits) });
         continue;
@@ -376,6 +382,7 @@ export class ObrolServer implements ServerApi {
     (await this.prepareListeners(this.loaded)).commit();
     this.descriptors.refresh(this.sessions.size, this.clock.now(), true);
     this.sweepTimer = this.clock.setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.historyRetention.start();
     // Join the network: the other nodes answer with their users and channels.
     this.bus.publish(burstOf(this, true));
   }
@@ -847,6 +854,7 @@ export class ObrolServer implements ServerApi {
       this.log.info({ event: 'stopping', reason }, 'stopping');
       if (this.sweepTimer) this.clock.clearInterval(this.sweepTimer);
       this.sweepTimer = null;
+      this.historyRetention.stop();
       // Resolves once every listener and every connection it accepted is closed.
       const closed = Promise.all([this.listeners.close(), this.adminListener.close()]);
       // The other nodes see this node's users quit, as in a netsplit.
@@ -1074,6 +1082,10 @@ function buildIsupport(config: Config, casemapping: string): string[] {
     WHOX: true,
   };
   if (config.server.utf8_only) tokens.UTF8ONLY = true;
+  if (config.history.enabled) {
+    tokens.CHATHISTORY = config.history.query_limit;
+    tokens.MSGREFTYPES = 'msgid,timestamp';
+  }
   return Object.entries(tokens).map(([key, value]) => formatIsupportToken(key, value));
 }
 

@@ -59,7 +59,7 @@ async function join(c: TestClient, channel: string): Promise<void> {
 
 // Everything Obrol offers on a plain connection without TLS configured (so no sts), in table order.
 const ALL_CAPS = [
-  'account-notify', 'account-tag', 'away-notify', 'batch', 'cap-notify', 'draft/message-redaction', 'draft/metadata-3',
+  'account-notify', 'account-tag', 'away-notify', 'batch', 'cap-notify', 'draft/chathistory', 'draft/event-playback', 'draft/message-redaction', 'draft/metadata-3',
   'draft/multiline', 'draft/read-marker', 'chghost',
   'echo-message', 'extended-join', 'extended-monitor', 'invite-notify', 'labeled-response', 'message-tags', 'multi-prefix',
   'server-time', 'setname', 'standard-replies', 'userhost-in-names',

@@ -234,7 +234,8 @@ export class ChatModel {
       fresh.push({ ...line, id: this.nextLineId++, time: line.time ?? this.now(), self, highlight: false, history: true });
     }
     // Lines already shown that are older than the oldest history line stay where they are.
-    buffer.lines = [...fresh, ...buffer.lines].sort((a, b) => a.time - b.time || a.id - b.id);
+    // A stable sort by time alone: lines of one millisecond keep history before what was shown.
+    buffer.lines = [...fresh, ...buffer.lines].sort((a, b) => a.time - b.time);
     if (buffer.lines.length > this.maxLines) buffer.lines.splice(this.maxLines);
     for (const line of fresh) for (const listener of [...this.lineListeners]) listener(buffer, line);
     this.changed();

@@ -50,7 +50,9 @@ export interface SessionOptions {
 }
 
 /** Capabilities the core asks for beyond irc-framework's defaults. */
-export const EXTRA_CAPS = ['labeled-response', 'draft/chathistory', 'chathistory', 'draft/event-playback'];
+// Not draft/event-playback: history windows show messages only, and a
+// replayed JOIN of our own would read as a new join (and ask for history again).
+export const EXTRA_CAPS = ['labeled-response', 'draft/chathistory', 'chathistory'];
 
 const defaultTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
