@@ -15,6 +15,8 @@ import { CHANTYPES } from '../commands/channel.js';
 import type { OfferedCap, RehashResult, ServerApi, ServerInfo } from '../commands/context.js';
 import { STATUSMSG } from '../commands/messaging.js';
 import { metadataCapValue } from '../commands/metadata.js';
+import { registrationCapValue } from '../commands/account.js';
+import { mechanismsFor } from '../commands/sasl.js';
 import { emit, receive } from '../network/effects.js';
 import { burstOf } from '../network/nodes.js';
 import { OperGuard } from '../commands/operguard.js';
@@ -247,7 +249,16 @@ export class ObrolServer implements ServerApi {
   /** Every capability, but sts only when TLS and an STS policy are configured. */
   offeredCaps(secure: boolean): readonly OfferedCap[] {
     const offered: OfferedCap[] = [];
+    const accounts = this.config.accounts;
     for (const cap of CAPABILITIES) {
+      if (cap.bit === CAP.SASL) {
+        if (accounts.enabled) offered.push({ ...cap, value: mechanismsFor(secure).join(',') });
+        continue;
+      }
+      if (cap.bit === CAP.ACCOUNT_REGISTRATION) {
+        if (accounts.enabled && accounts.registration) offered.push({ ...cap, value: registrationCapValue(accounts) });
+        continue;
+      }
       if (cap.bit === CAP.METADATA) {
         offered.push({ ...cap, value: metadataCapValue(this.config.limits) });
         continue;
