@@ -89,8 +89,8 @@ const register: ServiceCommand = {
       call.reply(`Account ${record.name} created. A code was sent to ${record.email ?? 'you'}: send /msg NickServ VERIFY ${record.name} <code> (or the VERIFY command) to finish.`);
       return;
     }
-    call.reply(`Account ${record.name} registered; you are now logged in. Next time, log in with /msg NickServ IDENTIFY <password>, or set up SASL in your client.`);
     if (ctx.user.account === null) logIn(ctx, record.name);
+    call.reply(`Account ${record.name} registered; you are now logged in. Next time, log in with /msg NickServ IDENTIFY <password>, or set up SASL in your client.`);
   },
 };
 
@@ -185,6 +185,8 @@ const regain: ServiceCommand = {
       call.reply('You already have that nick.');
       return;
     }
+    // Another node's user leaves once their node hears of it: the nick is free a moment later.
+    const remote = target !== undefined && target.endpoint === null;
     if (target !== undefined) {
       if (!(await mayClaim(call, nick, target, password))) {
         call.reply(`You may not regain ${nick}: log into its account first, or give its password.`);
@@ -196,7 +198,7 @@ const regain: ServiceCommand = {
       return;
     }
     if (ctx.user.endpoint === null) return;
-    if (target !== undefined && target.endpoint === null) {
+    if (remote) {
       call.reply(`${nick} has been disconnected; use /nick ${nick} in a moment.`);
       return;
     }
