@@ -8,7 +8,7 @@ import { accountsOf } from '../accounts/accounts.js';
 import { currentAccount, logIn } from '../accounts/login.js';
 import type { IrcMessage } from '../protocol/message.js';
 import { findService } from '../services/index.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, SessionState } from './context.js';
 import type { CommandSpec } from './spec.js';
 
 /** The CAP LS 302 value of draft/account-registration. */
@@ -43,9 +43,20 @@ function refusal(ctx: CommandContext, command: string, account: string): boolean
   return false;
 }
 
+/**
+ * The nick a connection still registering last asked for and was refused
+ * (433): `REGISTER *` then means that nick, which someone else holds, so it
+ * is refused rather than read as "no nick yet" (no land grabs, as in Ergo).
+ */
+const refusedNicks = new WeakMap<SessionState, string>();
+
+export function noteRefusedNick(session: SessionState, nick: string): void {
+  refusedNicks.set(session, nick);
+}
+
 export async function handleRegister(ctx: CommandContext, msg: IrcMessage): Promise<void> {
   const [given, emailParam, password] = msg.params as [string, string, string];
-  const nick = ctx.user.nick;
+  const nick = ctx.user.nick === '*' ? (refusedNicks.get(ctx.session) ?? '*') : ctx.user.nick;
   const name = given === '*' ? nick : given;
   if (refusal(ctx, 'REGISTER', name)) return;
   if (name === '*') {

@@ -6,6 +6,7 @@
  */
 import { checkNickOwnership, ownerIfNotYou, RESERVED_REASON } from '../accounts/enforce.js';
 import { isValidNick, sanitizeUsername } from '../protocol/names.js';
+import { noteRefusedNick } from './account.js';
 import { findService } from '../services/index.js';
 import { truncateUtf8 } from '../protocol/serialize.js';
 import {
@@ -75,6 +76,7 @@ function changeNick(ctx: CommandContext, nick: string): void | Promise<void> {
     }
   }
   if (!registry.nickFreeFor(user, nick)) {
+    if (!user.registered) noteRefusedNick(ctx.session, nick);
     ctx.reply(ERR_NICKNAMEINUSE(nick));
     return;
   }

@@ -118,6 +118,9 @@ describe('REGISTER and VERIFY', () => {
     expect(await c.runAsync('REGISTER dave x@example.org longenough')).toEqual([`${S} FAIL REGISTER ACCOUNT_EXISTS dave :That name is in use by someone else`]);
     const early = world.connect(null);
     expect(await early.runAsync('REGISTER * x@example.org longenough')).toEqual([`${S} FAIL REGISTER NEED_NICK * :Send NICK first, or name the account`]);
+    // A nick refused at NICK (someone holds it) is not free to register either.
+    expect(early.run('NICK dave')).toEqual([`${S} 433 * dave :Nickname is already in use`]);
+    expect(await early.runAsync('REGISTER * x@example.org longenough')).toEqual([`${S} FAIL REGISTER ACCOUNT_EXISTS dave :That name is in use by someone else`]);
   });
 
   it('before-connect off: COMPLETE_CONNECTION_REQUIRED; accounts off: TEMPORARILY_UNAVAILABLE', async () => {
