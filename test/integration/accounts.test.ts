@@ -7,6 +7,7 @@
  */
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InProcessHub } from '../../src/bus/inprocess.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { certfp, connectTls, makeCerts, type TestCerts } from '../helpers/certs.js';
 import type { TestClient } from '../helpers/client.js';
@@ -221,5 +222,28 @@ describe('nick enforcement', () => {
     await d.expect(/ 903 /);
     d.send('CAP END');
     expect(await d.expect(/ 001 /)).toMatch(/ 001 owned /);
+  });
+});
+
+describe('two nodes', () => {
+  it('a login on one node reaches the other: ACCOUNT with account-notify, WHOIS 330, extended-join', async () => {
+    const hub = new InProcessHub();
+    const a = await fx.server({ bus: hub.connect('node-a') });
+    const b = await fx.server({ bus: hub.connect('node-b') });
+    const alice = await fx.register(a, 'alice');
+    const bob = await fx.withCaps(b, 'bob', 'account-notify extended-join');
+    await fx.join(bob, '#c');
+    await fx.join(alice, '#c');
+    expect(await bob.expect(/alice.* JOIN /)).toBe(':alice!alice@127.0.0.1 JOIN #c * :alice Test');
+    alice.send('NS REGISTER hunter22');
+    await alice.expect(/ 900 /);
+    expect(await bob.expect(/ ACCOUNT /)).toBe(':alice!alice@127.0.0.1 ACCOUNT :alice');
+    bob.send('WHOIS alice');
+    expect(await bob.expect(/ 330 /)).toBe(`${S} 330 bob alice alice :is logged in as`);
+    // A user arriving later on b learns the account from a's registration data.
+    alice.send('PART #c');
+    await bob.expect(/ PART /);
+    await fx.join(alice, '#c');
+    expect(await bob.expect(/ JOIN /)).toBe(':alice!alice@127.0.0.1 JOIN #c alice :alice Test');
   });
 });
