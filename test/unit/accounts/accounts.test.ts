@@ -5,6 +5,9 @@
  * an injected clock, and nick enforcement with a manual clock.
  */
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { accountsOf } from '../../../src/accounts/accounts.js';
 import { onLogin } from '../../../src/accounts/login.js';
@@ -13,6 +16,7 @@ import { OperGuard } from '../../../src/commands/operguard.js';
 import type { ConfigInput } from '../../../src/config/schema.js';
 import { ManualClock } from '../../helpers/clock.js';
 import { World, type FakeClient } from '../../helpers/harness.js';
+import { until } from '../../helpers/until.js';
 
 const S = ':obrol.local';
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
@@ -144,6 +148,27 @@ describe('REGISTER and VERIFY', () => {
     expect(code).toMatch(/^\S{6,}$/);
     expect(await eve.runAsync('VERIFY eve wrongcode')).toEqual([`${S} FAIL VERIFY INVALID_CODE eve :That code is not right for this account, or it is already verified`]);
     expect(await eve.runAsync(`VERIFY eve ${code}`)).toEqual([`${S} VERIFY SUCCESS eve :Account eve verified`, `${S} 900 eve eve!eve@127.0.0.1 eve :You are now logged in as eve`]);
+  });
+});
+
+describe('verify_command', () => {
+  it('runs with the account, the address and the code as its arguments, without a shell', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'obrol-verify-'));
+    try {
+      const out = join(dir, 'out');
+      const script = join(dir, 'send-code');
+      writeFileSync(script, `#!/bin/sh\nprintf '%s|' "$@" > '${out}'\n`);
+      chmodSync(script, 0o755);
+      const world = new World({ config: { accounts: { email_verification: true, verify_command: script } } });
+      const c = world.connect('mallory');
+      await c.runAsync('REGISTER * m;echo$IFS@example.org longenough');
+      await until(() => existsSync(out) && readFileSync(out, 'utf8').endsWith('|'), 'the verify command to run');
+      const code = (await world.store.accounts.getAccount('mallory'))!.verifyCode!;
+      // The address reaches the command as one argument, its ; and $ untouched by any shell.
+      expect(readFileSync(out, 'utf8')).toBe(`mallory|m;echo$IFS@example.org|${code}|`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -360,6 +385,20 @@ describe('nick enforcement', () => {
     clock.advance(60_000);
     await new Promise((resolve) => setImmediate(resolve));
     expect(d.nick).toBe('jilles');
+  });
+
+  it('rename: changing nick within the grace cancels the rename', async () => {
+    const { world, clock } = await enforcingWorld('rename');
+    const c = world.connect('someone');
+    c.run('NICK jilles');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(clock.pending).toBe(1);
+    c.run('NICK innocent');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(clock.pending).toBe(0);
+    clock.advance(60_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(c.nick).toBe('innocent');
   });
 
   it('refuse: NICK to a registered nick is 433 unless logged into it', async () => {
