@@ -13,7 +13,7 @@ import { randomInt } from 'node:crypto';
 import type { ServerApi } from '../commands/context.js';
 import { emit } from '../network/effects.js';
 import { Outgoing } from '../protocol/outgoing.js';
-import { systemClock, type TimerHandle } from '../server/clock.js';
+import type { TimerHandle } from '../server/clock.js';
 import type { User } from '../state/user.js';
 import { accountsOf } from './accounts.js';
 
@@ -33,7 +33,7 @@ export function cancelEnforcement(server: ServerApi, user: User): void {
   const map = timersOf(server);
   const timer = map.get(user.id);
   if (timer === undefined) return;
-  (server.clock ?? systemClock).clearTimeout(timer);
+  accountsOf(server).clock.clearTimeout(timer);
   map.delete(user.id);
 }
 
@@ -70,7 +70,7 @@ export async function checkNickOwnership(server: ServerApi, user: User): Promise
     user,
     `The nick ${nick} belongs to the account ${owner}. If it is yours, log in with /msg NickServ IDENTIFY ${owner} <password> within ${grace} seconds, or pick another nick with /nick; otherwise you will be renamed.`,
   );
-  const clock = server.clock ?? systemClock;
+  const clock = accountsOf(server).clock;
   const map = timersOf(server);
   cancelEnforcement(server, user);
   map.set(
@@ -96,7 +96,7 @@ async function enforce(server: ServerApi, user: User, nick: string): Promise<voi
       const claim = await server.directory.renameNick(user.folded, registry.fold(guest), { node: server.bus.nodeId, user: user.id });
       if (claim !== 'ok') continue;
     }
-    const clock = server.clock ?? systemClock;
+    const clock = accountsOf(server).clock;
     emit(server, { type: 'user.nick', origin: server.bus.nodeId, userId: user.id, nick: guest, msgid: server.nextMsgId(), time: clock.now() }, null);
     noticeFromNickServ(server, user, `You were renamed to ${guest}: the nick ${nick} belongs to another account.`);
     server.log.info({ event: 'nick-enforced', from: nick, to: guest }, 'renamed a user holding a registered nick');

@@ -14,7 +14,7 @@ import type { CommandContext } from '../commands/context.js';
 import type { NetworkHost } from '../network/host.js';
 import { RPL_LOGGEDIN, RPL_LOGGEDOUT } from '../protocol/replies.js';
 import type { User } from '../state/user.js';
-import { cancelEnforcement } from './enforce.js';
+import { checkNickOwnership } from './enforce.js';
 
 export type LoginHook = (host: NetworkHost, user: User, account: string) => void;
 
@@ -50,7 +50,8 @@ export function logIn(ctx: CommandContext, account: string): void {
     return;
   }
   ctx.emit({ type: 'user.account', origin: ctx.nodeId, userId: user.id, account });
-  cancelEnforcement(ctx.server, user);
+  // A pending rename stops if this account owns the nick (and goes on if it is another's).
+  void checkNickOwnership(ctx.server, user).catch((err: unknown) => ctx.session.log.error({ err, event: 'nick-enforcement-failed' }, 'nick enforcement failed'));
   runLoginHooks(ctx.server, user, account);
 }
 

@@ -61,7 +61,8 @@ function succeed(ctx: CommandContext, record: AccountRecord): void {
 function challenge(ctx: CommandContext, data: string): void {
   const encoded = data === '' ? '+' : Buffer.from(data, 'utf8').toString('base64');
   for (let k = 0; k < encoded.length; k += CHUNK) ctx.send(ctx.fromServer('AUTHENTICATE', [encoded.slice(k, k + CHUNK)]));
-  if (encoded.length > 0 && encoded.length % CHUNK === 0 && encoded !== '+') ctx.send(ctx.fromServer('AUTHENTICATE', ['+']));
+  // A last chunk of exactly 400 bytes is followed by an empty one.
+  if (encoded.length % CHUNK === 0) ctx.send(ctx.fromServer('AUTHENTICATE', ['+']));
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
