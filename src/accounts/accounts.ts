@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { ServerApi } from '../commands/context.js';
-import { hashPassword, verifyPassword } from '../config/password.js';
+import { DUMMY_HASH, hashPassword, verifyPassword } from '../config/password.js';
 import { isValidNick } from '../protocol/names.js';
 import { systemClock, type Clock } from '../server/clock.js';
 import type { AccountRecord } from '../store/types.js';
@@ -165,9 +165,6 @@ export class Accounts {
     return this.store.updateAccount(this.fold(record.name), updated);
   }
 }
-
-/** A hash of nothing anyone types, checked against for unknown accounts. */
-const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
 function newCode(): string {
   return randomBytes(12).toString('base64url').slice(0, 16) + String(randomInt(10));
