@@ -25,7 +25,7 @@ const MAX_PAYLOAD = 8192;
 export const MECHANISMS = ['PLAIN', 'EXTERNAL', 'SCRAM-SHA-256'] as const;
 type Mechanism = (typeof MECHANISMS)[number];
 
-/** The mechanisms offered to a connection: EXTERNAL only over TLS (as Ergo offers it). */
+/** The mechanisms offered to a connection: EXTERNAL only over TLS, where a client certificate can exist (Ergo lists it on every connection). */
 export function mechanismsFor(secure: boolean): string[] {
   return MECHANISMS.filter((m) => m !== 'EXTERNAL' || secure);
 }
