@@ -58,6 +58,8 @@ export type ClusterEvent =
   | ({ type: 'user.away'; origin: string; userId: string; message: string | null } & Stamp)
   | ({ type: 'user.realname'; origin: string; userId: string; realname: string } & Stamp)
   | ({ type: 'user.host'; origin: string; userId: string; username: string; host: string } & Stamp)
+  /** A user logged into an account (its name as registered), or out (null). */
+  | { type: 'user.account'; origin: string; userId: string; account: string | null }
   | ({ type: 'user.quit'; origin: string; userId: string; reason: string } & Stamp)
   /** An operator's (or the admin API's) KILL: the node holding the victim's connection ends it. */
   | ({ type: 'user.kill'; origin: string; by: Actor; byName: string; targetId: string; reason: string } & Stamp)

@@ -8,6 +8,7 @@ import { CAP } from '../protocol/caps.js';
 import type { IrcMessage } from '../protocol/message.js';
 import { ERR_INVALIDCAPCMD } from '../protocol/replies.js';
 import type { CommandContext } from './context.js';
+import { abortSasl } from './sasl.js';
 import type { CommandSpec } from './spec.js';
 
 /** Room for the capability list on one CAP line, leaving space for the prefix. */
@@ -99,6 +100,8 @@ export function handleCap(ctx: CommandContext, msg: IrcMessage): void {
       return;
     case 'END':
       ctx.session.capNegotiating = false;
+      // Registration does not wait for an unfinished SASL exchange: it is aborted (sasl-3.1).
+      if (negotiating) abortSasl(ctx);
       return;
     default:
       ctx.reply(ERR_INVALIDCAPCMD(msg.params[0] as string));

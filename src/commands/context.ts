@@ -23,6 +23,7 @@ import type { Registry } from '../state/registry.js';
 import type { Store } from '../store/types.js';
 import type { User } from '../state/user.js';
 import type { WhowasHistory } from '../state/whowas.js';
+import type { Clock } from '../server/clock.js';
 
 export interface ServerInfo {
   name: string;
@@ -51,6 +52,8 @@ export interface ServerApi extends NetworkHost {
   readonly log: Logger;
   /** Accounts, channel registrations, history, read markers (src/store/). */
   readonly store: Store;
+  /** Time and timers (nick enforcement); the system clock when absent. */
+  readonly clock?: Clock;
   /** Local connections, registered or not. */
   readonly connectionCount: number;
   /** Connections of this server (every worker) that have not registered yet (LUSERS 253). */

@@ -9,16 +9,19 @@ export const HELP_INDEX = [
   'To start:  NICK yournick  then  USER yourname 0 * :Your Name',
   'Then:      JOIN #channel  and  PRIVMSG #channel :hello everyone',
   'Commands (HELP <command> for details):',
-  'ADMIN AWAY BATCH CAP CHANSERV CHATHISTORY CHGHOST CS DIE HELP INFO INVITE ISON',
-  'JOIN KICK KILL',
-  'LINKS LIST LUSERS MARKREAD METADATA MODE MONITOR MOTD NAMES NICK NICKSERV',
-  'NOTICE NS OPER PART PASS',
-  'PING PONG PRIVMSG QUIT REDACT REHASH RESTART SETNAME STATS TAGMSG TIME TOPIC USER',
-  'USERHOST VERSION WALLOPS WHO WHOIS WHOWAS',
+  'ADMIN AUTHENTICATE AWAY BATCH CAP CHANSERV CHATHISTORY CHGHOST CS DIE HELP INFO',
+  'INVITE ISON JOIN KICK KILL LINKS LIST LUSERS MARKREAD METADATA MODE MONITOR',
+  'MOTD NAMES NICK NICKSERV NOTICE NS OPER PART PASS PING PONG PRIVMSG QUIT',
+  'REDACT REGISTER REHASH RESTART SETNAME STATS TAGMSG TIME TOPIC USER USERHOST',
+  'VERIFY VERSION WALLOPS WHO WHOIS WHOWAS',
 ];
 
 export const HELP_TOPICS: Record<string, string[]> = {
   ADMIN: ['ADMIN [server]', 'Shows who runs this server and how to reach them.'],
+  AUTHENTICATE: [
+    'AUTHENTICATE <mechanism> | AUTHENTICATE <base64> | AUTHENTICATE *',
+    'SASL login, sent by IRC clients for you (PLAIN, SCRAM-SHA-256, EXTERNAL over TLS). By hand, use /msg NickServ IDENTIFY.',
+  ],
   AWAY: ['AWAY [:message]', 'With a message, marks you away: people who message you get it as a reply.', 'Without one, marks you back.'],
   BATCH: [
     'BATCH +<ref> draft/multiline <target>  ...  BATCH -<ref>',
@@ -84,6 +87,8 @@ export const HELP_TOPICS: Record<string, string[]> = {
   TAGMSG: ['TAGMSG <target>[,target...]', 'A message with only IRCv3 tags (typing notices, reactions), for clients with message-tags.'],
   TIME: ['TIME [server]', 'Shows the server time.'],
   TOPIC: ['TOPIC <#channel> [:topic]', 'Shows the topic, or sets it (":" alone clears it).'],
+  REGISTER: ['REGISTER <account|*> <email|*> <password>', 'Creates an account (* as the account: your nick) and logs you in. The same as /msg NickServ REGISTER <password>.'],
+  VERIFY: ['VERIFY <account> <code>', 'Finishes registering an account with the code sent to its e-mail address.'],
   USER: ['USER <username> 0 * :<real name>', 'Gives your user name and real name when registering.'],
   USERHOST: ['USERHOST <nick> [nick ...]', 'Shows user@host for up to five nicks (* marks operators, - away users).'],
   VERSION: ['VERSION [server]', 'Shows the server version and what it supports.'],

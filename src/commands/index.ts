@@ -3,6 +3,7 @@
  * To add a command, write its handler and spec row in the family it belongs
  * to (or a new family file) and make sure the family's list is included here.
  */
+import { accountCommands } from './account.js';
 import { capCommands } from './cap.js';
 import { channelCommands } from './channel.js';
 import { chathistoryCommands } from './chathistory.js';
@@ -16,6 +17,7 @@ import { operCommands } from './oper.js';
 import { readMarkerCommands } from './readmarker.js';
 import { redactCommands } from './redact.js';
 import { registrationCommands } from './registration.js';
+import { saslCommands } from './sasl.js';
 import type { CommandSpec } from './spec.js';
 import { serviceCommands } from '../services/index.js';
 import { userCommands } from './users.js';
@@ -36,6 +38,8 @@ const families: CommandSpec[][] = [
   infoCommands,
   operCommands,
   serviceCommands,
+  saslCommands,
+  accountCommands,
 ];
 
 function buildTable(): ReadonlyMap<string, CommandSpec> {

@@ -4,7 +4,9 @@
  * Registration completes in server/registration.ts once NICK and USER are in
  * (and CAP negotiation, if any, has ended).
  */
+import { checkNickOwnership, ownerIfNotYou, RESERVED_REASON } from '../accounts/enforce.js';
 import { isValidNick, sanitizeUsername } from '../protocol/names.js';
+import { noteRefusedNick } from './account.js';
 import { findService } from '../services/index.js';
 import { truncateUtf8 } from '../protocol/serialize.js';
 import {
@@ -44,6 +46,20 @@ export function handleNick(ctx: CommandContext, msg: IrcMessage): void | Promise
   }
   const user = ctx.user;
   if (nick === user.nick) return;
+  const accounts = ctx.config.accounts;
+  if (user.registered && accounts.enabled && accounts.nick_enforcement === 'refuse' && ctx.registry.fold(nick) !== user.folded) {
+    // A registered nick is refused to anyone not logged into its account (registration checks it too).
+    return ownerIfNotYou(ctx.server, nick, user.account).then((owner) => {
+      if (owner !== null) ctx.reply(ERR_NICKNAMEINUSE(nick, RESERVED_REASON));
+      else if (user.registered && user.endpoint !== null) return changeNick(ctx, nick);
+      return undefined;
+    });
+  }
+  return changeNick(ctx, nick);
+}
+
+function changeNick(ctx: CommandContext, nick: string): void | Promise<void> {
+  const user = ctx.user;
   const oldFolded = user.folded;
   const { registry } = ctx;
   if (user.registered && registry.nickFreeFor(user, nick)) {
@@ -67,6 +83,7 @@ export function handleNick(ctx: CommandContext, msg: IrcMessage): void | Promise
     return;
   }
   if (!registry.nickFreeFor(user, nick)) {
+    if (!user.registered) noteRefusedNick(ctx.session, nick);
     ctx.reply(ERR_NICKNAMEINUSE(nick));
     return;
   }
@@ -95,8 +112,13 @@ export function handleNick(ctx: CommandContext, msg: IrcMessage): void | Promise
 /** The rename itself, WHOWAS and MONITOR are the effect's (network/users.ts). */
 function rename(ctx: CommandContext, nick: string): void {
   const oldNick = ctx.user.nick;
+  const oldFolded = ctx.user.folded;
   ctx.emit({ type: 'user.nick', origin: ctx.nodeId, userId: ctx.user.id, nick, ...ctx.stamp() });
   ctx.session.log.info({ event: 'nick', from: oldNick, to: nick }, 'nick changed');
+  // nick_enforcement rename: a new nick may be someone's account (and the old one's timer is over).
+  if (ctx.config.accounts.enabled && ctx.user.folded !== oldFolded) {
+    void checkNickOwnership(ctx.server, ctx.user).catch((err: unknown) => ctx.session.log.error({ err, event: 'nick-enforcement-failed' }, 'nick enforcement failed'));
+  }
 }
 
 export function handleUser(ctx: CommandContext, msg: IrcMessage): void {

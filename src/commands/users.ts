@@ -19,6 +19,7 @@ import {
   RPL_NOWAWAY,
   RPL_UNAWAY,
   RPL_USERHOST,
+  RPL_WHOISACCOUNT,
   RPL_WHOISBOT,
   RPL_WHOISCERTFP,
   RPL_WHOISCHANNELS,
@@ -214,6 +215,7 @@ function whoisOne(ctx: CommandContext, nick: string): void {
   // Another node's user: its server name; every node of one network shares the description.
   ctx.reply(RPL_WHOISSERVER(target.nick, target.server ?? ctx.serverName, ctx.config.server.description));
   if (target.away !== null) ctx.reply(RPL_AWAY(target.nick, target.away));
+  if (target.account !== null) ctx.reply(RPL_WHOISACCOUNT(target.nick, target.account));
   if (target.isOper) ctx.reply(RPL_WHOISOPERATOR(target.nick));
   if (target.isBot) ctx.reply(RPL_WHOISBOT(target.nick, ctx.config.server.network));
   if (target.secure) ctx.reply(RPL_WHOISSECURE(target.nick));

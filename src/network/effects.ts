@@ -20,7 +20,7 @@ import { applyMessage, applyNetworkNotice, applyRedact, applyWallops } from './m
 import { applyMetadata } from './metadata.js';
 import { applyBurst, applyNodeGone, applyNodeUnknown } from './nodes.js';
 import { applyChannelRegister } from './registered.js';
-import { applyAway, applyHost, applyKill, applyNick, applyQuit, applyRealname, applyRegister, applyUserMode } from './users.js';
+import { applyAccount, applyAway, applyHost, applyKill, applyNick, applyQuit, applyRealname, applyRegister, applyUserMode } from './users.js';
 
 type Effect<T extends ClusterEventType> = (host: NetworkHost, event: EventOf<T>, caller: Caller | null) => void;
 
@@ -31,6 +31,7 @@ const EFFECTS: { [T in ClusterEventType]: Effect<T> } = {
   'user.away': applyAway,
   'user.realname': applyRealname,
   'user.host': applyHost,
+  'user.account': applyAccount,
   'user.quit': applyQuit,
   'user.kill': applyKill,
   'channel.join': applyJoin,

@@ -27,6 +27,8 @@ export interface NetworkHost {
   readonly log: Logger;
   /** Where history is recorded (src/history/record.ts) and registered channels are saved (network/registered.ts). */
   readonly store: Store;
+  /** A local user logged into an account (always-on bookkeeping: server/alwayson.ts); absent in tests that do not need it. */
+  accountLoggedIn?(user: User): void;
   /** A new network-unique message id (lines this node makes up itself, as in a netjoin). */
   nextMsgId(): string;
   /** Counters the effects bump (plain fields: no call per delivery). */

@@ -219,3 +219,17 @@ export function applyUserMode(host: NetworkHost, event: EventOf<'user.mode'>, ca
   const line = fromActorAt(host, event.by, 'MODE', [user.nick, event.modes], event);
   if (line !== null) deliverTo(user, line, caller);
 }
+
+/**
+ * A user logged into an account or out: User.account follows (account-tag,
+ * extended-join, WHOX and WHOIS read it), and clients sharing a channel with
+ * account-notify (or monitoring them with extended-monitor) see
+ * `ACCOUNT <name>` or `ACCOUNT *`. https://ircv3.net/specs/extensions/account-notify
+ */
+export function applyAccount(host: NetworkHost, event: EventOf<'user.account'>, caller: Caller | null): void {
+  const user = host.registry.byId(event.userId);
+  if (user === undefined || user.account === event.account) return;
+  user.account = event.account;
+  const line = new Outgoing({ tags: null, source: user.mask, command: 'ACCOUNT', params: [event.account ?? '*'] });
+  deliver(line, audienceFor(host.registry, user, CAP.ACCOUNT_NOTIFY, false), caller);
+}

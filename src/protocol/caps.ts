@@ -52,6 +52,7 @@ export const CAPABILITIES: readonly Capability[] = [
   { name: 'batch', bit: CAP.BATCH },
   { name: 'cap-notify', bit: CAP.CAP_NOTIFY },
   // Work-in-progress specifications, under their draft names as Ergo offers them.
+  { name: 'draft/account-registration', bit: CAP.ACCOUNT_REGISTRATION },
   { name: 'draft/chathistory', bit: CAP.CHATHISTORY },
   { name: 'draft/event-playback', bit: CAP.EVENT_PLAYBACK },
   { name: 'draft/message-redaction', bit: CAP.MESSAGE_REDACTION },
@@ -66,6 +67,7 @@ export const CAPABILITIES: readonly Capability[] = [
   { name: 'labeled-response', bit: CAP.LABELED_RESPONSE },
   { name: 'message-tags', bit: CAP.MESSAGE_TAGS },
   { name: 'multi-prefix', bit: CAP.MULTI_PREFIX },
+  { name: 'sasl', bit: CAP.SASL },
   { name: 'server-time', bit: CAP.SERVER_TIME },
   { name: 'setname', bit: CAP.SETNAME },
   { name: 'standard-replies', bit: CAP.STANDARD_REPLIES },

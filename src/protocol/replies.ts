@@ -159,7 +159,7 @@ export const ERR_INPUTTOOLONG = () => r(N.ERR_INPUTTOOLONG, 'Input line was too 
 export const ERR_UNKNOWNCOMMAND = (command: string) => r(N.ERR_UNKNOWNCOMMAND, command, 'Unknown command');
 export const ERR_NONICKNAMEGIVEN = () => r(N.ERR_NONICKNAMEGIVEN, 'No nickname given');
 export const ERR_ERRONEUSNICKNAME = (nick: string) => r(N.ERR_ERRONEUSNICKNAME, nick, 'Erroneous nickname');
-export const ERR_NICKNAMEINUSE = (nick: string) => r(N.ERR_NICKNAMEINUSE, nick, 'Nickname is already in use');
+export const ERR_NICKNAMEINUSE = (nick: string, reason = 'Nickname is already in use') => r(N.ERR_NICKNAMEINUSE, nick, reason);
 /** A nick or channel the network's directory could not be asked about (Redis down): try again later. */
 export const ERR_UNAVAILRESOURCE = (name: string) =>
   r(N.ERR_UNAVAILRESOURCE, name, 'Nick/channel is temporarily unavailable: the network cannot check names right now, try again shortly');

@@ -3,7 +3,10 @@
  * any) has ended, check the server password, then welcome the user with
  * 001-005, LUSERS and the MOTD.
  */
+import { checkNickOwnership, ownerIfNotYou, RESERVED_REASON } from '../accounts/enforce.js';
+import { runLoginHooks } from '../accounts/login.js';
 import { CommandContext } from '../commands/context.js';
+import { abortSasl } from '../commands/sasl.js';
 import { sendIsupport, sendLusers, sendMotd } from '../commands/info.js';
 import { burstOwnMetadata } from '../commands/metadata.js';
 import { emit } from '../network/effects.js';
@@ -15,7 +18,6 @@ import { FLAG_MODES, LIST_MODES, STATUS_MODES } from '../state/channel.js';
 import { USER_MODES } from '../state/user.js';
 import { ReplyBuffer } from './replybuffer.js';
 import { attachIfLoggedIn, attachTarget, holdsOwnNick } from './multiclient.js';
-import { noteLogin } from './alwayson.js';
 import type { ObrolServer } from './server.js';
 import type { Session } from './session.js';
 
@@ -58,6 +60,23 @@ export function completeRegistration(server: ObrolServer, session: Session): Pro
 function claimAndWelcome(server: ObrolServer, session: Session): Promise<void> | undefined {
   // Logged into an account whose user is here already: this connection becomes one more session of it (multiclient).
   if (attachIfLoggedIn(server, session) || !holdsOwnNick(server, session)) return undefined;
+  const accounts = server.config.accounts;
+  if (!accounts.enabled || accounts.nick_enforcement !== 'refuse') return claimNickAndWelcome(server, session);
+  // nick_enforcement refuse: a registered nick needs its account (SASL) to register with it.
+  const user = session.user;
+  const nick = user.nick;
+  return ownerIfNotYou(server, nick, session.account).then((owner) => {
+    if (session.closed || user.registered || user.nick !== nick) return;
+    if (owner === null) return claimNickAndWelcome(server, session);
+    server.registry.dropNick(user);
+    session.log.info({ event: 'nick-reserved', nick }, 'registration waits: the nick belongs to an account');
+    const replies = new ReplyBuffer(server.info.name, session);
+    replies.numeric(ERR_NICKNAMEINUSE(nick, RESERVED_REASON));
+    replies.flush();
+  });
+}
+
+function claimNickAndWelcome(server: ObrolServer, session: Session): Promise<void> | undefined {
   const directory = server.directory;
   if (directory === null) {
     welcome(server, session);
@@ -88,6 +107,8 @@ function welcome(server: ObrolServer, session: Session): void {
   const user = session.user;
   const { registry, config, info } = server;
   for (const mode of config.server.default_user_modes.replace('+', '')) user.setMode(mode, true);
+  // Logged in with SASL while registering: the registration burst carries the account.
+  if (session.account !== null) user.account = session.account;
   registry.register(user, Math.floor(server.clock.now() / 1000));
   server.stats.registrations++;
   server.noteRegistered();
@@ -98,7 +119,11 @@ function welcome(server: ObrolServer, session: Session): void {
   server.log.info({ conn: session.id, event: 'registered', nick: user.nick, username: user.username }, 'client registered');
   // MONITOR online notices here; a replica of the user on the other nodes.
   emit(server, { type: 'user.register', origin: server.bus.nodeId, user: userInfo(user, info.name) }, null);
-  noteLogin(server, user);
+  // Logged in with SASL: the account's markers, metadata and always-on state (accounts/login.ts).
+  if (user.account !== null) runLoginHooks(server, user, user.account);
+  if (config.accounts.enabled) {
+    void checkNickOwnership(server, user).catch((err: unknown) => session.log.error({ err, event: 'nick-enforcement-failed' }, 'nick enforcement failed'));
+  }
 }
 
 /** 001-005, LUSERS, the user's metadata, the MOTD and user modes, to `session` (a new user's, or one attaching to its account's user). */
@@ -107,6 +132,8 @@ export function sendWelcome(server: ObrolServer, session: Session): void {
   const { config, info } = server;
   const replies = new ReplyBuffer(info.name, session);
   const ctx = new CommandContext(server, session, user, replies);
+  // A client that never sent CAP END may still be mid-SASL: that exchange is over (sasl-3.1).
+  abortSasl(ctx);
   ctx.reply(RPL_WELCOME(config.server.network, user.mask));
   ctx.reply(RPL_YOURHOST(info.name, info.version));
   ctx.reply(RPL_CREATED(info.createdAt.toUTCString()));

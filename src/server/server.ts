@@ -17,6 +17,8 @@ import type { OfferedCap, RehashResult, ServerApi, ServerInfo, SessionState } fr
 import { STATUSMSG } from '../commands/messaging.js';
 import { metadataCapValue } from '../commands/metadata.js';
 import { MULTILINE_CAP_VALUE } from '../commands/multiline.js';
+import { registrationCapValue } from '../commands/account.js';
+import { mechanismsFor } from '../commands/sasl.js';
 import { emit, receive } from '../network/effects.js';
 import { burstOf } from '../network/nodes.js';
 import { OperGuard } from '../commands/operguard.js';
@@ -259,9 +261,18 @@ export class ObrolServer implements ServerApi {
   /** Every capability, but sts only when TLS and an STS policy are configured. */
   offeredCaps(secure: boolean): readonly OfferedCap[] {
     const offered: OfferedCap[] = [];
+    const accounts = this.config.accounts;
     for (const cap of CAPABILITIES) {
       // No history kept: CHATHISTORY would have nothing to give.
       if ((cap.bit === CAP.CHATHISTORY || cap.bit === CAP.EVENT_PLAYBACK) && !this.config.history.enabled) continue;
+      if (cap.bit === CAP.SASL) {
+        if (accounts.enabled) offered.push({ ...cap, value: mechanismsFor(secure).join(',') });
+        continue;
+      }
+      if (cap.bit === CAP.ACCOUNT_REGISTRATION) {
+        if (accounts.enabled && accounts.registration) offered.push({ ...cap, value: registrationCapValue(accounts) });
+        continue;
+      }
       if (cap.bit === CAP.METADATA) {
         offered.push({ ...cap, value: metadataCapValue(this.config.limits) });
         continue;

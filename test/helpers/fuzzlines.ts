@@ -188,15 +188,21 @@ export const COMMAND_LINES: Record<string, fc.Arbitrary<string>> = {
   KILL: fc.oneof(L`KILL ${nickArb} :${textArb}`, L`KILL ${nickArb}`),
   WALLOPS: L`WALLOPS :${textArb}`,
   CHGHOST: fc.oneof(L`CHGHOST ${nickArb} ${wordArb} ${c('new.host', 'bad host', '::1', ':x', 'h'.repeat(80), 'ü.example')}`, L`CHGHOST ${nickArb} ${wordArb}`),
+  AUTHENTICATE: fc.oneof(
+    c('AUTHENTICATE PLAIN', 'AUTHENTICATE EXTERNAL', 'AUTHENTICATE SCRAM-SHA-256', 'AUTHENTICATE FOO', 'AUTHENTICATE *', 'AUTHENTICATE +', 'AUTHENTICATE !!!'),
+    L`AUTHENTICATE ${fc.string({ unit: c(...'AZaz09+/='), minLength: 1, maxLength: 401 })}`,
+  ),
+  REGISTER: fc.oneof(L`REGISTER ${fc.oneof(c('*'), nickArb)} ${c('*', 'a@example.org', 'bad', '')} ${wordArb}`, c('REGISTER * *', 'REGISTER')),
+  VERIFY: fc.oneof(L`VERIFY ${nickArb} ${wordArb}`, c('VERIFY x', 'VERIFY')),
+  NS: fc.oneof(
+    L`NS ${c('REGISTER', 'IDENTIFY', 'GHOST', 'REGAIN', 'DROP', 'INFO', 'CERT ADD', 'CERT DEL', 'CERT LIST', 'SET PASSWORD', 'HELP', 'BOGUS')} ${nickArb} ${wordArb}`,
+    c('NS', 'NS HELP', 'NS INFO', 'NS CERT', 'NS SET'),
+  ),
+  NICKSERV: fc.oneof(L`NICKSERV ${c('IDENTIFY', 'INFO', 'GHOST', 'HELP')} ${nickArb}`, c('NICKSERV')),
   REHASH: c('REHASH'),
   RESTART: c('RESTART'),
   DIE: c('DIE'),
   // Accounts, services, history, multiline and redaction.
-  AUTHENTICATE: fc.oneof(c('AUTHENTICATE PLAIN', 'AUTHENTICATE EXTERNAL', 'AUTHENTICATE SCRAM-SHA-256', 'AUTHENTICATE *', 'AUTHENTICATE +', 'AUTHENTICATE BOGUS'), L`AUTHENTICATE ${fc.oneof(wordArb, fc.integer({ min: 0, max: 600 }).map((n) => 'A'.repeat(n)))}`),
-  REGISTER: fc.oneof(L`REGISTER ${fc.oneof(nickArb, c('*'))} ${fc.oneof(c('*', 'a@b.example', 'bad'), wordArb)} ${wordArb}`, L`REGISTER ${nickArb}`, c('REGISTER')),
-  VERIFY: fc.oneof(L`VERIFY ${nickArb} ${wordArb}`, c('VERIFY', 'VERIFY x')),
-  NICKSERV: fc.oneof(L`NICKSERV ${c('REGISTER', 'IDENTIFY', 'GHOST', 'REGAIN', 'DROP', 'INFO', 'CERT', 'SET', 'HELP', 'BOGUS')} ${wordArb}`, c('NICKSERV', 'NICKSERV SET PASSWORD', 'NICKSERV CERT LIST')),
-  NS: fc.oneof(L`NS ${c('IDENTIFY', 'INFO', 'HELP', 'SET ALWAYS-ON')} ${wordArb}`, c('NS')),
   CHANSERV: fc.oneof(L`CHANSERV ${c('REGISTER', 'OP', 'DEOP', 'VOICE', 'DEVOICE', 'AMODE', 'DROP', 'INFO', 'HELP', 'BOGUS')} ${channelArb}`, c('CHANSERV', 'CHANSERV AMODE #a +o x')),
   CS: fc.oneof(L`CS ${c('INFO', 'OP', 'HELP')} ${channelArb}`, c('CS')),
   CHATHISTORY: fc.oneof(
@@ -219,7 +225,7 @@ export const operLineArb: fc.Arbitrary<string> = fc.oneof(
 
 /** Lines that are not commands: unknown verbs, numerics, sources, bare tags. */
 const nonCommandArb = fc.oneof(
-  c('FOO', 'FOO bar :baz', '001 x :welcome', '999', '12', '1234', 'PRIVMSG2 x', 'ÜBER x', '@', '@ ', ':', ': ', ':src', ':src ', ':alice!a@b PRIVMSG #a :spoofed source', ' ', '   PING x', ':obrol.local 001 x :hi', 'ENCAP * x', 'SERVER x 1 :y', 'BATCH +x', 'AUTHENTICATE PLAIN', 'CHATHISTORY LATEST #a * 10', 'SQUIT x'),
+  c('FOO', 'FOO bar :baz', '001 x :welcome', '999', '12', '1234', 'PRIVMSG2 x', 'ÜBER x', '@', '@ ', ':', ': ', ':src', ':src ', ':alice!a@b PRIVMSG #a :spoofed source', ' ', '   PING x', ':obrol.local 001 x :hi', 'ENCAP * x', 'SERVER x 1 :y', 'BATCH +x', 'CHATHISTORY LATEST #a * 10', 'SQUIT x'),
   wordArb.map((w) => w.toUpperCase()),
   L`${wordArb} ${textArb}`,
 );
@@ -301,6 +307,12 @@ export const SEED_CORPUS: readonly string[] = [
   'KILL bob :reason',
   'WALLOPS :hello opers',
   'CHGHOST bob user new.host',
+  'AUTHENTICATE PLAIN',
+  'AUTHENTICATE AGFsaWNlAHNlY3JldA==',
+  'REGISTER * * longpassword',
+  'VERIFY alice code',
+  'NS IDENTIFY alice secret',
+  'NICKSERV INFO alice',
   'REHASH',
   'RESTART',
   'DIE',

@@ -3,8 +3,8 @@
  * logger (or one that records lines, to assert on what is logged).
  *
  * Test servers show real addresses (no cloaking), put every client in a
- * class without flood control or connection limits, and have no OPER
- * back-off, so that tests about other things can connect and send freely;
+ * class without flood control or connection limits, and have no OPER or
+ * login back-off, so that tests about other things can connect and send freely;
  * the tests of those features pass `cloak`, `classes` or `timeouts` themselves.
  *
  * They have no WebSocket listener (the embedded default opens one on the
@@ -61,6 +61,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     'cloak.enabled': false,
     classes: [UNLIMITED_CLASS],
     'timeouts.oper_backoff': 0,
+    'accounts.login_backoff': 0,
     // Nothing on disk unless a test asks for a data file.
     'store.backend': 'memory',
   };

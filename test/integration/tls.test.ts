@@ -235,8 +235,12 @@ describe('sts', () => {
     clients.push(secure);
     const tlsTokens = await capLs(secure);
     expect(tlsTokens.filter((t) => t.startsWith('sts'))).toEqual(['sts=duration=2592000']);
+    // SASL EXTERNAL (a client certificate) is offered over TLS only.
+    expect(plainTokens.filter((t) => t.startsWith('sasl'))).toEqual(['sasl=PLAIN,SCRAM-SHA-256']);
+    expect(tlsTokens.filter((t) => t.startsWith('sasl'))).toEqual(['sasl=PLAIN,EXTERNAL,SCRAM-SHA-256']);
     // The rest of the offer is the same on both.
-    expect(tlsTokens.filter((t) => !t.startsWith('sts'))).toEqual(plainTokens.filter((t) => !t.startsWith('sts')));
+    const rest = (tokens: string[]) => tokens.filter((t) => !t.startsWith('sts') && !t.startsWith('sasl'));
+    expect(rest(tlsTokens)).toEqual(rest(plainTokens));
 
     // sts is a policy, not something to enable.
     insecure.send('CAP REQ sts');

@@ -1,7 +1,8 @@
 /**
- * account-notify and account-tag: Obrol has no accounts yet, so with both
- * negotiated a client never gets an ACCOUNT line nor an `account` tag, and
- * the places that show an account show the logged-out placeholder.
+ * account-notify and account-tag for users who have not logged in: with both
+ * negotiated a client gets no ACCOUNT line nor an `account` tag for them,
+ * and the places that show an account show the logged-out placeholder.
+ * (Logged-in users: test/integration/accounts.test.ts.)
  * https://ircv3.net/specs/extensions/account-notify,
  * https://ircv3.net/specs/extensions/account-tag
  */
@@ -10,7 +11,7 @@ import { mask, S, settle, splitTags, tagNames, useIrc } from './setup.js';
 
 const irc = useIrc();
 
-describe('account-notify and account-tag without accounts', () => {
+describe('account-notify and account-tag without a login', () => {
   it('are offered and can be negotiated', async () => {
     const { port } = await irc.server();
     const c = await irc.withCaps(port, 'watcher', 'account-notify account-tag');
