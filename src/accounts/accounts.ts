@@ -87,7 +87,8 @@ export class Accounts {
       verifyCode: verifying ? newCode() : null,
       registeredAt: this.clock.now(),
       certfps: [],
-      alwaysOn: false,
+      // opt-out: every new account stays present unless it says otherwise (NickServ SET ALWAYS-ON OFF).
+      alwaysOn: config.always_on === 'opt-out',
       channels: [],
     };
     let created: 'ok' | 'exists';

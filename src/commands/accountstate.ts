@@ -17,7 +17,7 @@ import { setMetadata } from '../state/metadata.js';
 import type { User } from '../state/user.js';
 import type { Store } from '../store/types.js';
 import { autoModesOnLogin } from '../services/chanserv.js';
-import { deliverTo, type Pick } from '../network/fanout.js';
+import { deliverTo, deliverToOtherSessions, type Pick } from '../network/fanout.js';
 import type { NetworkHost } from '../network/host.js';
 import type { CommandContext } from './context.js';
 import { markread, rememberMarker } from './readmarker.js';
@@ -86,6 +86,8 @@ export function accountMarkread(ctx: CommandContext, target: string, folded: str
         rememberMarker(server.registry, server.config.limits, user, folded, value);
         if (user !== ctx.user) deliverTo(user, markreadFor(server, target, value), null);
       }
+      // The caller's other clients on this user (multiclient) hear of the new marker too.
+      if (timestamp !== null && value === timestamp) deliverToOtherSessions(ctx.user, markreadFor(server, target, value), ctx);
     }
     markread(ctx, target, value ?? '*');
   });

@@ -250,13 +250,18 @@ const drop: ServiceCommand = {
 const set: ServiceCommand = {
   name: 'SET',
   minArgs: 2,
-  syntax: 'SET PASSWORD <new password>',
-  help: 'Changes the password of the account you are logged into.',
+  syntax: 'SET PASSWORD <new password> | SET ALWAYS-ON ON|OFF',
+  help: 'Changes the password of the account you are logged into, or whether it stays present with no client connected.',
   async handle(call, args) {
     if (!accountsOn(call)) return;
     const [what, value] = args as [string, string];
-    if (what.toUpperCase() !== 'PASSWORD') {
-      call.reply(`Unknown setting ${what}. Syntax: SET PASSWORD <new password>`);
+    const setting = what.toUpperCase();
+    if (setting === 'ALWAYS-ON' || setting === 'ALWAYSON') {
+      await setAlwaysOnFor(call, value);
+      return;
+    }
+    if (setting !== 'PASSWORD') {
+      call.reply(`Unknown setting ${what}. Syntax: SET PASSWORD <new password> | SET ALWAYS-ON ON|OFF`);
       return;
     }
     const min = call.ctx.config.accounts.password_min_length;
@@ -273,6 +278,20 @@ const set: ServiceCommand = {
     call.reply('Your password has been changed.');
   },
 };
+
+/** SET ALWAYS-ON ON|OFF: stay in your channels with no client connected (server/alwayson.ts). */
+async function setAlwaysOnFor(call: ServiceCall, value: string): Promise<void> {
+  const on = /^(on|true|yes|1)$/i.test(value);
+  if (!on && !/^(off|false|no|0)$/i.test(value)) {
+    call.reply('Syntax: SET ALWAYS-ON ON|OFF');
+    return;
+  }
+  const result = (await call.ctx.server.setAlwaysOn?.(call.ctx.user, on)) ?? 'disabled';
+  if (result === 'not-logged-in') call.reply('You must be logged into an account (IDENTIFY) to change that.');
+  else if (result === 'disabled') call.reply('This server does not let accounts stay present without a client (accounts.always_on is disabled).');
+  else if (on) call.reply('Always-on is now ON: your nick stays in your channels while no client is connected.');
+  else call.reply('Always-on is now OFF: you leave the network when your last client disconnects.');
+}
 
 const info: ServiceCommand = {
   name: 'INFO',
