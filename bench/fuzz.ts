@@ -120,6 +120,9 @@ async function startFuzzServer(utf8Only: boolean, errorLogs: string[], extra: Re
     classes: [UNLIMITED_CLASS],
     // Every fuzzed client shares 127.0.0.1: a back-off per address would stall them all.
     'timeouts.oper_backoff': 0,
+    'accounts.login_backoff': 0,
+    // Nothing on disk. Account creation keeps its per-address limit: without it the fuzzed REGISTERs keep the password hasher busy for a minute.
+    'store.backend': 'memory',
     ...extra,
     opers: [{ name: OPER.name, password: await hashPassword(OPER.password), hosts: ['*@127.0.0.1'] }],
   };

@@ -27,8 +27,34 @@ export type LoginOutcome = { result: 'ok'; record: AccountRecord } | { result: '
 
 const EMAIL_RE = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/;
 
+const HOUR_MS = 3_600_000;
+
 export class Accounts {
+  /** When each address created accounts in the last hour (accounts.registrations_per_hour). */
+  private readonly recentByAddress = new Map<string, number[]>();
+
   constructor(private readonly server: ServerApi) {}
+
+  /**
+   * Whether `address` may create another account now: at most
+   * registrations_per_hour per address, so one client cannot fill the data
+   * file or keep the password hasher busy with throwaway accounts.
+   */
+  private mayRegisterFrom(address: string): boolean {
+    const limit = this.config.registrations_per_hour;
+    if (limit === 0) return true;
+    const now = this.clock.now();
+    const recent = (this.recentByAddress.get(address) ?? []).filter((at) => now - at < HOUR_MS);
+    // Forget addresses whose hour has passed, so the map stays as small as the recent registrations.
+    if (this.recentByAddress.size > 10_000) for (const [key, times] of this.recentByAddress) if (times.every((at) => now - at >= HOUR_MS)) this.recentByAddress.delete(key);
+    if (recent.length >= limit) {
+      this.recentByAddress.set(address, recent);
+      return false;
+    }
+    recent.push(now);
+    this.recentByAddress.set(address, recent);
+    return true;
+  }
 
   get clock(): Clock {
     return this.server.clock ?? systemClock;
@@ -65,7 +91,7 @@ export class Accounts {
    * verification on, the account starts unverified with a code, which is
    * handed to the verify command (or logged).
    */
-  async register(name: string, email: string | null, password: string): Promise<RegisterOutcome> {
+  async register(name: string, email: string | null, password: string, address: string): Promise<RegisterOutcome> {
     const config = this.config;
     if (!this.validName(name)) return { ok: false, code: 'BAD_ACCOUNT_NAME', message: 'That is not a valid account name (account names follow the rules of nicknames)' };
     if (password.length < config.password_min_length) {
@@ -77,6 +103,9 @@ export class Accounts {
     }
     const folded = this.fold(name);
     if ((await this.store.getAccount(folded)) !== null) return { ok: false, code: 'ACCOUNT_EXISTS', message: 'That account already exists' };
+    if (!this.mayRegisterFrom(address)) {
+      return { ok: false, code: 'TEMPORARILY_UNAVAILABLE', message: `Too many accounts were registered from your address; try again in an hour` };
+    }
     const verifying = config.email_verification;
     const record: AccountRecord = {
       name,

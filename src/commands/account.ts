@@ -75,7 +75,7 @@ export async function handleRegister(ctx: CommandContext, msg: IrcMessage): Prom
     return;
   }
   const email = emailParam === '*' ? null : emailParam;
-  const outcome = await accounts.register(name, email, password);
+  const outcome = await accounts.register(name, email, password, ctx.user.ip);
   if (!outcome.ok) {
     failRegister(ctx, outcome.code, name, outcome.message);
     return;

@@ -261,6 +261,8 @@ const accountsSchema = z.strictObject({
   /** Run with the account, address and code as arguments to send a verification code; null: log the code. */
   verify_command: z.string().min(1).nullable().default(null),
   password_min_length: int(1, 256).default(5),
+  /** Accounts one address may create per hour (REGISTER, NickServ REGISTER); 0: no limit. */
+  registrations_per_hour: int(0, 1_000_000).default(5),
   /** A registered nick used by someone not logged in: rename them to a guest nick, refuse the nick, or let it be. */
   nick_enforcement: z.enum(['rename', 'refuse', 'none']).default('rename'),
   /** Seconds a user has to log in before a registered nick is taken from them (rename). */

@@ -79,7 +79,7 @@ const register: ServiceCommand = {
       return;
     }
     const [password, email] = args as [string, string | undefined];
-    const outcome = await accountsOf(ctx.server).register(ctx.user.nick, email ?? null, password);
+    const outcome = await accountsOf(ctx.server).register(ctx.user.nick, email ?? null, password, ctx.user.ip);
     if (!outcome.ok) {
       call.reply(outcome.code === 'ACCOUNT_EXISTS' ? `The nick ${ctx.user.nick} is already registered. If it is yours, use /msg NickServ IDENTIFY <password>` : `${outcome.message}.`);
       return;

@@ -24,8 +24,9 @@ function configFor(dir: string): string {
     {
       store: { backend: 'sqlite', path: join(dir, 'obrol.db') },
       history: { query_limit: 10_000, max_per_target: 0, max_age: 0 },
+      accounts: { registrations_per_hour: 0 },
       classes: [{ name: 'test', hosts: ['*'], flood_rate: 0, connects_per_minute: 1_000_000, max_per_ip: 1_000_000, max_per_cidr: 1_000_000 }],
-      log: { level: 'warn', format: 'json' },
+      log: { level: 'info', format: 'json' },
     },
     dir,
   );

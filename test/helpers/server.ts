@@ -62,6 +62,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     classes: [UNLIMITED_CLASS],
     'timeouts.oper_backoff': 0,
     'accounts.login_backoff': 0,
+    'accounts.registrations_per_hour': 0,
     // Nothing on disk unless a test asks for a data file.
     'store.backend': 'memory',
   };

@@ -86,7 +86,7 @@ function decode(line: string | undefined): string {
 async function worldWithAccount(config: ConfigInput = {}): Promise<World> {
   const world = new World({ config });
   world.operGuard = new OperGuard({ sleep: () => Promise.resolve() });
-  const outcome = await accountsOf(world).register('Jilles', null, 'sesame');
+  const outcome = await accountsOf(world).register('Jilles', null, 'sesame', '127.0.0.1');
   expect(outcome.ok).toBe(true);
   return world;
 }
@@ -104,6 +104,16 @@ describe('REGISTER and VERIFY', () => {
     const other = world.connect('other');
     expect(await other.runAsync('REGISTER BAR * anotherpassword')).toEqual([`${S} FAIL REGISTER ACCOUNT_EXISTS BAR :That account already exists`]);
     expect(await bar.runAsync('REGISTER baz * anotherpassword')).toEqual([`${S} FAIL REGISTER ALREADY_AUTHENTICATED baz :You are already logged into an account`]);
+  });
+
+  it('lets one address create registrations_per_hour accounts an hour, then says TEMPORARILY_UNAVAILABLE', async () => {
+    const world = new World({ config: { accounts: { registrations_per_hour: 2 } } });
+    const clients = ['ann', 'ben', 'cat'].map((nick) => world.connect(nick));
+    for (const c of clients.slice(0, 2)) expect((await c.runAsync('REGISTER * * longenough'))[0]).toMatch(/REGISTER SUCCESS/);
+    expect(await clients[2]!.runAsync('REGISTER * * longenough')).toEqual([
+      `${S} FAIL REGISTER TEMPORARILY_UNAVAILABLE cat :Too many accounts were registered from your address; try again in an hour`,
+    ]);
+    expect(await world.store.accounts.getAccount('cat')).toBeNull();
   });
 
   it('names the refusals the specification lists', async () => {
@@ -201,7 +211,7 @@ describe('AUTHENTICATE', () => {
   it('chunking: 400-byte chunks continue, + ends a multiple of 400, a longer line is 905, * aborts (906)', async () => {
     const world = new World();
     world.operGuard = new OperGuard({ sleep: () => Promise.resolve() });
-    await accountsOf(world).register('foo', null, 'x'.repeat(400));
+    await accountsOf(world).register('foo', null, 'x'.repeat(400), '127.0.0.1');
     const c = world.connect('guest', { register: false });
     // 2+1+3+1+400 = 407 bytes: 544 base64 characters, in two lines.
     const payload = b64(`foo\0foo\0${'x'.repeat(400)}`);
@@ -211,7 +221,7 @@ describe('AUTHENTICATE', () => {
 
     const d = world.connect('other', { register: false });
     // Exactly 400 characters: a following + ends it. (297 bytes of payload make 396; pad to 300 = 400.)
-    await accountsOf(world).register('bar', null, 'y'.repeat(292));
+    await accountsOf(world).register('bar', null, 'y'.repeat(292), '127.0.0.1');
     const exact = b64(`bar\0bar\0${'y'.repeat(292)}`);
     expect(exact.length).toBe(400);
     d.run('AUTHENTICATE PLAIN');
@@ -330,7 +340,7 @@ describe('login back-off', () => {
         return Promise.resolve();
       },
     });
-    await accountsOf(world).register('jilles', null, 'sesame');
+    await accountsOf(world).register('jilles', null, 'sesame', '127.0.0.1');
     const c: FakeClient = world.connect('guest', { register: false });
     const results: string[] = [];
     for (let k = 0; k < 4; k++) {
