@@ -23,6 +23,11 @@ Environment:
                "draft/multiline", OptionalBehaviors member names such as
                MULTI_JOIN, mechanism names such as PLAIN). A claimed feature
                that is missing fails its tests instead of skipping them.
+  IRCTEST_EXTRA_CAPABILITIES, IRCTEST_EXTRA_OPTIONAL_BEHAVIORS,
+  IRCTEST_EXTRA_SASL_MECHS
+               add to the defaults instead, e.g.
+               IRCTEST_EXTRA_CAPABILITIES=draft/multiline for a feature
+               being built (so its tests fail rather than skip).
   IRCTEST_DEBUG_LOGS=1  (irctest's own) stream the server's log to stdout;
                otherwise it goes to obrol.log in the test's temporary folder
                and its last lines are shown if the server dies at start.
@@ -39,14 +44,14 @@ registration options of irctest's TestCaseControllerConfig.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 from pathlib import Path
 import shutil
-import socket
 import subprocess
 import time
-from typing import Any, Dict, FrozenSet, Optional, Set, Type
+from typing import Any, Dict, FrozenSet, Iterator, Optional, Set, Tuple, Type
 
 import yaml
 
@@ -83,8 +88,10 @@ OPER_PASSWORD_HASH = (
 
 
 def _env_list(name: str, default: str) -> list:
+    """$NAME replaces the default; $NAME with EXTRA_ after IRCTEST_ adds to it."""
     value = os.environ.get(name)
-    return (default if value is None else value).split()
+    extra = os.environ.get(name.replace("IRCTEST_", "IRCTEST_EXTRA_", 1), "")
+    return (default if value is None else value).split() + extra.split()
 
 
 def _capabilities() -> FrozenSet[Capabilities]:
@@ -113,12 +120,10 @@ def hash_password(password: str) -> str:
     )
 
 
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return int(port)
+# Ports handed out in this process. irctest keeps them in the shared file
+# /tmp/irctest_ports.json, locked only under pytest-xdist: several runs at
+# once (several worktrees) then corrupt it and tests die on a JSON error.
+_USED_PORTS: Set[Tuple[str, int]] = set()
 
 
 class ObrolController(BaseServerController, DirectoryBasedController):
@@ -148,6 +153,10 @@ class ObrolController(BaseServerController, DirectoryBasedController):
         self.repo = Path(os.environ.get("OBROL_REPO") or HERE.parent.parent).resolve()
         self.node = os.environ.get("OBROL_NODE", "node")
         self._log_path: Optional[Path] = None
+
+    @contextlib.contextmanager
+    def _used_ports(self) -> Iterator[Set[Tuple[str, int]]]:
+        yield _USED_PORTS
 
     # -- configuration ------------------------------------------------------
 
@@ -217,7 +226,7 @@ class ObrolController(BaseServerController, DirectoryBasedController):
                 "cert": str(self.pem_path),
                 "key": str(self.key_path),
             }
-            config["listen"]["port"] = _free_port()
+            config["listen"]["port"] = self.get_hostname_and_port()[1]
         if websocket_hostname or websocket_port:
             config["websocket"] = {
                 "host": "127.0.0.1",
