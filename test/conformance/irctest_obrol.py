@@ -49,7 +49,6 @@ import hashlib
 import os
 from pathlib import Path
 import shutil
-import subprocess
 import time
 from typing import Any, Dict, FrozenSet, Iterator, Optional, Set, Tuple, Type
 
@@ -305,7 +304,7 @@ class ObrolController(BaseServerController, DirectoryBasedController):
             self._log_path = self.directory / "obrol.log"
             log = self._log_path.open("wb")
             self.proc = self.execute(
-                command, env=env, cwd=str(self.directory), stdout=log, stderr=subprocess.STDOUT
+                command, env=env, cwd=str(self.directory), stdout=log, stderr=log
             )
             log.close()
         # Built-in services start with the server: nothing else to run.
@@ -344,12 +343,16 @@ class ObrolController(BaseServerController, DirectoryBasedController):
             pass
         case.getMessages(client)
         case.sendLine(client, f"REGISTER * * :{password}")
+        # The answer: REGISTER SUCCESS, FAIL REGISTER, or an error numeric
+        # (421 without REGISTER, 417 for a line too long...).
         deadline = time.monotonic() + 10
         reply = None
         while reply is None and time.monotonic() < deadline:
             for msg in case.getMessages(client):
-                if msg.command in ("REGISTER", "FAIL", "421") and (
-                    msg.command != "FAIL" or msg.params[:1] == ["REGISTER"]
+                if (
+                    msg.command == "REGISTER"
+                    or (msg.command == "FAIL" and msg.params[:1] == ["REGISTER"])
+                    or (msg.command.isdigit() and 400 <= int(msg.command) < 600)
                 ):
                     reply = msg
                     break
