@@ -8,6 +8,12 @@ Usage (from an irctest checkout, e.g. /tmp/irctest; build Obrol first with
     PYTHONPATH=/path/to/obrol/test/conformance \\
       python3 -m pytest --controller irctest_obrol irctest/server_tests/lusers.py
 
+    # against another checkout's build (e.g. a helper's worktree), with a
+    # per-test time limit and a results file:
+    OBROL_REPO=/work/wt/hN PYTHONPATH=/path/to/obrol/test/conformance \
+      python3 -m pytest --controller irctest_obrol -p irctest_obrol_results \
+      --obrol-test-timeout 60 --obrol-results /tmp/r.txt irctest/server_tests/sasl.py
+
 test/conformance/irctest-full.sh wraps this (results per file, totals).
 
 Environment:
