@@ -20,6 +20,9 @@
 # freshly started Obrol and their rows are merged into OUTFILE. FRESH_WHOWAS=0
 # runs everything on one server, as the InspIRCd baseline was made.
 #
+# test/conformance/irctest-full.sh runs the whole suite (or the core
+# selection) through irctest_obrol.py instead, a fresh server per test.
+#
 # NODES=2 runs the server as two nodes of one network over Redis
 # (`obrol --workers 2 --redis ...`, with a private redis-server on a free
 # port): the primary hands connections to the two workers in turn, so a
