@@ -218,6 +218,9 @@ class ObrolController(BaseServerController, DirectoryBasedController):
                 "email_verification": tc.account_registration_requires_email,
                 # Tests try wrong passwords and expect the next answer at once.
                 "login_backoff": 0,
+                # irctest registers accounts with passwords like "bar", many from 127.0.0.1.
+                "password_min_length": 1,
+                "registrations_per_hour": 0,
             },
             "history": {"enabled": True},
         }
