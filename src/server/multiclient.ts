@@ -9,6 +9,7 @@
  */
 import { CommandContext } from '../commands/context.js';
 import { sendNames } from '../commands/channel.js';
+import { markerOnJoin } from '../commands/readmarker.js';
 import { joinFor } from '../network/host.js';
 import { each } from '../network/fanout.js';
 import { ERR_NICKNAMEINUSE, RPL_TOPIC, RPL_TOPICWHOTIME } from '../protocol/replies.js';
@@ -80,12 +81,13 @@ export function attach(server: ObrolServer, session: Session, target: User): voi
   server.log.info({ conn: session.id, event: 'attach', nick: target.nick, account: target.account, sessions: sessionCount(target) }, 'client attached to its account’s user');
 }
 
-/** The topic and NAMES of a channel just joined. */
+/** The topic, read marker and NAMES of a channel just joined (the marker before 366, as draft/read-marker asks). */
 function sendChannelState(ctx: CommandContext, channel: Channel): void {
   if (channel.topic) {
     ctx.reply(RPL_TOPIC(channel.name, channel.topic));
     ctx.reply(RPL_TOPICWHOTIME(channel.name, channel.topicSetBy, channel.topicSetAt));
   }
+  markerOnJoin(ctx, channel);
   sendNames(ctx, channel);
 }
 

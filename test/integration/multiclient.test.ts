@@ -338,6 +338,25 @@ describe('always-on', () => {
     expect(await a2.expect(/PRIVMSG #c/)).toBe(':bob!bob@127.0.0.1 PRIVMSG #c :welcome back');
   });
 
+  it('gives a client that attaches each channel’s read marker before the end of its NAMES', async () => {
+    const store = new MemoryStore();
+    await start({}, store);
+    await store.accounts.createAccount('alice', record('alice', true));
+    const a1 = await login('alice', 'alice', 'draft/read-marker');
+    await joined(a1, '#c');
+    a1.send('MARKREAD #c timestamp=2026-01-02T03:04:05.678Z');
+    await a1.expect(/MARKREAD #c :?timestamp=2026-01-02T03:04:05.678Z/);
+    a1.send('QUIT :later');
+    await a1.waitClosed();
+
+    const a2 = await login('alice', 'alice', 'draft/read-marker');
+    const lines = await a2.sync();
+    const marker = lines.findIndex((line) => /MARKREAD #c :?timestamp=2026-01-02T03:04:05.678Z/.test(line));
+    const endOfNames = lines.findIndex((line) => / 366 alice #c /.test(line));
+    expect(marker).toBeGreaterThan(lines.findIndex((line) => / JOIN :?#c/.test(line)));
+    expect(marker).toBeLessThan(endOfNames);
+  });
+
   it('records channel changes and is restored, in its channels, by a new server on the same store', async () => {
     const store = new MemoryStore();
     await store.accounts.createAccount('alice', record('alice', true));
