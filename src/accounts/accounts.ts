@@ -29,6 +29,32 @@ const EMAIL_RE = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/;
 
 const HOUR_MS = 3_600_000;
 
+/**
+ * A new account's record: the password as an scrypt hash and as SCRAM-SHA-256
+ * keys (the password itself is kept nowhere). Unverified accounts get the
+ * code VERIFY expects. Used by REGISTER, NickServ and `obrol account-add`.
+ */
+export async function newAccountRecord(
+  name: string,
+  email: string | null,
+  password: string,
+  options: { verified: boolean; alwaysOn: boolean; now: number },
+): Promise<AccountRecord> {
+  return {
+    name,
+    passwordHash: await hashPassword(password),
+    scram: await deriveScram(password),
+    email,
+    verified: options.verified,
+    verifyCode: options.verified ? null : newCode(),
+    registeredAt: options.now,
+    certfps: [],
+    // opt-out: every new account stays present unless it says otherwise (NickServ SET ALWAYS-ON OFF).
+    alwaysOn: options.alwaysOn,
+    channels: [],
+  };
+}
+
 export class Accounts {
   /** When each address created accounts in the last hour (accounts.registrations_per_hour). */
   private readonly recentByAddress = new Map<string, number[]>();
@@ -107,19 +133,7 @@ export class Accounts {
       return { ok: false, code: 'TEMPORARILY_UNAVAILABLE', message: `Too many accounts were registered from your address; try again in an hour` };
     }
     const verifying = config.email_verification;
-    const record: AccountRecord = {
-      name,
-      passwordHash: await hashPassword(password),
-      scram: await deriveScram(password),
-      email,
-      verified: !verifying,
-      verifyCode: verifying ? newCode() : null,
-      registeredAt: this.clock.now(),
-      certfps: [],
-      // opt-out: every new account stays present unless it says otherwise (NickServ SET ALWAYS-ON OFF).
-      alwaysOn: config.always_on === 'opt-out',
-      channels: [],
-    };
+    const record = await newAccountRecord(name, email, password, { verified: !verifying, alwaysOn: config.always_on === 'opt-out', now: this.clock.now() });
     let created: 'ok' | 'exists';
     try {
       created = await this.store.createAccount(folded, record);

@@ -11,6 +11,7 @@
  *   obrol mkcerts [--dir D] [--name N...]                         a self-signed certificate for TLS
  *   obrol admin-token NAME                                        a token for the admin HTTP API
  *   obrol backup FILE [--config FILE]                             an online copy of the data file
+ *   obrol account-add NAME [--email ADDRESS] < password            create an account in the data file
  */
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
@@ -294,6 +295,25 @@ await yargs(hideBin(process.argv))
         if (!(err instanceof BackupError)) throw err;
         process.stderr.write(`obrol backup: ${err.message}\n`);
         process.exit(1);
+      }
+    },
+  )
+  .command(
+    'account-add <name>',
+    'create an account in the data file, the password read from standard input; safe while the server runs',
+    (y) =>
+      y
+        .positional('name', { type: 'string', demandOption: true, description: 'the account name (a valid nick)' })
+        .options({ ...configOption, email: { type: 'string', description: 'its e-mail address' } }),
+    async (args) => {
+      const loaded = loadOrExit(loadOptions(args));
+      const { addAccount, AccountAddError } = await import('./account.js');
+      try {
+        process.stdout.write(`${await addAccount(loaded.config, loaded.path, args.name, args.email ?? null, true)}\n`);
+      } catch (err) {
+        if (!(err instanceof AccountAddError)) throw err;
+        process.stderr.write(`obrol account-add: ${err.message}\n`);
+        process.exit(err.status);
       }
     },
   )
