@@ -132,6 +132,12 @@ async function conversationFor(ctx: CommandContext, target: string): Promise<Con
   return { key: conversationKey(mine, theirs), since: isAccountSide(mine) ? 0 : user.signonAt * 1000 };
 }
 
+/** Entries older than this (Unix ms) are past history.max_age; 0 when there is no age limit. */
+function expiredBefore(ctx: CommandContext): number {
+  const maxAge = ctx.config.history.max_age;
+  return maxAge > 0 ? ctx.nowSeconds() * 1000 - maxAge * 1000 : 0;
+}
+
 async function query(ctx: CommandContext, sub: Subcommand, target: string, selection: Selection, limit: number): Promise<void> {
   const store = ctx.server.store.history;
   let entries: HistoryEntry[] = [];
@@ -143,7 +149,8 @@ async function query(ctx: CommandContext, sub: Subcommand, target: string, selec
     }
     if (conversation !== 'none') {
       const mask = ctx.session.capMask;
-      const since = conversation.since;
+      // Past history.max_age an entry is gone, even before the retention timer prunes it.
+      const since = Math.max(conversation.since, expiredBefore(ctx));
       const keep: Keep = (entry) => entry.time >= since && visibleTo(entry, mask);
       await store.flush();
       entries = await select(store, conversation.key, selection, limit, keep);
@@ -211,7 +218,8 @@ export function replayOnJoin(ctx: CommandContext, channel: Channel): Promise<voi
   const { replay_on_join: count, enabled } = ctx.config.history;
   if (!enabled || count === 0 || ctx.session.hasCap(CAP.CHATHISTORY)) return undefined;
   const store = ctx.server.store.history;
-  const keep: Keep = (entry) => entry.command === 'PRIVMSG' || entry.command === 'NOTICE';
+  const since = expiredBefore(ctx);
+  const keep: Keep = (entry) => (entry.command === 'PRIVMSG' || entry.command === 'NOTICE') && entry.time >= since;
   return store
     .flush()
     .then(() => select(store, channel.folded, { kind: 'LATEST', after: null }, count, keep))

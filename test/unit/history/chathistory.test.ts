@@ -42,6 +42,20 @@ const id = (k: number) => `msgid=${(msgs[k] as HistoryEntry).msgid}`;
 const ts = (k: number) => `timestamp=${iso((msgs[k] as HistoryEntry).time)}`;
 
 describe('selections', () => {
+  it('leaves out entries past history.max_age, even before the retention timer prunes them', async () => {
+    const aged = new World({ config: { history: { query_limit: 50, max_age: 5 } } });
+    const carol = aged.connect('carol', { caps: CAPS });
+    carol.run('JOIN #c');
+    for (let k = 0; k < 10; k++) {
+      aged.now++;
+      carol.run(`PRIVMSG #c :m${k}`);
+    }
+    // One second after m9 (sent at seconds 1..10, asked at 11): m0..m4 are more than 5 seconds old.
+    aged.now += 1;
+    expect(texts(bare(await carol.runAsync('CHATHISTORY LATEST #c * 10')))).toEqual(['m5', 'm6', 'm7', 'm8', 'm9']);
+    expect((await aged.store.history.latest('#c', 100)).filter((e) => e.command === 'PRIVMSG')).toHaveLength(10);
+  });
+
   it('LATEST * gives the newest, oldest first, in a chathistory batch with the original msgid and time', async () => {
     const lines = await alice.runAsync('CHATHISTORY LATEST #c * 3');
     expect(bare([lines[0] as string, lines.at(-1) as string])).toEqual([`${S} BATCH +b1 chathistory :#c`, `${S} BATCH :-b1`]);
