@@ -173,7 +173,6 @@ class ObrolController(BaseServerController, DirectoryBasedController):
         ssl: bool,
         websocket_hostname: Optional[str],
         websocket_port: Optional[int],
-        faketime: Optional[str] = None,
     ) -> Dict[str, Any]:
         assert self.directory
         tc = self.test_config
@@ -224,9 +223,7 @@ class ObrolController(BaseServerController, DirectoryBasedController):
                 "password_min_length": 1,
                 "registrations_per_hour": 0,
             },
-            # Sable's expiry test (faketime "+1y x15") assumes a retention of
-            # about a minute; every other history test runs within seconds.
-            "history": {"enabled": True, **({"max_age": 60} if faketime else {})},
+            "history": {"enabled": True},
         }
         if ssl:
             # irctest wants TLS on the test's own port; the plain listener
@@ -292,7 +289,7 @@ class ObrolController(BaseServerController, DirectoryBasedController):
         self.hostname = hostname
         self.create_config()
         assert self.directory
-        config = self._config(port, password, ssl, websocket_hostname, websocket_port, faketime)
+        config = self._config(port, password, ssl, websocket_hostname, websocket_port)
         config_path = self.directory / "obrol.yaml"
         self.config_path = config_path
         with config_path.open("w") as fd:
