@@ -156,7 +156,8 @@ export class Accounts {
       return;
     }
     execFile(command, [record.name, record.email ?? '', code], { timeout: 30_000 }, (err) => {
-      if (err) this.server.log.error({ err, event: 'verify-command-failed', account: record.name }, 'the verify command failed');
+      // Not `err` itself: its message and cmd carry the arguments, the code among them.
+      if (err) this.server.log.error({ event: 'verify-command-failed', account: record.name, exitCode: err.code, signal: err.signal }, 'the verify command failed');
     });
   }
 
@@ -205,8 +206,10 @@ export class Accounts {
 
   /** Replace the password (hash and SCRAM keys); committed when it resolves. */
   async setPassword(record: AccountRecord, password: string): Promise<boolean> {
-    const updated = { ...record, passwordHash: await hashPassword(password), scram: await deriveScram(password) };
-    return this.store.updateAccount(this.fold(record.name), updated);
+    // Hashing shares the bounded password-check pool (OperGuard), so sessions cannot keep every core busy with it.
+    const hashed = await this.server.operGuard.limit(async () => ({ passwordHash: await hashPassword(password), scram: await deriveScram(password) }));
+    if (hashed === 'refused') return false;
+    return this.store.updateAccount(this.fold(record.name), { ...record, ...hashed });
   }
 }
 

@@ -44,7 +44,8 @@ export async function ownerIfNotYou(server: ServerApi, nick: string, account: st
   const folded = accounts.fold(nick);
   if (account !== null && accounts.fold(account) === folded) return null;
   const record = await accounts.store.getAccount(folded);
-  return record === null ? null : record.name;
+  // An unverified account (a code never confirmed) holds no nick: else anyone could reserve others' nicks with fake addresses.
+  return record === null || !record.verified ? null : record.name;
 }
 
 /** The refusal text of `refuse` mode (433's reason). */
@@ -96,6 +97,8 @@ async function enforce(server: ServerApi, user: User, nick: string): Promise<voi
       const claim = await server.directory.renameNick(user.folded, registry.fold(guest), { node: server.bus.nodeId, user: user.id });
       if (claim !== 'ok') continue;
     }
+    // The user may have logged into the nick's account while the store or the directory was asked.
+    if ((await ownerIfNotYou(server, nick, user.account)) === null || registry.byId(user.id) !== user) return;
     const clock = accountsOf(server).clock;
     emit(server, { type: 'user.nick', origin: server.bus.nodeId, userId: user.id, nick: guest, msgid: server.nextMsgId(), time: clock.now() }, null);
     noticeFromNickServ(server, user, `You were renamed to ${guest}: the nick ${nick} belongs to another account.`);

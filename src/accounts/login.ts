@@ -65,6 +65,8 @@ export function logIn(ctx: CommandContext, account: string): void {
 export function logOut(ctx: CommandContext): void {
   const user = ctx.user;
   ctx.session.account = null;
+  // From now on their direct-message history is keyed by nick again: only what comes after this.
+  user.nickSince = ctx.nowSeconds() * 1000;
   if (user.registered && user.account !== null) ctx.emit({ type: 'user.account', origin: ctx.nodeId, userId: user.id, account: null });
   ctx.reply(RPL_LOGGEDOUT(maskOf(user)));
 }

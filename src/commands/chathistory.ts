@@ -115,7 +115,8 @@ async function conversationFor(ctx: CommandContext, target: string): Promise<Con
   if (isChannelName(target, CHANTYPES)) {
     const channel = registry.findChannel(target);
     if (channel === undefined || !channel.has(user)) return 'invalid';
-    return { key: channel.folded, since: 0 };
+    // An unregistered channel that emptied and was made again is another channel: its members read from its creation on.
+    return { key: channel.folded, since: channel.registration !== null ? 0 : channel.createdAt * 1000 };
   }
   if (!isValidNick(target, Math.max(ctx.config.limits.nick_length, target.length))) return 'invalid';
   if (!ctx.config.history.direct_messages) return 'none';
@@ -129,7 +130,18 @@ async function conversationFor(ctx: CommandContext, target: string): Promise<Con
     else theirs = (await ctx.server.store.accounts.getAccount(folded)) !== null ? `~${folded}` : folded;
   }
   if (!isAccountSide(mine) && !isAccountSide(theirs)) return 'none';
-  return { key: conversationKey(mine, theirs), since: isAccountSide(mine) ? 0 : user.signonAt * 1000 };
+  return { key: conversationKey(mine, theirs), since: await readableSince(ctx, mine) };
+}
+
+/**
+ * From when the caller may read their direct messages (Unix ms): an account
+ * from its registration (a dropped name registered again is someone else),
+ * a user not logged in from when they took their nick.
+ */
+async function readableSince(ctx: CommandContext, mine: string): Promise<number> {
+  if (!isAccountSide(mine)) return ctx.user.nickSince;
+  const record = await ctx.server.store.accounts.getAccount(mine.slice(1));
+  return record?.registeredAt ?? Number.MAX_SAFE_INTEGER;
 }
 
 /** Entries older than this (Unix ms) are past history.max_age; 0 when there is no age limit. */
@@ -175,10 +187,10 @@ async function targets(ctx: CommandContext, from: number, to: number, limit: num
   const byFolded = new Map<string, Channel>();
   for (const channel of user.channels) byFolded.set(channel.folded, channel);
   const mine = sideOf(user, registry.fold);
-  // A caller not logged in lists only what happened since they connected (their nick was someone else's before).
+  // Only what the caller may read: since their nick (not logged in) or their account (logged in) was theirs.
   let lo = Math.min(from, to);
   const hi = Math.max(from, to);
-  if (!isAccountSide(mine)) lo = Math.max(lo, user.signonAt * 1000 - 1);
+  lo = Math.max(lo, (await readableSince(ctx, mine)) - 1);
   let found: Array<{ target: string; peerName: string | null; time: number }>;
   try {
     const store = ctx.server.store.history;

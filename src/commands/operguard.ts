@@ -87,8 +87,11 @@ export class OperGuard {
     this.forget(this.byName, now);
     const byAddress = this.track(this.byAddress, address, now);
     const byName = this.track(this.byName, name, now);
-    const start = Math.max(now, byAddress.nextAt, byName.nextAt);
-    if (this.waiting >= this.maxWaiting || start - now > backoff.maxMs) return 'refused';
+    // A name's back-off delays an attempt but never refuses it (at most maxMs): else anyone
+    // failing on purpose for someone else's account or oper name would lock its owner out.
+    // Only the caller's own address can earn a refusal.
+    if (this.waiting >= this.maxWaiting || byAddress.nextAt - now > backoff.maxMs) return 'refused';
+    const start = Math.max(now, byAddress.nextAt, Math.min(byName.nextAt, now + backoff.maxMs));
     // Counted as a failure before it runs, so attempts sent at once (from
     // several connections) line up one back-off apart instead of all running now.
     for (const failures of [byAddress, byName]) {
@@ -107,7 +110,7 @@ export class OperGuard {
    * the same server-wide limit, without back-off: 'refused' when too many
    * already wait.
    */
-  async limit(check: () => Promise<boolean>): Promise<boolean | 'refused'> {
+  async limit<T>(check: () => Promise<T>): Promise<T | 'refused'> {
     if (this.running >= this.concurrency && this.waiting >= this.maxWaiting) return 'refused';
     return this.slot(0, check);
   }

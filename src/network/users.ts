@@ -112,6 +112,7 @@ export function applyNick(host: NetworkHost, event: EventOf<'user.nick'>, caller
   const out = fromUserAt(user, 'NICK', [event.nick], event);
   if (isRemote(host, event) && !makeRoomFor(host, event.nick, user)) return;
   if (!registry.claimNick(user, event.nick)) return;
+  user.nickSince = event.time;
   recordUserEvent(host, event, user, 'NICK', out.message.source as string, [event.nick]);
   rememberNick(host, user, oldNick, oldFolded, event.time);
   const recipients = registry.peersOf(user);

@@ -20,6 +20,7 @@
  */
 import { CommandContext } from '../commands/context.js';
 import { COMMANDS } from '../commands/index.js';
+import { findService } from '../services/index.js';
 import { interceptBatched, MULTILINE_TIMEOUT_MS } from '../commands/multiline.js';
 import type { LineProblem } from '../net/framer.js';
 import { CAP } from '../protocol/caps.js';
@@ -38,7 +39,13 @@ import type { ObrolServer } from './server.js';
 import type { QueuedLine, Session } from './session.js';
 
 /** Parameters never written to the log: they carry secrets. */
-const SECRET_COMMANDS = new Set(['PASS', 'OPER', 'AUTHENTICATE']);
+// Commands whose parameters may hold a password or a code: never logged, even with log.message_text.
+const SECRET_COMMANDS = new Set(['PASS', 'OPER', 'AUTHENTICATE', 'REGISTER', 'VERIFY', 'NS', 'NICKSERV', 'CS', 'CHANSERV']);
+
+/** A message to NickServ or ChanServ (`/msg NickServ IDENTIFY ...`): its text is as secret as the commands above. */
+function toService(msg: IrcMessage): boolean {
+  return (msg.command === 'PRIVMSG' || msg.command === 'NOTICE') && msg.params[0] !== undefined && findService(msg.params[0]) !== undefined;
+}
 
 /** The least any line costs, in units: nothing is free, or one client could keep a core busy. */
 export const MIN_COST = 0.5;
@@ -272,7 +279,7 @@ function labelOf(session: Session, tags: Tags | null): string | null {
 function logCommand(server: ObrolServer, session: Session, msg: IrcMessage): void {
   // Asked of the server's logger: asking the session's would make its child logger for every client.
   if (!server.log.isLevelEnabled('debug')) return;
-  if (server.config.log.message_text && !SECRET_COMMANDS.has(msg.command)) {
+  if (server.config.log.message_text && !SECRET_COMMANDS.has(msg.command) && !toService(msg)) {
     session.log.debug({ command: msg.command, params: msg.params }, 'command');
   } else {
     session.log.debug({ command: msg.command }, 'command');

@@ -161,6 +161,7 @@ export class Registry {
   register(user: User, now: number): void {
     user.registered = true;
     user.signonAt = now;
+    user.nickSince = now * 1000;
     user.lastSpokeAt = now;
     this.users.add(user);
     this.ids.set(user.id, user);

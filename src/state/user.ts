@@ -109,6 +109,12 @@ export class User {
   certfp: string | null = null;
   /** Unix seconds. */
   signonAt = 0;
+  /**
+   * Unix milliseconds since the user has had this nick (registration, the
+   * last NICK, a logout): a user not logged in reads direct-message history
+   * only from then on, since the nick was someone else's before.
+   */
+  nickSince = 0;
   /** Unix seconds of the last message sent (for WHOIS idle). */
   lastSpokeAt = 0;
   /** The server name of the node a user of another node is connected to; null for this node's users. */

@@ -120,6 +120,18 @@ describe('back-off', () => {
     expect(checks).toBe(4);
   });
 
+  it("failures for a name from other addresses delay its owner's attempt by at most the cap, never refuse it", async () => {
+    const clock = { now: 0 };
+    const sleeps: number[] = [];
+    const guard = new OperGuard({ now: () => clock.now, sleep: (ms) => (sleeps.push(ms), Promise.resolve()) });
+    // An attacker fails for 'alice' from many addresses, at once: her back-off grows past the cap.
+    await Promise.all(Array.from({ length: 8 }, (_, k) => guard.attempt(`198.51.100.${k}`, 'alice', BACKOFF, fail)));
+    sleeps.length = 0;
+    // alice herself, from her own address: delayed by the cap at most, then her check runs.
+    expect(await guard.attempt('192.0.2.7', 'alice', BACKOFF, () => Promise.resolve(true))).toBe('ok');
+    expect(sleeps).toEqual([BACKOFF.maxMs]);
+  });
+
   it('with the back-off off, nothing waits', async () => {
     const { guard, sleeps } = guardWithClock();
     for (let k = 0; k < 5; k++) await guard.attempt('192.0.2.1', 'boss', { firstMs: 0, maxMs: 8000 }, fail);
