@@ -50,7 +50,8 @@ function belongs(ctx: CommandContext, entry: HistoryEntry, channel: Channel | nu
 function isOwn(ctx: CommandContext, entry: HistoryEntry): boolean {
   const { user, registry } = ctx;
   if (entry.account !== null) return user.account !== null && registry.fold(user.account) === registry.fold(entry.account);
-  return user.account === null && entry.source === user.mask;
+  // Not logged in: the same mask, and sent since the caller took their nick (an earlier holder of it is someone else).
+  return user.account === null && entry.source === user.mask && entry.time >= user.nickSince;
 }
 
 export async function handleRedact(ctx: CommandContext, msg: IrcMessage): Promise<void> {

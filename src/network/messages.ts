@@ -119,6 +119,8 @@ export function applyRedact(host: NetworkHost, event: EventOf<'message.redact'>,
     const recipient = registry.byId(event.recipientId);
     if (recipient !== undefined && recipient !== redactor) deliverTo(recipient, capable, null);
   }
+  // The redactor's other clients (multiclient) stop showing it too.
+  deliverToOtherSessions(redactor, capable, caller);
   if (caller !== null && caller.user === redactor) caller.replies.message(out);
 }
 

@@ -231,6 +231,8 @@ export function applyAccount(host: NetworkHost, event: EventOf<'user.account'>, 
   const user = host.registry.byId(event.userId);
   if (user === undefined || user.account === event.account) return;
   user.account = event.account;
+  // Always-on belongs to the account that chose it: a logout, a DROP or another login ends it (it is set again at a login to such an account).
+  user.alwaysOn = false;
   const line = new Outgoing({ tags: null, source: user.mask, command: 'ACCOUNT', params: [event.account ?? '*'] });
   deliver(line, audienceFor(host.registry, user, CAP.ACCOUNT_NOTIFY, false), caller);
 }

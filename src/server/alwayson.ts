@@ -40,6 +40,11 @@ export function noteLogin(server: ObrolServer, user: User): void {
     .getAccount(server.registry.fold(account))
     .then((record) => {
       if (record === null || !alwaysOnFor(server, record) || user.forgotten || user.account !== account) return;
+      // One always-on user per account: a second user logged into it (no SASL at connect, or multiclient off) stays ordinary.
+      const folded = server.registry.fold(account);
+      for (const other of server.registry.users) {
+        if (other !== user && other.alwaysOn && other.account !== null && server.registry.fold(other.account) === folded) return;
+      }
       user.alwaysOn = true;
       saveChannels(server, user);
     })
@@ -104,7 +109,7 @@ export async function restoreAlwaysOn(server: ObrolServer): Promise<number> {
   let restored = 0;
   for (const { folded, record } of accounts) {
     try {
-      if (restoreOne(server, folded, record)) restored++;
+      if (await restoreOne(server, folded, record)) restored++;
     } catch (err) {
       server.log.error({ err, event: 'always-on-restore-failed', account: record.name }, 'could not restore an always-on account');
     }
@@ -113,7 +118,7 @@ export async function restoreAlwaysOn(server: ObrolServer): Promise<number> {
   return restored;
 }
 
-function restoreOne(server: ObrolServer, folded: string, record: AccountRecord): boolean {
+async function restoreOne(server: ObrolServer, folded: string, record: AccountRecord): Promise<boolean> {
   const { registry, config, info } = server;
   const nick = record.name;
   if (!isValidNick(nick, config.limits.nick_length) || registry.nickHolder(nick) !== undefined) {
@@ -123,6 +128,9 @@ function restoreOne(server: ObrolServer, folded: string, record: AccountRecord):
   const nodeId = server.bus.nodeId;
   // No connection behind it: no address; the host shown is the server's name.
   const user = new User(`${nodeId}/~${folded}`, '0.0.0.0', info.name, nodeId, new EndpointGroup());
+  // Workers sharing one data file each read every always-on account: the one that claims the nick in the network's directory restores it.
+  if (server.directory !== null && (await server.directory.claimNick(registry.fold(nick), { node: nodeId, user: user.id })) !== 'ok') return false;
+  if (registry.nickHolder(nick) !== undefined) return false;
   registry.claimNick(user, nick);
   user.setUsername(own(sanitizeUsername(nick, config.limits.user_length) ?? 'user'));
   user.realname = own(record.name);
@@ -131,7 +139,6 @@ function restoreOne(server: ObrolServer, folded: string, record: AccountRecord):
   for (const mode of config.server.default_user_modes.replace('+', '')) user.setMode(mode, true);
   registry.register(user, Math.floor(now / 1000));
   detachedAt.set(user, now);
-  void server.directory?.claimNick(user.folded, { node: nodeId, user: user.id });
   emit(server, { type: 'user.register', origin: nodeId, user: userInfo(user, info.name) }, null);
   for (const name of record.channels) {
     const existing = registry.findChannel(name);

@@ -198,6 +198,27 @@ async function amode(call: ServiceCall, [name, change, target]: string[]): Promi
   call.reply(sign === '+' ? `${target} will now get +${mode} when joining ${channel.name}.` : `${target} will no longer get +${mode} when joining ${channel.name}.`);
 }
 
+/**
+ * An account was dropped (NickServ DROP): the channels it founded are no
+ * longer registered and its auto-modes go, so whoever registers the name
+ * next inherits nothing. Returns how many channels changed.
+ */
+export async function forgetAccount(call: ServiceCall, folded: string): Promise<number> {
+  let changed = 0;
+  for (const channel of [...call.ctx.registry.channels.values()]) {
+    const registration = channel.registration;
+    if (registration === null) continue;
+    if (registration.founder === folded) {
+      if (await publishRegistration(call, channel, null)) changed++;
+    } else if (Object.hasOwn(registration.amodes, folded)) {
+      const amodes = { ...registration.amodes };
+      delete amodes[folded];
+      if (await publishRegistration(call, channel, { ...registration, amodes })) changed++;
+    }
+  }
+  return changed;
+}
+
 async function drop(call: ServiceCall, [name]: string[]): Promise<void> {
   const account = loggedIn(call, 'drop a channel');
   if (account === null) return;

@@ -3,6 +3,8 @@
  * (REGISTER, IDENTIFY, GHOST, REGAIN, DROP, SET PASSWORD, INFO, CERT).
  * The same accounts as REGISTER/VERIFY and SASL (src/accounts/).
  */
+import { sessionCount } from '../state/user.js';
+import { forgetAccount } from './chanserv.js';
 import { accountsOf } from '../accounts/accounts.js';
 import { logIn, logOut } from '../accounts/login.js';
 import { handleNick } from '../commands/registration.js';
@@ -241,8 +243,12 @@ const drop: ServiceCommand = {
     ctx.session.log.info({ event: 'account-dropped', account: record.name }, 'account dropped');
     for (const user of loggedInAs(call, record.name)) {
       if (user === ctx.user) logOut(ctx);
+      // An always-on user with no client attached has nobody to stay for.
+      else if (user.server === null && user.endpoint !== null && sessionCount(user) === 0) ctx.server.disconnect(user, 'Account dropped');
       else ctx.emit({ type: 'user.account', origin: ctx.nodeId, userId: user.id, account: null });
     }
+    // Its channels and auto-modes go with it: a new account of the same name inherits nothing.
+    await forgetAccount(call, accounts.fold(record.name));
     call.reply(`The account ${record.name} has been dropped.`);
   },
 };

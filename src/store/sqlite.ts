@@ -281,6 +281,9 @@ class SqliteChannels implements ChannelStore {
   }
 }
 
+/** History rows kept for another try when the file stayed locked (SQLITE_BUSY); past this a batch is dropped (and logged). */
+const MAX_REQUEUED = 100_000;
+
 /** A row to insert, made at append() so later changes to the caller's entry do not leak in. */
 interface HistoryRow {
   target: string;
@@ -371,13 +374,17 @@ class SqliteHistory implements HistoryStore {
     } catch (err) {
       this.onError(err as Error);
     }
-    if (!this.scheduled && this.queue.length > 0) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        this.commitQueue();
-      });
-    }
+    this.schedule();
+  }
+
+  /** Commit the queue at the end of this turn (once, however many appends came). */
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.commitQueue();
+    });
   }
 
   /** Write everything queued in one transaction; a failed batch is reported, dropped and returned. */
@@ -390,6 +397,11 @@ class SqliteHistory implements HistoryStore {
       this.commits++;
       return null;
     } catch (err) {
+      // Another process held the write lock past busy_timeout: keep the rows for the next turn's commit (bounded, so a lock held for ever cannot grow the queue without end).
+      if ((err as { code?: string }).code === 'SQLITE_BUSY' && rows.length + this.queue.length <= MAX_REQUEUED) {
+        this.queue = rows.concat(this.queue);
+        this.schedule();
+      }
       this.onError(err as Error);
       return err as Error;
     }

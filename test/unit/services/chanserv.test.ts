@@ -341,3 +341,23 @@ describe('restoreChannel', () => {
     expect(world.registry.checkInvariants()).toEqual([]);
   });
 });
+
+describe('an account dropped with NickServ DROP', () => {
+  it('takes its channel registrations and auto-modes with it, so a new account of that name inherits nothing', async () => {
+    await cs(alice, 'REGISTER #c');
+    alice.run('JOIN #d');
+    await cs(alice, 'REGISTER #d');
+    await login(bob, 'Bob');
+    await cs(alice, 'AMODE #d +o Bob');
+    expect(channel('#d').registration?.amodes).toEqual({ bob: 'o' });
+    // Bob drops his account: his auto-op in #d goes.
+    expect((await bob.runAsync('PRIVMSG NickServ :DROP'))).toContain(':NickServ!NickServ@obrol.local NOTICE bob :The account Bob has been dropped.');
+    expect(channel('#d').registration?.amodes).toEqual({});
+    expect((await world.store.channels.getChannel('#d'))?.amodes).toEqual({});
+    // Alice drops hers: the channels she founded are no longer registered.
+    await alice.runAsync('PRIVMSG NickServ :DROP');
+    expect(channel('#c').registration).toBeNull();
+    expect(await world.store.channels.getChannel('#c')).toBeNull();
+    expect(await world.store.channels.getChannel('#d')).toBeNull();
+  });
+});
