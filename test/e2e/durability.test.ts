@@ -49,7 +49,16 @@ describe('e2e: kill -9 during registrations and messages', { timeout: 90_000 }, 
       }),
     );
 
-    // Talkers: in one channel with echo-message, sending as fast as the echoes come back.
+    // The channel is registered (ChanServ), as a channel whose history should outlive the server is.
+    const owner = await TestClient.register(port, 'owner');
+    owner.send('REGISTER * * ownerpassword');
+    await owner.expect(/REGISTER SUCCESS/);
+    owner.send('JOIN #flood');
+    await owner.expect(/ 366 /);
+    owner.send('PRIVMSG ChanServ :REGISTER #flood');
+    await owner.expect(/#flood is now registered/);
+
+    // Talkers: in that channel with echo-message, sending as fast as the echoes come back.
     const talkers = await Promise.all(
       Array.from({ length: TALKERS }, async (_, k) => {
         const client = await TestClient.connect(port);
@@ -100,7 +109,7 @@ describe('e2e: kill -9 during registrations and messages', { timeout: 90_000 }, 
     await server.waitForExit(10_000);
     stopTalking = true;
     await Promise.allSettled([...talking, ...registering]);
-    for (const client of [...registrars, ...talkers]) client.close();
+    for (const client of [...registrars, ...talkers, owner]) client.close();
     expect(answered.size).toBeGreaterThan(0);
     expect(echoed.length).toBeGreaterThan(0);
 
