@@ -140,8 +140,9 @@ async function conversationFor(ctx: CommandContext, target: string): Promise<Con
  */
 async function readableSince(ctx: CommandContext, mine: string): Promise<number> {
   if (!isAccountSide(mine)) return ctx.user.nickSince;
+  // No record: a login without a stored account (tests, or a store that lost it); DROP logs everyone out, so nobody reads a dropped name's history.
   const record = await ctx.server.store.accounts.getAccount(mine.slice(1));
-  return record?.registeredAt ?? Number.MAX_SAFE_INTEGER;
+  return record?.registeredAt ?? 0;
 }
 
 /** Entries older than this (Unix ms) are past history.max_age; 0 when there is no age limit. */

@@ -185,6 +185,30 @@ describe('direct conversations', () => {
     expect(texts(bare(await bob.runAsync('CHATHISTORY LATEST dave * 10')))).toEqual(['for the first dave', 'for the second dave']);
   });
 
+  it('a user who takes a nick by NICK reads nothing the nick said or was sent before', async () => {
+    const bob = world.connect('bob', { caps: CAPS });
+    bob.user.account = 'bob';
+    const dave = world.connect('dave', { caps: CAPS });
+    world.now++;
+    bob.run('PRIVMSG dave :for the first dave');
+    world.disconnect(dave.user, 'bye');
+    const x = world.connect('x', { caps: CAPS });
+    world.now++;
+    x.run('NICK dave');
+    expect(texts(bare(await x.runAsync('CHATHISTORY LATEST bob * 10')))).toEqual([]);
+  });
+
+  it('an unregistered channel made again after it emptied shows nothing of the old one', async () => {
+    const bob = world.connect('bob', { caps: CAPS });
+    bob.run('JOIN #tmp');
+    bob.run('PRIVMSG #tmp :said in the old #tmp');
+    bob.run('PART #tmp');
+    world.now++;
+    const eve = world.connect('eve', { caps: CAPS });
+    eve.run('JOIN #tmp');
+    expect(texts(bare(await eve.runAsync('CHATHISTORY LATEST #tmp * 10')))).toEqual([]);
+  });
+
   it('between two users not logged in nothing is kept: an empty batch', async () => {
     const bob = world.connect('bob', { caps: CAPS });
     alice.run('PRIVMSG bob :unkept');
