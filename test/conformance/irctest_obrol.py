@@ -61,6 +61,9 @@ from typing import Any, Dict, FrozenSet, Iterator, Optional, Set, Tuple, Type
 
 import yaml
 
+# libfaketime for Node, a multithreaded process (Debian package libfaketime).
+LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
+
 from irctest import patma
 from irctest.basecontrollers import (
     BaseServerController,
@@ -173,6 +176,7 @@ class ObrolController(BaseServerController, DirectoryBasedController):
         ssl: bool,
         websocket_hostname: Optional[str],
         websocket_port: Optional[int],
+        faketime: Optional[str] = None,
     ) -> Dict[str, Any]:
         assert self.directory
         tc = self.test_config
@@ -223,7 +227,15 @@ class ObrolController(BaseServerController, DirectoryBasedController):
                 "password_min_length": 1,
                 "registrations_per_hour": 0,
             },
-            "history": {"enabled": True},
+            # Sable's expiry test runs with a fast clock and no history server
+            # (sable_history_server False): the history of a server without a
+            # persistent store lasts about a minute there, so retention is a
+            # minute here. With the history server (its PostgreSQL class) and
+            # in every other test, history is kept as configured by default.
+            "history": {
+                "enabled": True,
+                **({"max_age": 60} if faketime and not getattr(tc, "sable_history_server", False) else {}),
+            },
         }
         if ssl:
             # irctest wants TLS on the test's own port; the plain listener
@@ -289,7 +301,7 @@ class ObrolController(BaseServerController, DirectoryBasedController):
         self.hostname = hostname
         self.create_config()
         assert self.directory
-        config = self._config(port, password, ssl, websocket_hostname, websocket_port)
+        config = self._config(port, password, ssl, websocket_hostname, websocket_port, faketime)
         config_path = self.directory / "obrol.yaml"
         self.config_path = config_path
         with config_path.open("w") as fd:
@@ -301,8 +313,15 @@ class ObrolController(BaseServerController, DirectoryBasedController):
             if key.startswith("OBROL_") and key not in ("OBROL_REPO", "OBROL_NODE"):
                 del env[key]
         faketime_cmd: list = []
-        if faketime and shutil.which("faketime"):
-            faketime_cmd = ["faketime", "-f", faketime]
+        if faketime and (LIBFAKETIME.exists() or shutil.which("faketime")):
+            if LIBFAKETIME.exists():
+                # The library itself: the `faketime` wrapper's shared
+                # semaphore sometimes fails (sem_open: File exists) when
+                # servers start one after another.
+                env["LD_PRELOAD"] = str(LIBFAKETIME)
+                env["FAKETIME"] = faketime
+            else:
+                faketime_cmd = ["faketime", "-f", faketime]
             # Only the wall clock runs fast: Node's timers (ping, timeouts)
             # keep real time, so clients are not dropped for slow PONGs.
             env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
