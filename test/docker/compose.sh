@@ -129,14 +129,14 @@ if ! "$ENGINE" info >/dev/null 2>&1; then
   done
   [[ -n $script ]] || die "\`$ENGINE info\` fails and make-base-image.sh was not found"
   say "$ENGINE info fails; running $script"
-  bash "$script" >"$WORK/base-image.log" 2>&1 || { tail -20 "$WORK/base-image.log" >&2; die "$script failed"; }
+  (cd / && bash "$script") >"$WORK/base-image.log" 2>&1 || { tail -20 "$WORK/base-image.log" >&2; die "$script failed"; }
 fi
 # The base image must be there (podman cannot pull it here).
 if [[ $ENGINE == podman ]] && ! podman image exists node:20-bookworm-slim; then
   for candidate in "$REPO_ROOT/../shared/container/make-base-image.sh" /work/shared/container/make-base-image.sh; do
     if [[ -f $candidate ]]; then
       say "no node:20-bookworm-slim image; running $candidate"
-      bash "$candidate" >"$WORK/base-image.log" 2>&1 || { tail -20 "$WORK/base-image.log" >&2; die "$candidate failed"; }
+      (cd / && bash "$candidate") >"$WORK/base-image.log" 2>&1 || { tail -20 "$WORK/base-image.log" >&2; die "$candidate failed"; }
       break
     fi
   done

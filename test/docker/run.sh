@@ -59,7 +59,7 @@ if ! SERVER_VERSION=$(engine_version); then
     die "no container engine answers (\`docker info\` fails) and make-base-image.sh was not found; install Docker or podman to run this test"
   fi
   say "docker info fails; running $script to start the engine and make the base image"
-  bash "$script" >"$WORK/base-image.log" 2>&1 || { tail -20 "$WORK/base-image.log" >&2; die "$script failed"; }
+  (cd / && bash "$script") >"$WORK/base-image.log" 2>&1 || { tail -20 "$WORK/base-image.log" >&2; die "$script failed"; }
   SERVER_VERSION=$(engine_version) || die "still no container engine after $script"
 fi
 say "engine: server version $SERVER_VERSION"
