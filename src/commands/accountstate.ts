@@ -44,11 +44,7 @@ function serialized<T>(store: Store, account: string, work: () => Promise<T>): P
 
 /** The local users logged into `account` (casefolded). */
 function usersOf(server: NetworkHost, account: string): User[] {
-  const found: User[] = [];
-  for (const user of server.registry.users) {
-    if (user.endpoint !== null && user.account !== null && server.registry.fold(user.account) === account) found.push(user);
-  }
-  return found;
+  return server.registry.loggedInAs(account).filter((user) => user.endpoint !== null);
 }
 
 /** A MARKREAD from the server, for recipients with the capability. */

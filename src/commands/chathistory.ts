@@ -216,7 +216,8 @@ async function nameOfSide(ctx: CommandContext, side: string): Promise<string> {
   const { registry } = ctx;
   if (!isAccountSide(side)) return registry.findUser(side)?.nick ?? side;
   const account = side.slice(1);
-  for (const user of registry.users) if (user.account !== null && registry.fold(user.account) === account) return user.nick;
+  const online = registry.loggedInAs(account)[0];
+  if (online !== undefined) return online.nick;
   return (await ctx.server.store.accounts.getAccount(account))?.name ?? account;
 }
 

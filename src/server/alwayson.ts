@@ -41,10 +41,7 @@ export function noteLogin(server: ObrolServer, user: User): void {
     .then((record) => {
       if (record === null || !alwaysOnFor(server, record) || user.forgotten || user.account !== account) return;
       // One always-on user per account: a second user logged into it (no SASL at connect, or multiclient off) stays ordinary.
-      const folded = server.registry.fold(account);
-      for (const other of server.registry.users) {
-        if (other !== user && other.alwaysOn && other.account !== null && server.registry.fold(other.account) === folded) return;
-      }
+      if (server.registry.loggedInAs(server.registry.fold(account)).some((other) => other !== user && other.alwaysOn)) return;
       user.alwaysOn = true;
       saveChannels(server, user);
     })

@@ -37,7 +37,7 @@ function sameAccount(call: ServiceCall, a: string | null, b: string): boolean {
 
 /** Everyone on the network logged into `account`. */
 function loggedInAs(call: ServiceCall, account: string): User[] {
-  return [...call.ctx.registry.users].filter((user) => sameAccount(call, user.account, account));
+  return call.ctx.registry.loggedInAs(call.ctx.registry.fold(account));
 }
 
 /**

@@ -157,6 +157,13 @@ export class Registry {
     user.setNick('*', '*');
   }
 
+  /** Every user (of any node) logged into the account whose casefolded name is `folded`. */
+  loggedInAs(folded: string): User[] {
+    const found: User[] = [];
+    for (const user of this.users) if (user.account !== null && this.fold(user.account) === folded) found.push(user);
+    return found;
+  }
+
   /** The user finished registration: count them. */
   register(user: User, now: number): void {
     user.registered = true;
