@@ -106,6 +106,12 @@ const channelsSchema = z.strictObject({
 const listenSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: int(0, 65535).default(6667),
+  /**
+   * How plain TCP sockets are driven: `native` (the epoll addon in native/,
+   * built at install), `node` (Node's net sockets) or `auto` (native when
+   * the addon is built, else node).
+   */
+  transport: z.enum(['auto', 'native', 'node']).default('auto'),
 });
 
 const limitsSchema = z.strictObject({

@@ -39,7 +39,7 @@ describe('loadConfig: defaults and the documented file', () => {
     expect(path).toBeNull();
     expect(config.server.name).toBe('obrol.local');
     expect(config.server.casemapping).toBe('rfc1459');
-    expect(config.listen).toEqual({ host: '127.0.0.1', port: 6667 });
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 6667, transport: 'auto' });
     expect(config.channels.default_modes).toBe('+nt');
     expect(config.limits.nick_length).toBe(32);
     expect(config.opers).toEqual([]);
@@ -259,7 +259,7 @@ describe('precedence: command line over environment over file over defaults', ()
   ] as const)('%s', (_what, env, overrides, port) => {
     const path = file('p.yaml', 'listen:\n  port: 7001\n  host: 0.0.0.0\n');
     const { config } = loadConfig({ path, env, ...(overrides ? { overrides } : {}) });
-    expect(config.listen).toEqual({ host: '0.0.0.0', port });
+    expect(config.listen).toEqual({ host: '0.0.0.0', port, transport: 'auto' });
   });
 
   it('a file turns the WebSocket listener off with websocket: null, and the page alone with web_client: false', () => {
