@@ -44,8 +44,11 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 ENV npm_config_build_from_source=true \
     npm_config_nodedir=/usr/local
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+COPY package.json package-lock.json binding.gyp ./
+COPY native ./native
+# npm ci also runs the package's install script: it builds the native socket
+# transport (native/transport.cc) with the same node-gyp and headers.
+RUN npm ci --no-audit --no-fund && test -f build/Release/obrol_transport.node
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY web ./web
@@ -64,6 +67,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 # (install scripts are skipped above: this is better-sqlite3's build, same base image)
 COPY --from=build /src/node_modules/better-sqlite3/build/Release/better_sqlite3.node ./node_modules/better-sqlite3/build/Release/
+# The native socket transport (listen.transport: auto takes it).
+COPY --from=build /src/build/Release/obrol_transport.node ./build/Release/
 COPY --from=build /src/dist ./dist
 COPY conf ./conf
 # The default config at the documented mount path (root-owned, read-only to node).

@@ -57,7 +57,7 @@ export class SocketLink implements Link {
   }
 
   write(lines: readonly Buffer[], totalBytes: number): void {
-    this.socket.write(lines.length === 1 ? (lines[0] as Buffer) : joined(lines, totalBytes));
+    this.socket.write(lines.length === 1 ? (lines[0] as Buffer) : joinedLines(lines, totalBytes));
   }
 
   get pendingBytes(): number {
@@ -80,7 +80,7 @@ export class SocketLink implements Link {
 let lastLines: readonly Buffer[] = [];
 let lastJoined: Buffer | null = null;
 
-function joined(lines: readonly Buffer[], totalBytes: number): Buffer {
+export function joinedLines(lines: readonly Buffer[], totalBytes: number): Buffer {
   if (lastJoined !== null && lines.length === lastLines.length && lastJoined.length === totalBytes && sameBuffers(lines, lastLines)) return lastJoined;
   lastLines = lines;
   lastJoined = Buffer.concat(lines, totalBytes);
@@ -171,7 +171,7 @@ export type AcceptErrorSink = (err: NodeJS.ErrnoException) => void;
 
 const EPISODE_MS = 10_000;
 
-function acceptErrors(sink: AcceptErrorSink): (err: NodeJS.ErrnoException) => void {
+export function acceptErrors(sink: AcceptErrorSink): (err: NodeJS.ErrnoException) => void {
   let last = 0;
   return (err) => {
     const now = Date.now();

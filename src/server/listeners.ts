@@ -5,21 +5,28 @@
  * one is reopened, a removed one closed; if any listener cannot open, nothing
  * changes (and the REHASH is refused whole).
  */
+import cluster from 'node:cluster';
 import type { AddressInfo, Server } from 'node:net';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
 import type { AcceptGate } from '../net/handshake.js';
 import type { Link } from '../net/link.js';
+import { listenNative, nativeUnavailable } from '../net/native.js';
 import { boundAddress, listenSockets, type TlsMaterial } from '../net/tcp.js';
 import { loadTlsMaterial } from '../net/tlsfiles.js';
 import { listenWebSocket } from '../net/websocket.js';
 
 export type ListenerKind = 'plain' | 'tls' | 'websocket';
 
+/** How plain TCP connections are driven (config listen.transport). */
+export type TransportChoice = 'auto' | 'native' | 'node';
+
 interface Spec {
   kind: ListenerKind;
   host: string;
   port: number;
+  /** Plain listener only. */
+  transport?: TransportChoice;
   tls?: TlsMaterial;
   origins?: readonly string[];
   trustedProxies?: readonly string[];
@@ -29,10 +36,13 @@ interface Spec {
 
 interface Open {
   spec: Spec;
-  server: Server;
+  address(): AddressInfo;
+  /** 'native' or 'node' for the plain listener (the log says which). */
+  driver?: string;
   /** The URL of the chat page, for the log; null when not served. */
   pageUrl?(): string | null;
-  close(): void;
+  /** Stop accepting; resolves when the listener and its connections are closed. */
+  close(): Promise<void>;
   /** Take new lists and TLS material in place (nobody connected is dropped). */
   update(spec: Spec): void;
 }
@@ -41,7 +51,7 @@ interface Open {
 export function listenerSpecs(loaded: LoadedConfig): Spec[] {
   const { config, tlsPaths } = loaded;
   const material = tlsPaths ? loadTlsMaterial(tlsPaths.cert, tlsPaths.key) : undefined;
-  const specs: Spec[] = [{ kind: 'plain', host: config.listen.host, port: config.listen.port }];
+  const specs: Spec[] = [{ kind: 'plain', host: config.listen.host, port: config.listen.port, transport: config.listen.transport }];
   if (config.tls && material) specs.push({ kind: 'tls', host: config.tls.host, port: config.tls.port, tls: material });
   if (config.websocket) {
     const ws = config.websocket;
@@ -60,7 +70,7 @@ export function listenerSpecs(loaded: LoadedConfig): Spec[] {
 }
 
 function sameAddress(a: Spec, b: Spec): boolean {
-  return a.host === b.host && a.port === b.port && !!a.tls === !!b.tls;
+  return a.host === b.host && a.port === b.port && !!a.tls === !!b.tls && a.transport === b.transport;
 }
 
 export class Listeners {
@@ -80,7 +90,7 @@ export class Listeners {
 
   address(kind: ListenerKind): AddressInfo | null {
     const open = this.open.get(kind);
-    return open ? boundAddress(open.server) : null;
+    return open ? open.address() : null;
   }
 
   /**
@@ -93,7 +103,7 @@ export class Listeners {
   async prepare(specs: Spec[]): Promise<{ commit(): void; abort(): void }> {
     const opened = new Map<ListenerKind, Open>();
     const abort = () => {
-      for (const open of opened.values()) open.close();
+      for (const open of opened.values()) void open.close();
     };
     for (const spec of specs) {
       const current = this.open.get(spec.kind);
@@ -109,7 +119,7 @@ export class Listeners {
       const wanted = new Set(specs.map((spec) => spec.kind));
       for (const [kind, open] of this.open) {
         if (wanted.has(kind) && !opened.has(kind)) continue;
-        open.close();
+        void open.close();
         this.open.delete(kind);
         if (!wanted.has(kind)) this.log.info({ event: 'listener-closed', kind }, `${kind} listener closed`);
       }
@@ -117,10 +127,11 @@ export class Listeners {
         const fresh = opened.get(spec.kind);
         if (fresh) {
           this.open.set(spec.kind, fresh);
-          const address = boundAddress(fresh.server);
+          const address = fresh.address();
+          const driver = fresh.driver ? `, ${fresh.driver} transport` : '';
           this.log.info(
-            { event: 'listening', kind: spec.kind, host: address.address, port: address.port },
-            `listening (${spec.kind}) on ${address.address}:${address.port}`,
+            { event: 'listening', kind: spec.kind, host: address.address, port: address.port, ...(fresh.driver ? { transport: fresh.driver } : {}) },
+            `listening (${spec.kind}${driver}) on ${address.address}:${address.port}`,
           );
           this.logPage(fresh, spec);
           continue;
@@ -161,32 +172,70 @@ export class Listeners {
       const ws = await listenWebSocket({ ...common, ...settings(spec) }, this.onLink);
       return {
         spec,
-        server: ws.server,
-        close: ws.close,
+        address: () => boundAddress(ws.server),
+        close: () => closeServer(ws.server, ws.close),
         update: (next) => ws.update(settings(next)),
         pageUrl: () => (ws.page ? pageUrl(boundAddress(ws.server), !!spec.tls) : null),
       };
     }
+    if (spec.kind === 'plain') {
+      const native = this.nativeFor(spec.transport ?? 'auto');
+      if (native) {
+        const listener = await listenNative(spec.host, spec.port, this.onLink, this.acceptError);
+        return { spec, driver: 'native', address: () => listener.address(), close: () => listener.close(), update: () => {} };
+      }
+    }
     const listener = await listenSockets(common, this.onLink);
     return {
       spec,
-      server: listener.server,
-      close: () => listener.server.close(),
+      ...(spec.kind === 'plain' ? { driver: 'node' } : {}),
+      address: () => boundAddress(listener.server),
+      close: () => closeServer(listener.server, () => listener.server.close()),
       update: (next) => {
         if (next.tls) listener.setTls(next.tls);
       },
     };
   }
 
+  /**
+   * Whether the plain listener uses the native transport. `auto` takes it when
+   * the addon is built, except in a worker of `--workers` (there the primary
+   * accepts and hands sockets over, which only Node's sockets can take).
+   * `native` without the addon is an error naming why.
+   */
+  private nativeFor(choice: TransportChoice): boolean {
+    if (choice === 'node') return false;
+    const why = cluster.isWorker ? 'a worker of --workers takes its sockets from the primary (Node sockets only)' : nativeUnavailable();
+    if (why === null) return true;
+    if (choice === 'native') throw new Error(`listen.transport is native, but the native transport cannot be used: ${why}`);
+    if (!this.toldFallback) {
+      this.toldFallback = true;
+      this.log.info({ event: 'transport-fallback', reason: why }, `plain TCP uses Node's sockets: ${why}`);
+    }
+    return false;
+  }
+
+  private toldFallback = false;
+
   /** Stop accepting on every listener; resolves when they are closed (after their connections end). */
   close(): Promise<void> {
     const all = [...this.open.values()];
     this.open.clear();
-    return Promise.all(all.map((open) => new Promise<void>((resolve) => {
-      open.server.once('close', () => resolve());
-      open.close();
-    }))).then(() => undefined);
+    return Promise.all(all.map((open) => open.close())).then(() => undefined);
   }
+}
+
+/** Close a Node server with `close`; resolves on its 'close' event (after its connections end). */
+function closeServer(server: Server, close: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      close();
+      resolve();
+      return;
+    }
+    server.once('close', () => resolve());
+    close();
+  });
 }
 
 /** How a person on this machine opens the page: a wildcard address becomes loopback. */

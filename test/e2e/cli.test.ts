@@ -169,6 +169,20 @@ describe('e2e cli: running the server', { timeout: 30_000 }, () => {
     expect(records.some((r) => r.event === 'listening')).toBe(false);
   });
 
+  it('falls back to Node sockets when the native transport is unavailable, and says why', async () => {
+    const server = await startCli({ env: { OBROL_NO_NATIVE: '1' } });
+    expect(server.logs.find((r) => r.event === 'transport-fallback')).toMatchObject({ reason: 'OBROL_NO_NATIVE is set' });
+    expect(server.logs.find((r) => r.event === 'listening' && r.kind === 'plain')).toMatchObject({ transport: 'node' });
+    await TelnetUser.register(server.port, 'fallback');
+  });
+
+  it('exits non-zero naming the cause when listen.transport is native and the addon cannot be used', async () => {
+    const path = writeConfig({ listen: { host: '127.0.0.1', port: 0, transport: 'native' } });
+    const result = await runCli(['--config', path], { env: { OBROL_NO_NATIVE: '1' } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('obrol: listen.transport is native, but the native transport cannot be used: OBROL_NO_NATIVE is set\n');
+  });
+
   it('logs JSON lines: config, listening with the port, connect and registered with a conn id', async () => {
     const server = await startCli();
     expect(server.logs.find((r) => r.event === 'config')).toMatchObject({ level: 30, file: server.configPath });

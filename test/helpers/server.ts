@@ -65,6 +65,8 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     'accounts.registrations_per_hour': 0,
     // Nothing on disk unless a test asks for a data file.
     'store.backend': 'memory',
+    // The suite runs on the default transport; OBROL_TEST_TRANSPORT=node runs it on Node's sockets.
+    ...(process.env.OBROL_TEST_TRANSPORT ? { 'listen.transport': process.env.OBROL_TEST_TRANSPORT } : {}),
   };
   const base = options.config ?? {};
   for (const [section, values] of Object.entries(base)) {
