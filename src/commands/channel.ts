@@ -59,7 +59,10 @@ const JOIN_REFUSALS: Record<JoinRefusal, (channel: string) => Reply> = {
 
 /** Split a comma list, dropping empty items. */
 export function commaList(param: string | undefined): string[] {
-  return param ? param.split(',').filter((item) => item.length > 0) : [];
+  if (!param) return [];
+  // One target is the usual case (every PRIVMSG to one nick or channel): no split, no filter.
+  if (param.indexOf(',') < 0) return [param];
+  return param.split(',').filter((item) => item.length > 0);
 }
 
 export function handleJoin(ctx: CommandContext, msg: IrcMessage): void | Promise<void> {

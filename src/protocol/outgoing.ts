@@ -13,6 +13,9 @@ import { CAP } from './caps.js';
 import type { IrcMessage, Tags } from './message.js';
 import { escapeTagValue, serializeBody } from './serialize.js';
 
+/** The capabilities that add tags to a message. */
+const TAG_CAPS = CAP.SERVER_TIME | CAP.MESSAGE_TAGS | CAP.ACCOUNT_TAG;
+
 export interface OutgoingMeta {
   /** Unique id of this event (sent with message-tags). */
   msgid?: string;
@@ -70,6 +73,8 @@ export class Outgoing {
 
   /** The tag section (without '@') this message carries for `renderKey`. */
   tagsFor(renderKey: number, extraTags = ''): string {
+    // A client that negotiated none of the tag capabilities gets no tags (the usual plain client): no closure, no string.
+    if ((renderKey & TAG_CAPS) === 0 && !this.meta?.fixedTags) return extraTags;
     let tags = extraTags;
     const add = (tag: string) => {
       tags = tags.length > 0 ? `${tags};${tag}` : tag;

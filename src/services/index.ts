@@ -11,10 +11,12 @@ import { runService, type Service } from './service.js';
 
 export const SERVICES: readonly Service[] = [nickServ, chanServ];
 
-/** The service whose nick is `nick` (compared case-insensitively), if any. */
+const BY_NICK = new Map(SERVICES.map((service) => [service.nick.toUpperCase(), service]));
+const NICK_LENGTHS = new Set(SERVICES.map((service) => service.nick.length));
+
+/** The service whose nick is `nick` (compared case-insensitively), if any. Asked for every PRIVMSG to a nick: no string is made unless the length fits. */
 export function findService(nick: string): Service | undefined {
-  const upper = nick.toUpperCase();
-  return SERVICES.find((service) => service.nick.toUpperCase() === upper);
+  return NICK_LENGTHS.has(nick.length) ? BY_NICK.get(nick.toUpperCase()) : undefined;
 }
 
 /** NS, NICKSERV, CS, CHANSERV: the rest of the line is the service command. */
