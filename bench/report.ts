@@ -5,10 +5,11 @@ import { spread, type Spread } from './lib/stats.js';
 import { SERVER_LABELS } from './lib/servers.js';
 
 const HEADLINE: Record<ScenarioName, string[]> = {
-  connect: ['regsPerSec', 'rssPerClientKiB'],
+  connect: ['regsPerSec', 'regsPerCpuSec', 'regP99', 'rssPerClientKiB', 'rssEmptyMiB'],
   fanout: ['deliveriesPerSec', 'deliveriesPerCpuSec', 'p99'],
   privmsg: ['roundTripsPerSec', 'roundTripsPerCpuSec', 'p99'],
   churn: ['cyclesPerSec', 'cyclesPerCpuSec', 'rssGrowthPct'],
+  mixed: ['deliveriesPerCpuSec', 'chanP99', 'dmP99', 'rssMiB'],
   crossnode: ['p50', 'p99'],
 };
 
