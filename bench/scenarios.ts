@@ -28,6 +28,8 @@ export interface Target {
   describe?: () => string;
   /** The server's open-files limit, when known (caps the clients of connect). */
   nofile?: number;
+  /** Registrations in flight while setting up the clients of fanout, privmsg and mixed (default 1000). */
+  setupWindow?: number;
 }
 
 export interface RunEnv {
@@ -266,13 +268,6 @@ export const FIGURES: Record<ScenarioName, FigureDef[]> = {
 };
 
 // ------------------------------------------------------------------ helpers
-
-/**
- * Registrations in flight while a scenario sets up its clients (not measured).
- * ngIRCd listens with a backlog of 10: a thousand connects at once overflow it
- * and some are reset, which fails the setup.
- */
-const SETUP_WINDOW = 200;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const ms = (us: number) => us / 1000;
@@ -558,7 +553,7 @@ export async function runFanout(env: RunEnv, p: FanoutParams): Promise<RunResult
   try {
     const gids: number[][] = Array.from({ length: workers }, () => []);
     for (let g = 0; g < clients; g++) gids[layout.owner(g)]!.push(g);
-    await connectAll(pool, gids, SETUP_WINDOW, 300, env);
+    await connectAll(pool, gids, env.target.setupWindow ?? 1000, 300, env);
     if (env.target.describe?.()) notes.push(env.target.describe());
     const names = Array.from({ length: p.channels }, (_, c) => `#f${c}`);
     const joins = await pool.all<JoinReport>(
@@ -637,7 +632,7 @@ export async function runPrivmsg(env: RunEnv, p: PrivmsgParams): Promise<RunResu
       gids[i % workers]!.push(2 * i, 2 * i + 1);
       pairs[i % workers]!.push([2 * i, 2 * i + 1, i]);
     }
-    await connectAll(pool, gids, SETUP_WINDOW, 300, env);
+    await connectAll(pool, gids, env.target.setupWindow ?? 1000, 300, env);
     if (env.target.describe?.()) notes.push(env.target.describe());
     await pool.all(() => ({ type: 'quiesce', quietMs: 300, maxMs: 30_000 }), 60_000);
     await pool.all((w) => ({ type: 'privmsg', pairs: pairs[w]!, window: p.window, size: p.size }));
@@ -732,7 +727,7 @@ export async function runMixed(env: RunEnv, p: MixedParams): Promise<RunResult> 
   try {
     const gids: number[][] = Array.from({ length: workers }, () => []);
     for (let g = 0; g < p.clients; g++) gids[owner(g)]!.push(g);
-    await connectAll(pool, gids, SETUP_WINDOW, 300, env);
+    await connectAll(pool, gids, env.target.setupWindow ?? 1000, 300, env);
     const joins = await pool.all<JoinReport>(
       (w) => ({
         type: 'join',

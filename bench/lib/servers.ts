@@ -63,6 +63,8 @@ export interface ServerHandle {
   command: string;
   /** Open-files limit the server runs with. */
   nofile: number;
+  /** Registrations in flight while a scenario sets up its clients (not measured): what the server's listen backlog takes. */
+  setupWindow: number;
   /** The server's own version string (--version, package.json). */
   binaryVersion: string;
   stop(): Promise<void>;
@@ -285,6 +287,8 @@ export async function startServer(kind: ServerKind, pinning: Pinning, log: (line
     describe: () => '',
     command: '',
     nofile: NaN,
+    // ngIRCd listens with a backlog of 10: a thousand connects at once overflow it, and some are reset
+    setupWindow: kind === 'ngircd' ? 100 : 1000,
     binaryVersion: versionOf(kind),
     output: () => {
       if (logFile && existsSync(logFile)) return readFileSync(logFile, 'utf8').slice(-4096);
