@@ -244,7 +244,7 @@ export function buildCases(scenario: CaseGroup, o: Overrides, quick: boolean): C
   if (want('mixed')) out.push(mixedCase(o, quick));
 
   if (want('churn')) {
-    const base: ChurnParams = quick ? { concurrency: 10, channels: 3, duration: 2, warmup: 1, settle: 0.5 } : { concurrency: 100, channels: 10, duration: 60, warmup: 5, settle: 2 };
+    const base: ChurnParams = quick ? { concurrency: 10, channels: 3, duration: 2, warmup: 1, settle: 0.5 } : { concurrency: 100, channels: 10, duration: 30, warmup: 5, settle: 2 };
     const params: ChurnParams = {
       concurrency: def(o.concurrency, base.concurrency),
       channels: def(o.churnChannels, base.channels),
