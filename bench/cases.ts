@@ -160,7 +160,7 @@ function privmsgCase(base: PrivmsgParams, o: Overrides): CaseSpec {
 function connectRateCase(o: Overrides, quick: boolean): CaseSpec {
   const base: ConnectParams = quick
     ? { clients: 300, window: 0, rate: 300, hold: 1, perAddress: 100, timeout: 30 }
-    : { clients: 10_000, window: 0, rate: 500, hold: 5, perAddress: 2500, timeout: 60 };
+    : { clients: 10_000, window: 0, rate: 500, hold: 5, perAddress: 2500, timeout: 40 };
   const c = connectCase('', '', base, o);
   const p = c.run.params as ConnectParams;
   return { ...c, id: `connect-rate-${p.clients >= 1000 ? `${p.clients / 1000}k` : p.clients}`, title: `connect: ${p.clients} clients connecting at ${p.rate}/s (open loop) register and idle` };
@@ -255,7 +255,7 @@ export function buildCases(scenario: CaseGroup, o: Overrides, quick: boolean): C
   if (want('mixed')) out.push(mixedCase(o, quick));
 
   if (want('churn')) {
-    const base: ChurnParams = quick ? { concurrency: 10, channels: 3, duration: 2, warmup: 1, settle: 0.5 } : { concurrency: 100, channels: 10, duration: 20, warmup: 5, settle: 2 };
+    const base: ChurnParams = quick ? { concurrency: 10, channels: 3, duration: 2, warmup: 1, settle: 0.5 } : { concurrency: 100, channels: 10, duration: 15, warmup: 3, settle: 2 };
     const params: ChurnParams = {
       concurrency: def(o.concurrency, base.concurrency),
       channels: def(o.churnChannels, base.channels),

@@ -730,7 +730,7 @@ function mixedLine(c: Client, d: string, a: number, b: number): void {
       }
       bump('chanDone');
       if (measuring) latency.record(chunkUs - ts);
-      mixedOrder(c, sender * 1024 + channel + 1, seq);
+      mixedOrder(c, sender * 65536 + channel + 1, seq);
     } else if (kind === 68) {
       // 'D': a direct message
       const sender = readInt(d, t + 1);
@@ -741,7 +741,7 @@ function mixedLine(c: Client, d: string, a: number, b: number): void {
       if (intEnd < 0) return;
       bump('dmDone');
       if (measuring) latencyDirect.record(chunkUs - ts);
-      mixedOrder(c, sender * 1024, seq);
+      mixedOrder(c, sender * 65536, seq);
     }
     return;
   }

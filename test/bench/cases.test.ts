@@ -19,7 +19,7 @@ describe('buildCases', () => {
       'fanout-100x50-open',
       'privmsg-1000',
       'mixed-2k',
-      'churn-20s',
+      'churn-15s',
     ]);
     const byId = new Map(cases.map((c) => [c.id, c.run.params]));
     // ngIRCd sits out the windowed 10k case only (its listen backlog makes it two minutes a run)
