@@ -383,19 +383,31 @@ async function startPool(env: RunEnv, workers: number, perAddress: number): Prom
   });
 }
 
-/** Connect and register the given clients (gids per worker); throws unless all of them registered. */
-async function connectAll(pool: WorkerPool, gids: number[][], window: number, timeoutS: number, env: RunEnv): Promise<ConnectReport[]> {
+/**
+ * Connect and register the given clients (gids per worker), for a scenario's
+ * setup (not measured): a client whose connection the server reset is tried
+ * again, twice at most (ngIRCd resets some when its listen backlog is full).
+ * Throws unless all of them registered.
+ */
+async function connectAll(pool: WorkerPool, gids: number[][], window: number, timeoutS: number, env: RunEnv): Promise<void> {
   const perWorker = Math.max(1, Math.ceil(window / pool.size));
-  const reports = await pool.all<ConnectReport>((w) => ({ type: 'connect', gids: gids[w]!, window: perWorker, timeoutMs: timeoutS * 1000 }), timeoutS * 1000 + 60_000);
-  const failed = reports.reduce((n, r) => n + r.failed, 0);
-  if (failed > 0) {
-    const errors: Record<string, number> = {};
-    const samples: string[] = [];
-    for (const r of reports) mergeErrors(errors, samples, r);
-    throw new Error(`${failed} of ${gids.flat().length} clients did not register: ${JSON.stringify(errors)} ${samples.slice(0, 3).join(' | ')}`);
+  let pending = gids;
+  for (let attempt = 1; ; attempt++) {
+    const reports = await pool.all<ConnectReport>((w) => ({ type: 'connect', gids: pending[w]!, window: perWorker, timeoutMs: timeoutS * 1000 }), timeoutS * 1000 + 60_000);
+    const failed = reports.reduce((n, r) => n + r.failed, 0);
+    const retry = reports.map((r) => r.failedGids);
+    const retriable = retry.reduce((n, l) => n + l.length, 0);
+    if (failed > 0 && (retriable < failed || attempt === 3)) {
+      const errors: Record<string, number> = {};
+      const samples: string[] = [];
+      for (const r of reports) mergeErrors(errors, samples, r);
+      throw new Error(`${failed} of ${gids.flat().length} clients did not register${attempt > 1 ? ` (attempt ${attempt})` : ''}: ${JSON.stringify(errors)} ${samples.slice(0, 3).join(' | ')}`);
+    }
+    if (failed === 0) break;
+    env.log(`  ${failed} connections failed (${Object.keys(reports[0]!.errors).join(', ')}): trying them again`);
+    pending = retry;
   }
   env.log(`  ${gids.flat().length} clients registered`);
-  return reports;
 }
 
 /** Wait until the counters stop moving or reach the goal. */

@@ -390,6 +390,7 @@ async function doConnect(cmd: ConnectCommand): Promise<ConnectReport> {
   const hist = new Histogram();
   const hist001 = new Histogram();
   let lastAt = 0;
+  const failedGids: number[] = [];
   const start = (gid: number, done: (ok: boolean, why?: string) => void) => {
     const c = new Client(gid, nickFor(cfg.nickPrefix, gid));
     clients.set(gid, c);
@@ -398,14 +399,14 @@ async function doConnect(cmd: ConnectCommand): Promise<ConnectReport> {
         hist.record(chunkUs - c.startedUs);
         hist001.record(c.welcomedUs - c.startedUs);
         lastAt = Date.now();
-      }
+      } else failedGids.push(gid);
       done(ok, why);
     };
     open(c, sourceAddress(cfg.addressOctet, Math.floor(gid / cfg.perAddress)));
     send(c, `NICK ${c.nick}\r\nUSER ${c.nick} 0 * :bench\r\n`);
   };
   const r = cmd.rate ? await runPaced(cmd.gids, cmd.rate, cmd.phase ?? 0, cmd.timeoutMs, start) : { ...(await runWindowed(cmd.gids, cmd.window, cmd.timeoutMs, start)), late: 0 };
-  return { registered: r.ok, failed: r.failed, errors: r.errors, samples: r.samples, latency: hist.toJSON(), latency001: hist001.toJSON(), lastAt, lateStarts: r.late };
+  return { registered: r.ok, failed: r.failed, errors: r.errors, samples: r.samples, latency: hist.toJSON(), latency001: hist001.toJSON(), lastAt, lateStarts: r.late, failedGids };
 }
 
 // ---------------------------------------------------------------- join

@@ -155,6 +155,8 @@ export interface ConnectReport {
   lastAt: number;
   /** Open loop: connections started more than 10 ms behind schedule (the generator lagging). */
   lateStarts: number;
+  /** The clients whose connection failed before the end of their welcome burst (not those that timed out). */
+  failedGids: number[];
 }
 
 export interface JoinReport {
