@@ -8,6 +8,7 @@
  *   npm run bench -- all --quick --servers obrol  the smoke sizes
  *   npm run bench -- cluster                      multi-process: Obrol with 2 workers over Redis vs 1 process vs InspIRCd, and cross-node latency
  *   npm run bench -- history                      what stored history costs: Obrol as shipped vs Obrol keeping nothing
+ *   npm run bench -- transport                    Obrol's native socket transport vs Node's net (listen.transport: node)
  *
  * See bench/README.md (Benchmarks).
  */
@@ -25,15 +26,16 @@ const RESULTS = fileURLToPath(new URL('RESULTS.md', import.meta.url));
 const argv = await yargs(hideBin(process.argv))
   .scriptName('npm run bench --')
   .usage(
-    '$0 <scenario> [options]\n\nScenarios: connect, fanout, privmsg, churn, all (default: those four).\n' +
+    '$0 <scenario> [options]\n\nScenarios: connect, fanout, privmsg, churn, mixed, all (default: those five).\n' +
       'Multi-process: cluster (fanout and privmsg against obrol, obrol-2w and inspircd, then crossnode), crossnode (delivery latency node A -> node B vs one process).\n' +
-      'History: history (fanout and privmsg, Obrol with history in SQLite vs obrol-nohist).',
+      'History: history (fanout and privmsg, Obrol with history in SQLite vs obrol-nohist).\n' +
+      'Transport: transport (connect at a fixed rate, privmsg, open-loop fanout; Obrol as configured vs obrol-node, listen.transport: node).',
   )
   .command('$0 [scenario]', 'run the benchmark', (y) =>
     y.positional('scenario', { type: 'string', choices: CASE_GROUPS, default: 'all', describe: 'what to measure' }),
   )
   .options({
-    servers: { type: 'string', describe: 'comma-separated: obrol,obrol-nohist,ngircd,inspircd,obrol-2w,obrol-2n (default: those installed of the cases\' servers)' },
+    servers: { type: 'string', describe: 'comma-separated: obrol,obrol-nohist,obrol-node,ngircd,inspircd,obrol-2w,obrol-2n (default: those installed of the cases\' servers)' },
     target: { type: 'string', describe: 'host:port of a server that is already running (instead of starting servers)' },
     pid: { type: 'number', describe: "with --target: the server's PID, for CPU and RSS" },
     label: { type: 'string', default: 'target', describe: 'with --target: its name in the results' },
@@ -55,8 +57,8 @@ const argv = await yargs(hideBin(process.argv))
     members: { type: 'number', describe: 'fanout: members per channel' },
     senders: { type: 'number', describe: 'fanout: senders per channel' },
     mode: { type: 'string', choices: ['closed', 'open', 'both'], describe: 'fanout: closed loop (window), open loop (rate) or both (default)' },
-    window: { type: 'number', describe: 'fanout: messages in flight per sender (closed loop); privmsg: per pair; connect: registrations in flight' },
-    rate: { type: 'number', describe: 'fanout open loop: messages/s, all senders together' },
+    window: { type: 'number', describe: 'fanout: messages in flight per sender (closed loop); privmsg: per pair; connect (windowed cases): registrations in flight' },
+    rate: { type: 'number', describe: 'fanout open loop: messages/s, all senders together; connect-rate: connections/s (with --clients: only that case)' },
     duration: { type: 'number', describe: 'seconds measured (fanout, privmsg, churn)' },
     warmup: { type: 'number', describe: 'seconds before the measurement (fanout, privmsg, churn)' },
     size: { type: 'number', describe: 'bytes of message text (fanout, privmsg)' },
@@ -64,6 +66,7 @@ const argv = await yargs(hideBin(process.argv))
     concurrency: { type: 'number', describe: 'churn: loops at once' },
     'churn-channels': { type: 'number', describe: 'churn: channels the loops share' },
     settle: { type: 'number', describe: 'churn: idle seconds before each RSS reading' },
+    seed: { type: 'number', describe: 'mixed: the seed of the layout and of every choice (default 1)' },
   })
   .strict()
   .help()
@@ -88,6 +91,7 @@ const overrides: Overrides = {
   concurrency: argv.concurrency,
   churnChannels: argv['churn-channels'],
   settle: argv.settle,
+  seed: argv.seed,
 };
 const cases = buildCases(scenario, overrides, argv.quick);
 

@@ -108,12 +108,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
             let port: number;
             let pid: number | null;
             let nofile: number | undefined;
-            let extra: Pick<Target, 'pids' | 'ports' | 'describe'> = {};
+            let extra: Pick<Target, 'pids' | 'ports' | 'describe' | 'setupWindow'> = {};
             if (kind) {
               handle = await startServer(kind, record.pinning, (line) => log(`  ${line}`));
               ({ host, port, pid } = handle);
               nofile = handle.nofile;
-              extra = { pids: handle.pids, ports: handle.ports, describe: handle.describe };
+              extra = { pids: handle.pids, ports: handle.ports, describe: handle.describe, setupWindow: handle.setupWindow };
               info.binaryVersion = handle.binaryVersion;
               info.command = handle.command;
               info.nofile = handle.nofile;

@@ -7,13 +7,13 @@
  */
 import os from 'node:os';
 import { Histogram, type HistogramData } from './lib/histogram.js';
-import type { ConnectReport, Counters, FanoutSender, JoinReport, MarkReport } from './lib/ipc.js';
+import type { ConnectReport, Counters, FanoutSender, JoinReport, MarkReport, MixedCommand } from './lib/ipc.js';
 import { WorkerPool } from './lib/pool.js';
 import { cpuSeconds, openFilesLimit, rssKiB, type Pinning } from './lib/proc.js';
 
-export type ScenarioName = 'connect' | 'fanout' | 'privmsg' | 'churn' | 'crossnode';
+export type ScenarioName = 'connect' | 'fanout' | 'privmsg' | 'churn' | 'mixed' | 'crossnode';
 /** The single-process scenarios (`all`). */
-export const SCENARIOS: ScenarioName[] = ['connect', 'fanout', 'privmsg', 'churn'];
+export const SCENARIOS: ScenarioName[] = ['connect', 'fanout', 'privmsg', 'churn', 'mixed'];
 
 export interface Target {
   host: string;
@@ -28,6 +28,8 @@ export interface Target {
   describe?: () => string;
   /** The server's open-files limit, when known (caps the clients of connect). */
   nofile?: number;
+  /** Registrations in flight while setting up the clients of fanout, privmsg and mixed (default 1000). */
+  setupWindow?: number;
 }
 
 export interface RunEnv {
@@ -77,8 +79,10 @@ export interface FigureDef {
 
 export interface ConnectParams {
   clients: number;
-  /** Registrations in flight at once (all workers together). */
+  /** Registrations in flight at once (all workers together); not used when rate is set. */
   window: number;
+  /** Open loop: connections started per second (all workers together), whatever the server's pace; 0: the window. */
+  rate: number;
   /** Seconds the clients stay connected and idle after the last registration. */
   hold: number;
   /** Clients per loopback source address. */
@@ -138,11 +142,45 @@ export interface CrossnodeParams {
   size: number;
 }
 
+/**
+ * A network's day in miniature: stable clients in small and large channels
+ * talking (channel messages, mostly in the small ones, and direct messages
+ * between random pairs), while churners JOIN and PART small channels and now
+ * and then change nick; every stream at a fixed rate (open loop). The layout
+ * and every choice come from the seed.
+ */
+export interface MixedParams {
+  /** Clients in all: stable ones and churners. */
+  clients: number;
+  churners: number;
+  smallChannels: number;
+  /** Members of a small channel: uniform in [min, max]. */
+  smallMembers: [number, number];
+  largeChannels: number;
+  largeMembers: [number, number];
+  /** Channel messages per second, all channels together. */
+  channelRate: number;
+  /** The share of them sent to the large channels. */
+  largeShare: number;
+  /** Direct messages (PRIVMSG to a nick) per second. */
+  directRate: number;
+  /** Churner JOINs per second (each followed by its PART holdS later). */
+  joinRate: number;
+  holdS: number;
+  /** Churner NICK changes per second. */
+  nickRate: number;
+  duration: number;
+  warmup: number;
+  size: number;
+  seed: number;
+}
+
 export type ScenarioParams =
   | { scenario: 'connect'; params: ConnectParams }
   | { scenario: 'fanout'; params: FanoutParams }
   | { scenario: 'privmsg'; params: PrivmsgParams }
   | { scenario: 'churn'; params: ChurnParams }
+  | { scenario: 'mixed'; params: MixedParams }
   | { scenario: 'crossnode'; params: CrossnodeParams };
 
 // ------------------------------------------------------------------ figures
@@ -160,9 +198,14 @@ export const FIGURES: Record<ScenarioName, FigureDef[]> = {
     { key: 'failed', label: 'clients failed', better: 'zero', digits: 0 },
     { key: 'regsPerSec', label: 'registrations/s', better: 'higher', digits: 0 },
     { key: 'regsPerCpuSec', label: 'registrations per server-CPU-s', better: 'higher', digits: 0 },
-    { key: 'regP50', label: 'registration latency p50 (ms)', better: 'lower', digits: 1 },
+    { key: 'regP50', label: 'registration latency p50 (ms, connect to 376/422)', better: 'lower', digits: 1 },
+    { key: 'regP90', label: 'registration latency p90 (ms)', better: 'lower', digits: 1 },
     { key: 'regP99', label: 'registration latency p99 (ms)', better: 'lower', digits: 1 },
-    { key: 'rssEmptyMiB', label: 'server RSS, no clients (MiB)', better: 'lower', digits: 1 },
+    { key: 'regP999', label: 'registration latency p99.9 (ms)', better: 'lower', digits: 1 },
+    { key: 'regMax', label: 'registration latency max (ms)', better: 'lower', digits: 1 },
+    { key: 'reg001P50', label: 'connect to 001 p50 (ms)', better: 'lower', digits: 1 },
+    { key: 'reg001P99', label: 'connect to 001 p99 (ms)', better: 'lower', digits: 1 },
+    { key: 'rssEmptyMiB', label: 'server RSS at start, no clients (MiB)', better: 'lower', digits: 1 },
     { key: 'rssFullMiB', label: 'server RSS, all clients idle (MiB)', better: 'lower', digits: 1 },
     { key: 'rssPerClientKiB', label: 'server RSS per idle client (KiB)', better: 'lower', digits: 2 },
     { key: 'idleCpuPct', label: 'server CPU while idle (% of a core)', better: 'lower', digits: 2 },
@@ -184,6 +227,20 @@ export const FIGURES: Record<ScenarioName, FigureDef[]> = {
     { key: 'serverCpuPct', label: 'server CPU (% of a core)', better: 'info', digits: 1 },
     { key: 'rssMiB', label: 'server RSS at the end of the window (MiB)', better: 'lower', digits: 1 },
     ...latencyFigures('round-trip'),
+    { key: 'lost', label: 'lost', better: 'zero', digits: 0 },
+    { key: 'reordered', label: 'reordered', better: 'zero', digits: 0 },
+  ],
+  mixed: [
+    { key: 'deliveriesPerSec', label: 'deliveries/s (channel, direct, JOIN/PART/NICK)', better: 'info', digits: 0 },
+    { key: 'deliveriesPerCpuSec', label: 'deliveries per server-CPU-s', better: 'higher', digits: 0 },
+    { key: 'serverCpuPct', label: 'server CPU (% of a core)', better: 'lower', digits: 1 },
+    { key: 'chanP50', label: 'channel delivery latency p50 (ms)', better: 'lower', digits: 2 },
+    { key: 'chanP99', label: 'channel delivery latency p99 (ms)', better: 'lower', digits: 2 },
+    { key: 'chanMax', label: 'channel delivery latency max (ms)', better: 'lower', digits: 2 },
+    { key: 'dmP50', label: 'direct delivery latency p50 (ms)', better: 'lower', digits: 2 },
+    { key: 'dmP99', label: 'direct delivery latency p99 (ms)', better: 'lower', digits: 2 },
+    { key: 'dmMax', label: 'direct delivery latency max (ms)', better: 'lower', digits: 2 },
+    { key: 'rssMiB', label: 'server RSS at the end of the window (MiB)', better: 'lower', digits: 1 },
     { key: 'lost', label: 'lost', better: 'zero', digits: 0 },
     { key: 'reordered', label: 'reordered', better: 'zero', digits: 0 },
   ],
@@ -293,6 +350,10 @@ function sumCounters(list: Counters[]): Counters {
     out.duplicates += c.duplicates;
     out.outstanding! += c.outstanding ?? 0;
     mergeErrors(out.errors, out.samples, c);
+    if (c.kinds) {
+      out.kinds ??= {};
+      for (const [k, v] of Object.entries(c.kinds)) out.kinds[k] = (out.kinds[k] ?? 0) + v;
+    }
     if (c.sentPerChannel) {
       out.sentPerChannel ??= [];
       c.sentPerChannel.forEach((n, i) => (out.sentPerChannel![i] = (out.sentPerChannel![i] ?? 0) + n));
@@ -322,19 +383,31 @@ async function startPool(env: RunEnv, workers: number, perAddress: number): Prom
   });
 }
 
-/** Connect and register the given clients (gids per worker); throws unless all of them registered. */
-async function connectAll(pool: WorkerPool, gids: number[][], window: number, timeoutS: number, env: RunEnv): Promise<ConnectReport[]> {
+/**
+ * Connect and register the given clients (gids per worker), for a scenario's
+ * setup (not measured): a client whose connection the server reset is tried
+ * again, twice at most (ngIRCd resets some when its listen backlog is full).
+ * Throws unless all of them registered.
+ */
+async function connectAll(pool: WorkerPool, gids: number[][], window: number, timeoutS: number, env: RunEnv): Promise<void> {
   const perWorker = Math.max(1, Math.ceil(window / pool.size));
-  const reports = await pool.all<ConnectReport>((w) => ({ type: 'connect', gids: gids[w]!, window: perWorker, timeoutMs: timeoutS * 1000 }), timeoutS * 1000 + 60_000);
-  const failed = reports.reduce((n, r) => n + r.failed, 0);
-  if (failed > 0) {
-    const errors: Record<string, number> = {};
-    const samples: string[] = [];
-    for (const r of reports) mergeErrors(errors, samples, r);
-    throw new Error(`${failed} of ${gids.flat().length} clients did not register: ${JSON.stringify(errors)} ${samples.slice(0, 3).join(' | ')}`);
+  let pending = gids;
+  for (let attempt = 1; ; attempt++) {
+    const reports = await pool.all<ConnectReport>((w) => ({ type: 'connect', gids: pending[w]!, window: perWorker, timeoutMs: timeoutS * 1000 }), timeoutS * 1000 + 60_000);
+    const failed = reports.reduce((n, r) => n + r.failed, 0);
+    const retry = reports.map((r) => r.failedGids);
+    const retriable = retry.reduce((n, l) => n + l.length, 0);
+    if (failed > 0 && (retriable < failed || attempt === 3)) {
+      const errors: Record<string, number> = {};
+      const samples: string[] = [];
+      for (const r of reports) mergeErrors(errors, samples, r);
+      throw new Error(`${failed} of ${gids.flat().length} clients did not register${attempt > 1 ? ` (attempt ${attempt})` : ''}: ${JSON.stringify(errors)} ${samples.slice(0, 3).join(' | ')}`);
+    }
+    if (failed === 0) break;
+    env.log(`  ${failed} connections failed (${Object.keys(reports[0]!.errors).join(', ')}): trying them again`);
+    pending = retry;
   }
   env.log(`  ${gids.flat().length} clients registered`);
-  return reports;
 }
 
 /** Wait until the counters stop moving or reach the goal. */
@@ -377,7 +450,8 @@ export async function runConnect(env: RunEnv, p: ConnectParams): Promise<RunResu
   }
   const workers = workersFor(clients, env);
   const addresses = Math.ceil(clients / p.perAddress);
-  notes.push(`${clients} clients from ${addresses} source address${addresses === 1 ? '' : 'es'} (${p.perAddress} per address), ${workers} worker${workers === 1 ? '' : 's'}, ${p.window} registrations in flight`);
+  const how = p.rate > 0 ? `open loop: ${p.rate} connections/s started whatever the server's pace` : `${p.window} registrations in flight`;
+  notes.push(`${clients} clients from ${addresses} source address${addresses === 1 ? '' : 'es'} (${p.perAddress} per address), ${workers} worker${workers === 1 ? '' : 's'}, ${how}`);
   const pool = await startPool(env, workers, p.perAddress);
   const meter = new ServerMeter(env.target);
   try {
@@ -389,7 +463,12 @@ export async function runConnect(env: RunEnv, p: ConnectParams): Promise<RunResu
     const starts = await pool.all<MarkReport>(() => ({ type: 'mark', phase: 'start' }));
     const t0 = Date.now();
     const perWorker = Math.max(1, Math.ceil(p.window / workers));
-    const reports = await pool.all<ConnectReport>((w) => ({ type: 'connect', gids: gids[w]!, window: perWorker, timeoutMs: p.timeout * 1000 }), p.timeout * 1000 + 60_000);
+    // open loop: each worker starts rate/W connections a second, the workers interleaved; the timeout counts after the last start
+    const timeoutMs = (p.rate > 0 ? clients / p.rate + p.timeout : p.timeout) * 1000;
+    const reports = await pool.all<ConnectReport>(
+      (w) => ({ type: 'connect', gids: gids[w]!, window: perWorker, ...(p.rate > 0 ? { rate: p.rate / workers, phase: w / workers } : {}), timeoutMs }),
+      timeoutMs + 60_000,
+    );
     const ends = await pool.all<MarkReport>(() => ({ type: 'mark', phase: 'end' }));
     const [serverCpuS] = meter.end();
     const runner = process.cpuUsage(runner0);
@@ -400,6 +479,9 @@ export async function runConnect(env: RunEnv, p: ConnectParams): Promise<RunResu
     const samples: string[] = [];
     for (const r of reports) mergeErrors(errors, samples, r);
     const lat = mergeHistograms(reports.map((r) => r.latency));
+    const lat001 = mergeHistograms(reports.map((r) => r.latency001));
+    const late = reports.reduce((n, r) => n + r.lateStarts, 0);
+    if (p.rate > 0 && late > 0) notes.push(`${late} connections started more than 10 ms behind schedule (generator lagging)`);
     env.log(`  ${registered} registered, ${failed} failed in ${((lastAt - t0) / 1000).toFixed(1)} s`);
     // idle: every client connected, answering PING
     await sleep(1000);
@@ -418,7 +500,12 @@ export async function runConnect(env: RunEnv, p: ConnectParams): Promise<RunResu
         regsPerSec: registered > 0 ? registered / ((lastAt - t0) / 1000) : 0,
         regsPerCpuSec: registered / serverCpuS,
         regP50: ms(lat.percentile(0.5)),
+        regP90: ms(lat.percentile(0.9)),
         regP99: ms(lat.percentile(0.99)),
+        regP999: ms(lat.percentile(0.999)),
+        regMax: ms(lat.count ? lat.max : NaN),
+        reg001P50: ms(lat001.percentile(0.5)),
+        reg001P99: ms(lat001.percentile(0.99)),
         rssEmptyMiB: rssEmpty,
         rssFullMiB: rssFull,
         rssPerClientKiB: ((rssFull - rssEmpty) * 1024) / registered,
@@ -478,7 +565,7 @@ export async function runFanout(env: RunEnv, p: FanoutParams): Promise<RunResult
   try {
     const gids: number[][] = Array.from({ length: workers }, () => []);
     for (let g = 0; g < clients; g++) gids[layout.owner(g)]!.push(g);
-    await connectAll(pool, gids, 1000, 300, env);
+    await connectAll(pool, gids, env.target.setupWindow ?? 1000, 300, env);
     if (env.target.describe?.()) notes.push(env.target.describe());
     const names = Array.from({ length: p.channels }, (_, c) => `#f${c}`);
     const joins = await pool.all<JoinReport>(
@@ -557,7 +644,7 @@ export async function runPrivmsg(env: RunEnv, p: PrivmsgParams): Promise<RunResu
       gids[i % workers]!.push(2 * i, 2 * i + 1);
       pairs[i % workers]!.push([2 * i, 2 * i + 1, i]);
     }
-    await connectAll(pool, gids, 1000, 300, env);
+    await connectAll(pool, gids, env.target.setupWindow ?? 1000, 300, env);
     if (env.target.describe?.()) notes.push(env.target.describe());
     await pool.all(() => ({ type: 'quiesce', quietMs: 300, maxMs: 30_000 }), 60_000);
     await pool.all((w) => ({ type: 'privmsg', pairs: pairs[w]!, window: p.window, size: p.size }));
@@ -581,6 +668,159 @@ export async function runPrivmsg(env: RunEnv, p: PrivmsgParams): Promise<RunResu
         rssMiB: rss,
         ...latencyOf(mergeHistograms(m.ends.map((e) => e.latency))),
         lost: final.outstanding ?? 0,
+        reordered: final.reordered + final.duplicates,
+      },
+      generator: generatorCpu(m.starts, m.ends, m.runnerUs, env),
+      notes,
+      errors,
+      samples,
+    };
+  } finally {
+    await pool.stop();
+  }
+}
+
+// ------------------------------------------------------------------ mixed
+
+/** mulberry32: the runner's layout and the workers' choices come from one seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The mixed workload's channels: small ones first (indices 0..small-1), then
+ * the large ones, each with distinct members drawn from the stable clients
+ * (gids 0..stable-1). Churners (gids stable..clients-1) are in none of them
+ * at the start.
+ */
+export function mixedLayout(p: MixedParams): { members: number[][]; channelsOf: number[][] } {
+  const rand = prng(p.seed);
+  const stable = p.clients - p.churners;
+  const sizes: number[] = [];
+  const pick = ([lo, hi]: [number, number]) => Math.min(stable, lo + Math.floor(rand() * (hi - lo + 1)));
+  for (let c = 0; c < p.smallChannels; c++) sizes.push(pick(p.smallMembers));
+  for (let c = 0; c < p.largeChannels; c++) sizes.push(pick(p.largeMembers));
+  const ids = Array.from({ length: stable }, (_, i) => i);
+  const members = sizes.map((k) => {
+    // a partial Fisher-Yates shuffle: k distinct stable clients
+    for (let i = 0; i < k; i++) {
+      const j = i + Math.floor(rand() * (stable - i));
+      [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+    }
+    return ids.slice(0, k).sort((a, b) => a - b);
+  });
+  const channelsOf: number[][] = Array.from({ length: stable }, () => []);
+  members.forEach((list, c) => list.forEach((g) => channelsOf[g]!.push(c)));
+  return { members, channelsOf };
+}
+
+export async function runMixed(env: RunEnv, p: MixedParams): Promise<RunResult> {
+  const stable = p.clients - p.churners;
+  if (stable < Math.max(2, p.largeMembers[1], p.smallMembers[1])) throw new Error('mixed: more stable clients than the largest channel are needed');
+  const workers = workersFor(p.clients, env);
+  const owner = (g: number) => g % workers;
+  const { members, channelsOf } = mixedLayout(p);
+  const names = members.map((_, c) => (c < p.smallChannels ? `#m${c}` : `#big${c - p.smallChannels}`));
+  const memberships = members.reduce((n, m) => n + m.length, 0);
+  const notes = [
+    `${p.clients} clients: ${stable} stable (in ${memberships} channel memberships, ${(memberships / stable).toFixed(1)} each on average) and ${p.churners} churners; ` +
+      `${p.smallChannels} small channels of ${p.smallMembers[0]}-${p.smallMembers[1]} and ${p.largeChannels} large of ${p.largeMembers[0]}-${p.largeMembers[1]} (seed ${p.seed}); ` +
+      `${p.channelRate} channel messages/s (${Math.round(p.largeShare * 100)}% to the large ones), ${p.directRate} direct/s, ${p.joinRate} JOIN+PART/s (${p.holdS} s in the channel), ${p.nickRate} NICK/s; ${p.size}-byte texts, ${workers} worker${workers === 1 ? '' : 's'}`,
+  ];
+  const pool = await startPool(env, workers, 1000);
+  const meter = new ServerMeter(env.target);
+  try {
+    const gids: number[][] = Array.from({ length: workers }, () => []);
+    for (let g = 0; g < p.clients; g++) gids[owner(g)]!.push(g);
+    await connectAll(pool, gids, env.target.setupWindow ?? 1000, 300, env);
+    const joins = await pool.all<JoinReport>(
+      (w) => ({
+        type: 'join',
+        joins: gids[w]!.filter((g) => g < stable && channelsOf[g]!.length > 0).map((g) => [g, channelsOf[g]!.map((c) => names[c]!).join(',')] as [number, string]),
+        window: 50,
+        timeoutMs: 300_000,
+      }),
+      360_000,
+    );
+    const joinFailed = joins.reduce((n, r) => n + r.failed, 0);
+    if (joinFailed > 0) throw new Error(`${joinFailed} JOINs failed: ${joins.flatMap((r) => r.samples).slice(0, 3).join(' | ')}`);
+    await pool.all(() => ({ type: 'quiesce', quietMs: 500, maxMs: 60_000 }), 120_000);
+    env.log(`  joined; mixed workload for ${p.warmup} + ${p.duration} s`);
+    // each worker sends its share: in proportion to its memberships (channel messages), stable clients (direct) and churners (JOIN, NICK)
+    const smallSlots = (w: number) => gids[w]!.reduce((n, g) => n + (g < stable ? channelsOf[g]!.filter((c) => c < p.smallChannels).length : 0), 0);
+    const largeSlots = (w: number) => gids[w]!.reduce((n, g) => n + (g < stable ? channelsOf[g]!.filter((c) => c >= p.smallChannels).length : 0), 0);
+    const totalSmall = members.slice(0, p.smallChannels).reduce((n, m) => n + m.length, 0);
+    const totalLarge = memberships - totalSmall;
+    await pool.all<unknown>(
+      (w): MixedCommand => {
+        const mine = gids[w]!.filter((g) => g < stable);
+        const churners = gids[w]!.filter((g) => g >= stable);
+        return {
+          type: 'mixed',
+          seed: p.seed * 1000 + w + 1,
+          size: p.size,
+          stable: mine.map((g) => [g, channelsOf[g]!] as [number, number[]]),
+          churners,
+          stableTotal: stable,
+          smallChannels: p.smallChannels,
+          channelNames: names,
+          rates: {
+            small: totalSmall ? (p.channelRate * (1 - p.largeShare) * smallSlots(w)) / totalSmall : 0,
+            large: totalLarge ? (p.channelRate * p.largeShare * largeSlots(w)) / totalLarge : 0,
+            direct: (p.directRate * mine.length) / stable,
+            joins: p.churners ? (p.joinRate * churners.length) / p.churners : 0,
+            nicks: p.churners ? (p.nickRate * churners.length) / p.churners : 0,
+          },
+          holdMs: p.holdS * 1000,
+        };
+      },
+    );
+    await sleep(p.warmup * 1000);
+    const m = await measure(pool, meter, p.duration);
+    const rss = meter.rssMiB();
+    const stopped = sumCounters(await pool.all<Counters>(() => ({ type: 'stop', timeoutMs: 1000 })));
+    // every stable member but the sender gets every message of its channel; every direct message arrives
+    const expectChan = (stopped.sentPerChannel ?? []).reduce((n, sent, c) => n + sent * (members[c]!.length - 1), 0);
+    const expectDm = stopped.kinds?.dmSent ?? 0;
+    const k = (c: Counters, key: string) => c.kinds?.[key] ?? 0;
+    const final = await drain(pool, (c) => k(c, 'chanDone') >= expectChan && k(c, 'dmDone') >= expectDm, 5000, 120_000);
+    const startSum = sumCounters(m.starts.map((s) => s.counters));
+    const endSum = sumCounters(m.ends.map((s) => s.counters));
+    const delta = (key: string) => k(endSum, key) - k(startSum, key);
+    const deliveries = delta('chanDone') + delta('chanExtra') + delta('dmDone') + delta('events');
+    const late = m.ends.reduce((n, e) => n + (e.lateSends ?? 0), 0);
+    notes.push(
+      `in the window: ${Math.round((delta('chanSent') + delta('dmSent')) / m.wallS)} messages/s sent (${Math.round(delta('chanSent') / m.wallS)} channel, ${Math.round(delta('dmSent') / m.wallS)} direct), ` +
+        `${Math.round(delta('joins') / m.wallS)} JOIN/s, ${Math.round(delta('nicks') / m.wallS)} NICK/s; deliveries/s ${Math.round(delta('chanDone') / m.wallS)} channel to stable members, ${Math.round(delta('chanExtra') / m.wallS)} to churners, ${Math.round(delta('dmDone') / m.wallS)} direct, ${Math.round(delta('events') / m.wallS)} JOIN/PART/NICK lines` +
+        (k(final, 'joinSkipped') > 0 ? `; ${k(final, 'joinSkipped')} JOINs skipped (every churner busy)` : '') +
+        (late > 0 ? `; ${late} sends more than 10 ms late (generator lagging)` : ''),
+    );
+    const errors: Record<string, number> = {};
+    const samples: string[] = [];
+    mergeErrors(errors, samples, final);
+    await pool.all(() => ({ type: 'close' }));
+    const chan = mergeHistograms(m.ends.map((e) => e.latency));
+    const dm = mergeHistograms(m.ends.map((e) => e.latencyDirect));
+    return {
+      figures: {
+        deliveriesPerSec: deliveries / m.wallS,
+        deliveriesPerCpuSec: deliveries / m.serverCpuS,
+        serverCpuPct: (m.serverCpuS / m.wallS) * 100,
+        chanP50: ms(chan.percentile(0.5)),
+        chanP99: ms(chan.percentile(0.99)),
+        chanMax: ms(chan.count ? chan.max : NaN),
+        dmP50: ms(dm.percentile(0.5)),
+        dmP99: ms(dm.percentile(0.99)),
+        dmMax: ms(dm.count ? dm.max : NaN),
+        rssMiB: rss,
+        lost: Math.max(0, expectChan - k(final, 'chanDone')) + Math.max(0, expectDm - k(final, 'dmDone')),
         reordered: final.reordered + final.duplicates,
       },
       generator: generatorCpu(m.starts, m.ends, m.runnerUs, env),
@@ -672,6 +912,8 @@ export function runScenario(env: RunEnv, s: ScenarioParams): Promise<RunResult> 
       return runPrivmsg(env, s.params);
     case 'churn':
       return runChurn(env, s.params);
+    case 'mixed':
+      return runMixed(env, s.params);
     case 'crossnode':
       return runCrossnode(env, s.params);
   }

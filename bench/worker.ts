@@ -10,6 +10,9 @@
  *   fanout   F<channel> <sender index> <seq> <send time us> <padding>
  *   privmsg  P<pair> <seq> <send time us> <padding>   initiator -> responder
  *            Q<pair> <seq> <send time us> <padding>   responder -> initiator (same seq and time)
+ *   mixed    M<channel> <sender gid> <seq> <send time us> <padding>   to a channel
+ *            D<sender gid> <seq> <send time us> <padding>             to a nick
+ *            (one seq counter per sender over both kinds)
  * Times are microseconds of the system-wide monotonic clock (process.hrtime),
  * so every worker on the machine reads the same clock.
  */
@@ -26,6 +29,7 @@ import type {
   JoinCommand,
   JoinReport,
   MarkReport,
+  MixedCommand,
   PrivmsgCommand,
   Request,
   Response,
@@ -48,9 +52,13 @@ class Client {
   /** The last ERROR line or other reason, for reports. */
   reason = '';
   startedUs = 0;
+  /** When 001 arrived, us (0: not yet). */
+  welcomedUs = 0;
   // registration / join bookkeeping
   done: ((ok: boolean, why?: string) => void) | null = null;
-  joinChannel = '';
+  /** The channels of the JOIN under way, and how many of their 366s are still to come. */
+  joinChannels: string[] = [];
+  joinPending = 0;
   // fanout receiver: last sequence number per sender index of its channel
   channel = -1;
   last: Int32Array | null = null;
@@ -62,6 +70,12 @@ class Client {
   initiator: Initiator | null = null;
   // churn
   churn: ChurnLoop | null = null;
+  // mixed: the next sequence number this client sends; per (sender, channel or direct) the last one received
+  mseq = 0;
+  seen: Map<number, number> | null = null;
+  /** Mixed churner: the small channel it is in (-1: none) and whether it wears its other nick. */
+  churnerIn = -2;
+  altNick = false;
   constructor(
     readonly gid: number,
     readonly nick: string,
@@ -262,7 +276,10 @@ function registerLine(c: Client, d: string, a: number, b: number): void {
   const v = verbStart(d, a);
   if (commonLine(c, d, a, b, v)) return;
   if (d.startsWith('001 ', v)) {
+    // registered; the registration counts as done at the end of the welcome burst (376 or 422) that follows
     c.registered = true;
+    c.welcomedUs = chunkUs;
+  } else if (c.registered && (d.startsWith('376 ', v) || d.startsWith('422 ', v))) {
     c.onLine = idleLine;
     const done = c.done;
     c.done = null;
@@ -317,24 +334,79 @@ async function runWindowed<T>(items: T[], window: number, timeoutMs: number, sta
   });
 }
 
+/**
+ * Open loop: item k starts at (k + phase) / rate seconds after the call,
+ * whether or not the earlier ones finished; resolves when all have finished
+ * or timeoutMs after the call.
+ */
+async function runPaced<T>(items: T[], rate: number, phase: number, timeoutMs: number, start: (item: T, done: (ok: boolean, why?: string) => void) => void): Promise<{ ok: number; failed: number; errors: Record<string, number>; samples: string[]; late: number }> {
+  const result = { ok: 0, failed: 0, errors: {} as Record<string, number>, samples: [] as string[], late: 0 };
+  if (items.length === 0) return result;
+  return new Promise((resolve) => {
+    const t0 = nowUs();
+    let next = 0;
+    let finished = 0;
+    let over = false;
+    const finish = () => {
+      clearInterval(ticker);
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const timer = setTimeout(() => {
+      over = true;
+      const missing = items.length - finished;
+      result.failed += missing;
+      result.errors['timed out'] = (result.errors['timed out'] ?? 0) + missing;
+      finish();
+    }, timeoutMs);
+    const ticker = setInterval(() => {
+      const now = nowUs();
+      while (next < items.length) {
+        const dueUs = t0 + ((next + phase) / rate) * 1e6;
+        if (dueUs > now) break;
+        if (now - dueUs > 10_000) result.late++;
+        const item = items[next++]!;
+        let settled = false;
+        start(item, (ok, why) => {
+          if (settled || over) return;
+          settled = true;
+          finished++;
+          if (ok) result.ok++;
+          else {
+            result.failed++;
+            const kind = (why ?? 'failed').replace(/[0-9]+/g, 'N').slice(0, 80);
+            result.errors[kind] = (result.errors[kind] ?? 0) + 1;
+            if (result.samples.length < 10) result.samples.push(why ?? 'failed');
+          }
+          if (finished === items.length) finish();
+        });
+      }
+    }, 1);
+  });
+}
+
 async function doConnect(cmd: ConnectCommand): Promise<ConnectReport> {
   const cfg = init!;
   const hist = new Histogram();
+  const hist001 = new Histogram();
   let lastAt = 0;
-  const r = await runWindowed(cmd.gids, cmd.window, cmd.timeoutMs, (gid, done) => {
+  const failedGids: number[] = [];
+  const start = (gid: number, done: (ok: boolean, why?: string) => void) => {
     const c = new Client(gid, nickFor(cfg.nickPrefix, gid));
     clients.set(gid, c);
     c.done = (ok, why) => {
       if (ok) {
-        hist.record(nowUs() - c.startedUs);
+        hist.record(chunkUs - c.startedUs);
+        hist001.record(c.welcomedUs - c.startedUs);
         lastAt = Date.now();
-      }
+      } else failedGids.push(gid);
       done(ok, why);
     };
     open(c, sourceAddress(cfg.addressOctet, Math.floor(gid / cfg.perAddress)));
     send(c, `NICK ${c.nick}\r\nUSER ${c.nick} 0 * :bench\r\n`);
-  });
-  return { registered: r.ok, failed: r.failed, errors: r.errors, samples: r.samples, latency: hist.toJSON(), lastAt };
+  };
+  const r = cmd.rate ? await runPaced(cmd.gids, cmd.rate, cmd.phase ?? 0, cmd.timeoutMs, start) : { ...(await runWindowed(cmd.gids, cmd.window, cmd.timeoutMs, start)), late: 0 };
+  return { registered: r.ok, failed: r.failed, errors: r.errors, samples: r.samples, latency: hist.toJSON(), latency001: hist001.toJSON(), lastAt, lateStarts: r.late, failedGids };
 }
 
 // ---------------------------------------------------------------- join
@@ -342,13 +414,14 @@ async function doConnect(cmd: ConnectCommand): Promise<ConnectReport> {
 function joinLine(c: Client, d: string, a: number, b: number): void {
   const v = verbStart(d, a);
   if (commonLine(c, d, a, b, v)) return;
-  // 366 <nick> <channel> :End of NAMES; 4xx: refused
+  // 366 <nick> <channel> :End of NAMES, one per channel; 4xx naming one of them: refused
   if (d.startsWith('366 ', v)) {
+    if (--c.joinPending > 0) return;
     const done = c.done;
     c.done = null;
     c.onLine = idleLine;
     done?.(true);
-  } else if (d.charCodeAt(v) === 52 && d.charCodeAt(v + 3) === 32 && d.indexOf(c.joinChannel, v) > 0 && d.indexOf(c.joinChannel, v) < b) {
+  } else if (d.charCodeAt(v) === 52 && d.charCodeAt(v + 3) === 32 && c.joinChannels.some((ch) => d.indexOf(ch, v) > 0 && d.indexOf(ch, v) < b)) {
     const done = c.done;
     c.done = null;
     c.onLine = idleLine;
@@ -360,7 +433,9 @@ async function doJoin(cmd: JoinCommand): Promise<JoinReport> {
   const r = await runWindowed(cmd.joins, cmd.window, cmd.timeoutMs, ([gid, channel], done) => {
     const c = clients.get(gid);
     if (!c || c.closed) return done(false, `client ${gid} is not connected`);
-    c.joinChannel = channel;
+    // a comma-separated list: one JOIN, done at the last 366
+    c.joinChannels = channel.split(',');
+    c.joinPending = c.joinChannels.length;
     c.done = done;
     c.onLine = joinLine;
     send(c, `JOIN ${channel}\r\n`);
@@ -603,6 +678,191 @@ function doPrivmsg(cmd: PrivmsgCommand): { pairs: number } {
   return { pairs: initiators.length };
 }
 
+// ---------------------------------------------------------------- mixed
+
+/** A small, seedable PRNG (mulberry32): the same seed gives the same choices. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+let kinds: Record<string, number> = {};
+const latencyDirect = new Histogram();
+const mixedTimers = new Set<NodeJS.Timeout>();
+
+const bump = (k: string) => (kinds[k] = (kinds[k] ?? 0) + 1);
+
+/** Order per (sender, channel or direct): a sequence number at or below the last one seen is a reorder or a duplicate. */
+function mixedOrder(c: Client, key: number, seq: number): void {
+  const seen = (c.seen ??= new Map());
+  const last = seen.get(key);
+  if (last === undefined || seq > last) seen.set(key, seq);
+  else if (seq === last) counters.duplicates++;
+  else counters.reordered++;
+}
+
+function mixedLine(c: Client, d: string, a: number, b: number): void {
+  const v = verbStart(d, a);
+  if (d.startsWith('PRIVMSG ', v)) {
+    let t = d.indexOf(' :', v + 8);
+    if (t < 0 || t >= b) return;
+    t += 2;
+    const kind = d.charCodeAt(t);
+    if (kind === 77) {
+      // 'M': a channel message
+      const channel = readInt(d, t + 1);
+      if (intEnd < 0) return;
+      const sender = readInt(d, intEnd + 1);
+      if (intEnd < 0) return;
+      const seq = readInt(d, intEnd + 1);
+      if (intEnd < 0) return;
+      const ts = readInt(d, intEnd + 1);
+      if (intEnd < 0) return;
+      if (c.churnerIn !== -2) {
+        // a churner: counted, not checked (it is not in the channel for the whole run)
+        bump('chanExtra');
+        return;
+      }
+      bump('chanDone');
+      if (measuring) latency.record(chunkUs - ts);
+      mixedOrder(c, sender * 65536 + channel + 1, seq);
+    } else if (kind === 68) {
+      // 'D': a direct message
+      const sender = readInt(d, t + 1);
+      if (intEnd < 0) return;
+      const seq = readInt(d, intEnd + 1);
+      if (intEnd < 0) return;
+      const ts = readInt(d, intEnd + 1);
+      if (intEnd < 0) return;
+      bump('dmDone');
+      if (measuring) latencyDirect.record(chunkUs - ts);
+      mixedOrder(c, sender * 65536, seq);
+    }
+    return;
+  }
+  if (d.startsWith('JOIN ', v) || d.startsWith('PART ', v) || d.startsWith('NICK ', v)) {
+    bump('events');
+    return;
+  }
+  commonLine(c, d, a, b, v);
+}
+
+function doMixed(cmd: MixedCommand): { stable: number; churners: number } {
+  resetCounters();
+  kinds = {};
+  latencyDirect.reset();
+  const cfg = init!;
+  const rand = prng(cmd.seed);
+  padding = paddingFor(cmd.size, 30);
+  sentPerChannel = new Array<number>(cmd.channelNames.length).fill(0);
+  const get = (gid: number) => {
+    const c = clients.get(gid);
+    if (!c || c.closed) throw new Error(`mixed: client ${gid} is not connected`);
+    return c;
+  };
+  // who may speak where: every membership of a stable client, small and large channels apart
+  const small: Array<[Client, number]> = [];
+  const large: Array<[Client, number]> = [];
+  const stable: Client[] = [];
+  for (const [gid, channels] of cmd.stable) {
+    const c = get(gid);
+    c.onLine = mixedLine;
+    c.seen = null;
+    c.churnerIn = -2;
+    stable.push(c);
+    for (const ch of channels) (ch < cmd.smallChannels ? small : large).push([c, ch]);
+  }
+  const churners = cmd.churners.map((gid) => {
+    const c = get(gid);
+    c.onLine = mixedLine;
+    c.churnerIn = -1;
+    return c;
+  });
+  let nextChurner = 0;
+  const channelMessage = (slots: Array<[Client, number]>, ts: number) => {
+    if (slots.length === 0) return;
+    const [c, ch] = slots[Math.floor(rand() * slots.length)]!;
+    send(c, `PRIVMSG ${cmd.channelNames[ch]} :M${ch} ${c.gid} ${c.mseq++} ${ts} ${padding}\r\n`);
+    sentPerChannel[ch]!++;
+    counters.sent++;
+    bump('chanSent');
+  };
+  const streams: Array<{ rate: number; count: number; fire: (ts: number) => void }> = [
+    { rate: cmd.rates.small, count: 0, fire: (ts) => channelMessage(small, ts) },
+    { rate: cmd.rates.large, count: 0, fire: (ts) => channelMessage(large, ts) },
+    {
+      rate: cmd.rates.direct,
+      count: 0,
+      fire: (ts) => {
+        if (stable.length === 0 || cmd.stableTotal < 2) return;
+        const c = stable[Math.floor(rand() * stable.length)]!;
+        let to = Math.floor(rand() * (cmd.stableTotal - 1));
+        if (to >= c.gid) to++; // anyone but itself
+        send(c, `PRIVMSG ${nickFor(cfg.nickPrefix, to)} :D${c.gid} ${c.mseq++} ${ts} ${padding}\r\n`);
+        counters.sent++;
+        bump('dmSent');
+      },
+    },
+    {
+      rate: cmd.rates.joins,
+      count: 0,
+      fire: () => {
+        // the next churner not in a channel joins a random small one, and parts holdMs later
+        for (let k = 0; k < churners.length; k++) {
+          const c = churners[nextChurner++ % churners.length]!;
+          if (c.churnerIn !== -1) continue;
+          const ch = Math.floor(rand() * cmd.smallChannels);
+          c.churnerIn = ch;
+          send(c, `JOIN ${cmd.channelNames[ch]}\r\n`);
+          bump('joins');
+          const timer = setTimeout(() => {
+            mixedTimers.delete(timer);
+            send(c, `PART ${cmd.channelNames[ch]}\r\n`);
+            c.churnerIn = -1;
+            bump('parts');
+          }, cmd.holdMs);
+          mixedTimers.add(timer);
+          return;
+        }
+        bump('joinSkipped');
+      },
+    },
+    {
+      rate: cmd.rates.nicks,
+      count: 0,
+      fire: () => {
+        if (churners.length === 0) return;
+        const c = churners[Math.floor(rand() * churners.length)]!;
+        c.altNick = !c.altNick;
+        send(c, `NICK ${c.altNick ? `${c.nick}_` : c.nick}\r\n`);
+        bump('nicks');
+      },
+    },
+  ];
+  running = true;
+  const started = nowUs();
+  openTimer = setInterval(() => {
+    if (!running) return;
+    const now = nowUs();
+    const elapsedS = (now - started) / 1e6;
+    for (const s of streams) {
+      const due = Math.floor(elapsedS * s.rate) - s.count;
+      if (due > 1 && (due - 1) / s.rate > 0.01) lateSends += due - 1;
+      for (let k = 0; k < due; k++) {
+        s.fire(now);
+        s.count++;
+      }
+    }
+  }, 1);
+  return { stable: stable.length, churners: churners.length };
+}
+
 // ---------------------------------------------------------------- churn
 
 let churnLoops: ChurnLoop[] = [];
@@ -709,11 +969,13 @@ function doMark(phase: 'start' | 'end'): MarkReport {
   const report: MarkReport = { at: Date.now(), cpuUs: cpu.user + cpu.system, counters: snapshot() };
   if (phase === 'start') {
     latency.reset();
+    latencyDirect.reset();
     lateSends = 0;
     measuring = true;
   } else {
     measuring = false;
     report.latency = latency.toJSON();
+    if (latencyDirect.count > 0) report.latencyDirect = latencyDirect.toJSON();
     report.lateSends = lateSends;
   }
   return report;
@@ -722,6 +984,7 @@ function doMark(phase: 'start' | 'end'): MarkReport {
 function snapshot(): Counters {
   const out: Counters = { ...counters, errors: { ...counters.errors }, samples: [...counters.samples] };
   if (sentPerChannel.length > 0) out.sentPerChannel = [...sentPerChannel];
+  if (Object.keys(kinds).length > 0) out.kinds = { ...kinds };
   if (initiators.length > 0) out.outstanding = initiators.reduce((n, it) => n + it.sent - it.returned, 0);
   return out;
 }
@@ -730,6 +993,8 @@ async function doStop(timeoutMs: number): Promise<Counters> {
   running = false;
   if (openTimer) clearInterval(openTimer);
   openTimer = null;
+  for (const t of mixedTimers) clearTimeout(t);
+  mixedTimers.clear();
   if (churnLoops.length > 0) {
     // let the cycles under way finish (bounded)
     await new Promise<void>((resolve) => {
@@ -783,6 +1048,8 @@ async function handle(cmd: Command): Promise<unknown> {
       return doFanout(cmd);
     case 'privmsg':
       return doPrivmsg(cmd);
+    case 'mixed':
+      return doMixed(cmd);
     case 'churn':
       return doChurn(cmd);
     case 'mark':

@@ -26,8 +26,12 @@ export interface ConnectCommand {
   type: 'connect';
   /** Global client ids this worker owns (nick and source address derive from them). */
   gids: number[];
-  /** Registrations in flight at once, at most (this worker's share). */
+  /** Registrations in flight at once, at most (this worker's share); ignored when rate is set. */
   window: number;
+  /** Open loop: connections started per second by this worker, whatever the server's pace (unset: the window). */
+  rate?: number;
+  /** Open loop: this worker's first connection starts phase/rate seconds late, so the workers interleave. */
+  phase?: number;
   timeoutMs: number;
 }
 
@@ -70,6 +74,33 @@ export interface FanoutCommand {
   channelNames: string[];
 }
 
+/**
+ * The mixed workload, this worker's share. Stable clients (gids
+ * 0..stableTotal-1) joined their channels beforehand and stay for the whole
+ * run: they send channel and direct messages and are the receivers whose loss
+ * and order are checked. Churners only JOIN and PART small channels and change
+ * nick; what they receive counts as deliveries but is not checked.
+ */
+export interface MixedCommand {
+  type: 'mixed';
+  /** Seed of this worker's choices (which member speaks, to whom, which channel a churner joins). */
+  seed: number;
+  size: number;
+  /** [gid, channel indices] of this worker's stable clients. */
+  stable: Array<[number, number[]]>;
+  /** Gids of this worker's churners. */
+  churners: number[];
+  /** Stable clients in the whole run (direct messages go to any of them). */
+  stableTotal: number;
+  /** Channels 0..smallChannels-1 are the small ones (churners join those). */
+  smallChannels: number;
+  channelNames: string[];
+  /** This worker's share of each rate, per second. */
+  rates: { small: number; large: number; direct: number; joins: number; nicks: number };
+  /** How long a churner stays in a channel before its PART, ms. */
+  holdMs: number;
+}
+
 export interface PrivmsgCommand {
   type: 'privmsg';
   /** [initiator gid, responder gid, pair index]; both owned by this worker. */
@@ -97,6 +128,7 @@ export type Command =
   | QuiesceCommand
   | FanoutCommand
   | PrivmsgCommand
+  | MixedCommand
   | ChurnCommand
   | MarkCommand
   | { type: 'stop'; timeoutMs: number }
@@ -115,10 +147,16 @@ export interface ConnectReport {
   failed: number;
   errors: Record<string, number>;
   samples: string[];
-  /** Connect start to 001, us. */
+  /** Connect start to the end of the welcome burst (376 or 422), us. */
   latency: HistogramData;
+  /** Connect start to 001, us. */
+  latency001: HistogramData;
   /** Wall clock (Date.now()) of the last registration, 0 if none. */
   lastAt: number;
+  /** Open loop: connections started more than 10 ms behind schedule (the generator lagging). */
+  lateStarts: number;
+  /** The clients whose connection failed before the end of their welcome burst (not those that timed out). */
+  failedGids: number[];
 }
 
 export interface JoinReport {
@@ -147,6 +185,8 @@ export interface Counters {
   sentPerChannel?: number[];
   /** Privmsg: messages still awaiting their echo. */
   outstanding?: number;
+  /** Mixed: counts by kind (chanSent, chanDone, chanExtra, dmSent, dmDone, events, joins, parts, nicks, joinSkipped). */
+  kinds?: Record<string, number>;
 }
 
 export interface MarkReport {
@@ -155,8 +195,10 @@ export interface MarkReport {
   /** This process's CPU since it started, us (process.cpuUsage, user + system). */
   cpuUs: number;
   counters: Counters;
-  /** Latencies between the marks (at 'end'). */
+  /** Latencies between the marks (at 'end'); mixed: channel deliveries. */
   latency?: HistogramData;
+  /** Mixed: direct-message deliveries between the marks (at 'end'). */
+  latencyDirect?: HistogramData;
   /** Open loop: sends that were behind schedule by more than 10 ms (the generator lagging). */
   lateSends?: number;
 }

@@ -24,11 +24,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alive, childPids, openFilesLimit, which, type Pinning } from './proc.js';
 
-export type ServerKind = 'obrol' | 'ngircd' | 'inspircd' | 'obrol-2w' | 'obrol-2n' | 'obrol-nohist';
+export type ServerKind = 'obrol' | 'ngircd' | 'inspircd' | 'obrol-2w' | 'obrol-2n' | 'obrol-nohist' | 'obrol-node';
 /** The servers of the single-process cases (the default of --servers). */
 export const SERVER_KINDS: ServerKind[] = ['obrol', 'ngircd', 'inspircd'];
 /** Every kind --servers accepts: also Obrol as a network over Redis (the multi-process cases). */
-export const ALL_SERVER_KINDS: ServerKind[] = ['obrol', 'obrol-nohist', 'obrol-2w', 'obrol-2n', 'ngircd', 'inspircd'];
+export const ALL_SERVER_KINDS: ServerKind[] = ['obrol', 'obrol-nohist', 'obrol-node', 'obrol-2w', 'obrol-2n', 'ngircd', 'inspircd'];
 export const SERVER_LABELS: Record<ServerKind, string> = {
   obrol: 'Obrol',
   ngircd: 'ngIRCd',
@@ -36,6 +36,7 @@ export const SERVER_LABELS: Record<ServerKind, string> = {
   'obrol-2w': 'Obrol 2w',
   'obrol-2n': 'Obrol 2 nodes',
   'obrol-nohist': 'Obrol no history',
+  'obrol-node': 'Obrol node transport',
 };
 /** Kinds of several processes, which cannot be pinned to the one server core. */
 export const MULTI_PROCESS_KINDS: ServerKind[] = ['obrol-2w', 'obrol-2n'];
@@ -62,6 +63,8 @@ export interface ServerHandle {
   command: string;
   /** Open-files limit the server runs with. */
   nofile: number;
+  /** Registrations in flight while a scenario sets up its clients (not measured): what the server's listen backlog takes. */
+  setupWindow: number;
   /** The server's own version string (--version, package.json). */
   binaryVersion: string;
   stop(): Promise<void>;
@@ -73,10 +76,10 @@ const live = new Set<ServerHandle>();
 
 /** Is this server available here? If not, what to apt-get install. */
 export function availability(kind: ServerKind): { ok: boolean; why: string } {
-  if (kind === 'obrol' || kind === 'obrol-2w' || kind === 'obrol-2n' || kind === 'obrol-nohist') {
+  if (kind === 'obrol' || kind === 'obrol-2w' || kind === 'obrol-2n' || kind === 'obrol-nohist' || kind === 'obrol-node') {
     const entry = join(REPO, 'dist/cli/main.js');
     if (!existsSync(entry)) return { ok: false, why: 'dist/cli/main.js is missing: run npm run build (npm run bench does)' };
-    if (kind !== 'obrol' && !which('redis-server')) return { ok: false, why: 'redis-server is not installed: apt-get update && apt-get install -y redis-server' };
+    if (MULTI_PROCESS_KINDS.includes(kind) && !which('redis-server')) return { ok: false, why: 'redis-server is not installed: apt-get update && apt-get install -y redis-server' };
     return { ok: true, why: '' };
   }
   return which(kind) ? { ok: true, why: '' } : { ok: false, why: `${kind} is not installed: apt-get update && apt-get install -y ${kind}` };
@@ -98,7 +101,7 @@ function versionOf(kind: ServerKind): string {
     const r = spawnSync(which('redis-server')!, ['--version'], { encoding: 'utf8' });
     return `${versionOf('obrol')}, ${(r.stdout || '').split(' ').slice(0, 3).join(' ')}`;
   }
-  if (kind === 'obrol-nohist') return versionOf('obrol');
+  if (kind === 'obrol-nohist' || kind === 'obrol-node') return versionOf('obrol');
   if (kind === 'obrol') {
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
     const git = spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
@@ -258,6 +261,8 @@ export async function startServer(kind: ServerKind, pinning: Pinning, log: (line
   // obrol-nohist: the same server keeping nothing, to show what history costs.
   const dataFile = [`OBROL_STORE__BACKEND=sqlite`, `OBROL_STORE__PATH=${join(dir, 'obrol.db')}`];
   const noHistory = ['OBROL_STORE__BACKEND=memory', 'OBROL_HISTORY__ENABLED=false'];
+  // obrol-node: the same server on Node's own sockets (net), not the native transport that `auto` picks where it can.
+  const nodeTransport = [...dataFile, 'OBROL_LISTEN__TRANSPORT=node'];
   // Started in this order, stopped in the reverse one (Obrol before its Redis).
   const procs: Proc[] = [];
   const ports: number[] = [];
@@ -282,6 +287,8 @@ export async function startServer(kind: ServerKind, pinning: Pinning, log: (line
     describe: () => '',
     command: '',
     nofile: NaN,
+    // ngIRCd listens with a backlog of 10: a thousand connects at once overflow it, and some are reset
+    setupWindow: kind === 'ngircd' ? 100 : 1000,
     binaryVersion: versionOf(kind),
     output: () => {
       if (logFile && existsSync(logFile)) return readFileSync(logFile, 'utf8').slice(-4096);
@@ -294,9 +301,9 @@ export async function startServer(kind: ServerKind, pinning: Pinning, log: (line
   };
   live.add(handle);
   try {
-    if (kind === 'obrol' || kind === 'obrol-nohist') {
+    if (kind === 'obrol' || kind === 'obrol-nohist' || kind === 'obrol-node') {
       ports.push(await freePort());
-      procs.push(spawnProc(obrol(ports[0]!, [], kind === 'obrol' ? dataFile : noHistory), pinning, true));
+      procs.push(spawnProc(obrol(ports[0]!, [], kind === 'obrol' ? dataFile : kind === 'obrol-node' ? nodeTransport : noHistory), pinning, true));
     } else if (kind === 'obrol-2w' || kind === 'obrol-2n') {
       const redisPort = await freePort();
       redis = spawnProc([which('redis-server')!, '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], pinning, true);

@@ -35,7 +35,7 @@ describe('npm run bench -- all --quick --servers obrol', () => {
     expect(code, output).toBe(0);
     const result = JSON.parse(readFileSync(json, 'utf8')) as BenchResult;
     const byCase = new Map(result.cases.map((c) => [c.spec.id, c]));
-    expect([...byCase.keys()].sort()).toEqual(['churn-2s', 'connect', 'fanout-2x20-closed', 'fanout-2x20-open', 'privmsg-20'].sort());
+    expect([...byCase.keys()].sort()).toEqual(['churn-2s', 'connect', 'connect-rate-300', 'fanout-2x20-closed', 'fanout-2x20-open', 'mixed-200', 'privmsg-20'].sort());
 
     for (const record of result.cases) {
       expect(record.runs, record.spec.id).toHaveLength(1);
@@ -50,6 +50,17 @@ describe('npm run bench -- all --quick --servers obrol', () => {
           expect(f.failed).toBe(0);
           expect(f.regsPerSec).toBeGreaterThan(0);
           expect(f.rssPerClientKiB).toBeGreaterThan(0);
+          expect(f.rssEmptyMiB).toBeGreaterThan(0);
+          // the latency distribution is ordered
+          expect(f.regP50).toBeLessThanOrEqual(f.regP99!);
+          expect(f.regP99).toBeLessThanOrEqual(f.regMax!);
+          break;
+        case 'mixed':
+          expect(f.deliveriesPerCpuSec).toBeGreaterThan(0);
+          expect(f.chanP50).toBeGreaterThan(0);
+          expect(f.dmP50).toBeGreaterThan(0);
+          expect(f.lost).toBe(0);
+          expect(f.reordered).toBe(0);
           break;
         case 'fanout':
           expect(f.deliveriesPerSec).toBeGreaterThan(0);
