@@ -41,7 +41,12 @@ const EV_DRAINED = 6;
 const EV_ACCEPT_ERROR = 7;
 const BATCH_EVENTS = 4096;
 const ARENA_BYTES = 1 << 20;
-const BACKLOG = 511;
+/**
+ * Connections the kernel may hold waiting for accept (capped by
+ * net.core.somaxconn). Node uses 511; a burst of a thousand connects then
+ * overflows it and clients wait for SYN retransmits (1 s, 3 s, ...).
+ */
+const BACKLOG = 4096;
 
 let addon: Addon | null = null;
 let loadError: string | null = null;
