@@ -88,6 +88,27 @@ function flushNow(): void {
   // Connections flushed here may queue more (for others) only on a later turn.
   const batch = dirty.splice(0, dirty.length);
   for (const conn of batch) conn.flushOrFault();
+  if (afterFlush.length > 0) {
+    for (const fn of afterFlush.splice(0, afterFlush.length)) {
+      try {
+        fn();
+      } catch {
+        // The caller reports its own failures (the store's onError); one must not stop the rest.
+      }
+    }
+  }
+}
+
+const afterFlush: Array<() => void> = [];
+
+/**
+ * Run `fn` once this turn's output has been handed to the kernel, or now if
+ * none is waiting: for work of the turn that must not delay delivery, such
+ * as committing the turn's history (store/sqlite.ts).
+ */
+export function afterOutput(fn: () => void): void {
+  if (flushScheduled) afterFlush.push(fn);
+  else fn();
 }
 
 export class Connection<T = unknown> implements LinkEvents, LineSink {

@@ -14,6 +14,7 @@
  * better-sqlite3 is synchronous; the async methods commit before they resolve.
  */
 import Database from 'better-sqlite3';
+import { afterOutput } from '../net/connection.js';
 import { MIGRATIONS } from './migrations.js';
 import { sortTargets } from './order.js';
 import {
@@ -377,14 +378,20 @@ class SqliteHistory implements HistoryStore {
     this.schedule();
   }
 
-  /** Commit the queue at the end of this turn (once, however many appends came). */
+  /**
+   * Commit the queue at the end of this turn (once, however many appends
+   * came), after the turn's output is written: the messages being stored are
+   * delivered first, and the commit never adds to their latency.
+   */
   private schedule(): void {
     if (this.scheduled || this.queue.length === 0) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.commitQueue();
-    });
+    setImmediate(() =>
+      afterOutput(() => {
+        this.scheduled = false;
+        this.commitQueue();
+      }),
+    );
   }
 
   /** Write everything queued in one transaction; a failed batch is reported, dropped and returned. */
