@@ -14,6 +14,7 @@
  */
 import type { ServerApi } from '../commands/context.js';
 import { isupportReplies, motdReplies } from '../commands/info.js';
+import { Outgoing } from '../protocol/outgoing.js';
 import { MAX_BODY_BYTES, middle, serializeBody } from '../protocol/serialize.js';
 import { RPL_CREATED, RPL_MYINFO, RPL_YOURHOST, type Reply } from '../protocol/replies.js';
 import { FLAG_MODES, LIST_MODES, STATUS_MODES } from '../state/channel.js';
@@ -125,4 +126,23 @@ export function welcomeTemplate(server: ServerApi): WelcomeTemplate {
     templates.set(server, template);
   }
   return template;
+}
+
+let lastGreeting: Outgoing | null = null;
+
+/**
+ * The NOTICE every connection gets first. A new connection has negotiated
+ * nothing, so its bytes are the same for everyone: one Outgoing (which
+ * keeps its rendered Buffer) serves them all while the server name stays.
+ */
+export function greeting(serverName: string): Outgoing {
+  if (lastGreeting === null || lastGreeting.message.source !== serverName) {
+    lastGreeting = new Outgoing({
+      tags: null,
+      source: serverName,
+      command: 'NOTICE',
+      params: ['*', '*** Welcome to Obrol. Register with NICK <nick> and USER <user> 0 * :<real name>; HELP lists the commands.'],
+    });
+  }
+  return lastGreeting;
 }
