@@ -42,9 +42,11 @@ export function renderReply(serverName: string, target: string, reply: Reply, ta
 /** Write `text` (whole lines, each ending in CRLF) to the session: encoded once, each line a view of that Buffer (a link takes one line per Buffer). */
 export function writeLines(session: Session, text: string): void {
   const bytes = Buffer.from(text);
+  // As many bytes as characters: all ASCII, so the line ends are found in the string (faster than in the Buffer).
+  const ascii = bytes.length === text.length;
   let start = 0;
   while (start < bytes.length) {
-    const end = bytes.indexOf(0x0a, start) + 1 || bytes.length;
+    const end = (ascii ? text.indexOf('\n', start) : bytes.indexOf(0x0a, start)) + 1 || bytes.length;
     session.conn.write(bytes.subarray(start, end));
     start = end;
   }

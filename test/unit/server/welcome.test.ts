@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { RPL_ENDOFMOTD, RPL_ISUPPORT, RPL_MOTD, RPL_MOTDSTART } from '../../../src/protocol/replies.js';
 import { serializeBody } from '../../../src/protocol/serialize.js';
-import { NickLines, renderReply } from '../../../src/server/welcome.js';
+import type { Session } from '../../../src/server/session.js';
+import { NickLines, renderReply, writeLines } from '../../../src/server/welcome.js';
 
 const replies = [
   RPL_MOTDSTART('irc.example'),
@@ -37,5 +38,18 @@ describe('NickLines', () => {
 
   it('renderReply is one line with CRLF', () => {
     expect(renderReply('irc.example', 'bob', RPL_MOTD('hi'), '')).toBe(':irc.example 372 bob :- hi\r\n');
+  });
+});
+
+describe('writeLines', () => {
+  it.each([
+    ['ASCII', ':s 001 a :hi\r\n:s 002 a :there\r\n'],
+    ['UTF-8', ':s 372 a :- ☕ ngobrol\r\n:s 372 a :- ünï\r\n:s 376 a :End\r\n'],
+    ['no CRLF at the end', ':s 001 a :hi\r\n:s 002 a :cut'],
+  ])('one Buffer per line, the same bytes in all (%s)', (_, text) => {
+    const written: Buffer[] = [];
+    writeLines({ conn: { write: (data: Buffer) => written.push(data) } } as unknown as Session, text);
+    expect(written.map((b) => b.toString())).toEqual(text.match(/[^\n]*(\n|$)/g)?.filter((line) => line !== ''));
+    expect(Buffer.concat(written).toString()).toBe(text);
   });
 });
