@@ -37,9 +37,10 @@ import {
   RPL_STATSUPTIME,
   RPL_TIME,
   RPL_VERSION,
+  type Reply,
 } from '../protocol/replies.js';
 import { wildcardMatch } from '../protocol/wildcard.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, ServerApi } from './context.js';
 import { HELP_INDEX, HELP_TOPICS } from './helptext.js';
 import type { CommandSpec } from './spec.js';
 
@@ -52,36 +53,50 @@ function isThisServer(ctx: CommandContext, target: string | undefined): boolean 
   return false;
 }
 
-export function sendMotd(ctx: CommandContext): void {
-  const lines = ctx.server.motd();
-  if (lines === null) {
-    ctx.reply(ERR_NOMOTD());
-    return;
-  }
-  ctx.reply(RPL_MOTDSTART(ctx.serverName));
-  for (const line of lines) ctx.reply(RPL_MOTD(line));
-  ctx.reply(RPL_ENDOFMOTD());
+/** 375, a 372 per line, 376; or 422 when there is no MOTD. */
+export function motdReplies(server: ServerApi): Reply[] {
+  const lines = server.motd();
+  if (lines === null) return [ERR_NOMOTD()];
+  return [RPL_MOTDSTART(server.info.name), ...lines.map((line) => RPL_MOTD(line)), RPL_ENDOFMOTD()];
 }
 
-export function sendLusers(ctx: CommandContext): void {
-  const { registry, server } = ctx;
+/** 251-255, 265, 266 and 250: the figures as they are now. */
+export function lusersReplies(server: ServerApi): Reply[] {
+  const registry = server.registry;
+  const name = server.info.name;
   // Users of the whole network, and of this server (its clients, on every worker); nodes sharing a name are one server.
   const users = registry.userCount;
   const local = registry.localUsers;
   const invisible = registry.invisibleCount;
-  const otherServers = registry.otherServers(ctx.serverName);
-  ctx.reply(RPL_LUSERCLIENT(users - invisible, invisible, 1 + otherServers));
-  ctx.reply(RPL_LUSEROP(registry.operCount));
-  ctx.reply(RPL_LUSERUNKNOWN(server.unknownConnections()));
-  ctx.reply(RPL_LUSERCHANNELS(registry.channels.size));
-  ctx.reply(RPL_LUSERME(local, otherServers));
-  ctx.reply(RPL_LOCALUSERS(local, registry.maxLocalUsers));
-  ctx.reply(RPL_GLOBALUSERS(users, registry.maxUsers));
-  ctx.reply(RPL_STATSCONN(server.maxConnections, local));
+  const otherServers = registry.otherServers(name);
+  return [
+    RPL_LUSERCLIENT(users - invisible, invisible, 1 + otherServers),
+    RPL_LUSEROP(registry.operCount),
+    RPL_LUSERUNKNOWN(server.unknownConnections()),
+    RPL_LUSERCHANNELS(registry.channels.size),
+    RPL_LUSERME(local, otherServers),
+    RPL_LOCALUSERS(local, registry.maxLocalUsers),
+    RPL_GLOBALUSERS(users, registry.maxUsers),
+    RPL_STATSCONN(server.maxConnections, local),
+  ];
+}
+
+/** The 005 lines. */
+export function isupportReplies(server: ServerApi): Reply[] {
+  return server.isupportLines().map((tokens) => RPL_ISUPPORT([...tokens]));
+}
+
+// The registration burst renders these same replies, once per configuration (server/welcome.ts).
+export function sendMotd(ctx: CommandContext): void {
+  for (const reply of motdReplies(ctx.server)) ctx.reply(reply);
+}
+
+export function sendLusers(ctx: CommandContext): void {
+  for (const reply of lusersReplies(ctx.server)) ctx.reply(reply);
 }
 
 export function sendIsupport(ctx: CommandContext): void {
-  for (const tokens of ctx.server.isupportLines()) ctx.reply(RPL_ISUPPORT([...tokens]));
+  for (const reply of isupportReplies(ctx.server)) ctx.reply(reply);
 }
 
 export function handleMotd(ctx: CommandContext, msg: IrcMessage): void {

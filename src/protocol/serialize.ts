@@ -66,7 +66,7 @@ function fitMiddles(source: string | null, command: string, params: readonly str
  * guard keeps a future mistake from corrupting a line: such a parameter is
  * sent as '*' rather than shifting every parameter after it.
  */
-function middle(param: string): string {
+export function middle(param: string): string {
   return param === '' || param.includes(' ') || param.charCodeAt(0) === 0x3a ? '*' : param;
 }
 

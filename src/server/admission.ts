@@ -28,6 +28,13 @@ export class Admission {
   private readonly throttledUntil = new Map<string, number>();
   private classes: Array<{ klass: ConnectClass; matches: (ip: string) => boolean }> = [];
   private config!: Config;
+  /**
+   * The class and block of each address connected or tried in the last
+   * minute: most connections come from an address seen before, and matching
+   * the class lists and masking the address cost more than the rest of
+   * admission. Forgotten with the address's last connection and rate record.
+   */
+  private readonly seen = new Map<string, { klass: ConnectClass; block: string }>();
 
   constructor(config: Config) {
     this.configure(config);
@@ -36,17 +43,32 @@ export class Admission {
   configure(config: Config): void {
     this.config = config;
     this.classes = config.classes.map((klass) => ({ klass, matches: addressMatcher(klass.hosts) }));
+    this.seen.clear();
   }
 
   /** The first class whose hosts match `ip`; the last class if none does. */
   classFor(ip: string): ConnectClass {
-    for (const { klass, matches } of this.classes) if (matches(ip)) return klass;
-    return (this.classes.at(-1) as { klass: ConnectClass }).klass;
+    return this.lookup(ip).klass;
   }
 
   private blockOf(ip: string): string {
-    const { cidr_ipv4_prefix, cidr_ipv6_prefix } = this.config.limits;
-    return networkOf(ip, cidr_ipv4_prefix, cidr_ipv6_prefix);
+    return this.lookup(ip).block;
+  }
+
+  private lookup(ip: string): { klass: ConnectClass; block: string } {
+    let entry = this.seen.get(ip);
+    if (entry === undefined) {
+      const { cidr_ipv4_prefix, cidr_ipv6_prefix } = this.config.limits;
+      const klass = this.classes.find((c) => c.matches(ip)) ?? (this.classes.at(-1) as { klass: ConnectClass });
+      entry = { klass: klass.klass, block: networkOf(ip, cidr_ipv4_prefix, cidr_ipv6_prefix) };
+      this.seen.set(ip, entry);
+    }
+    return entry;
+  }
+
+  /** `ip` has no connection and no rate record left: its class and block are forgotten. */
+  private forgetIfGone(ip: string): void {
+    if (!this.perAddress.has(ip) && !this.recent.has(ip)) this.seen.delete(ip);
   }
 
   /**
@@ -94,26 +116,31 @@ export class Admission {
   closed(ip: string, block: string): void {
     decrement(this.perAddress, ip);
     decrement(this.perBlock, block);
+    this.forgetIfGone(ip);
   }
 
   /** Forget every connection counted (all of them closed at once, at shutdown). */
   reset(): void {
     this.perAddress.clear();
     this.perBlock.clear();
+    for (const ip of this.seen.keys()) this.forgetIfGone(ip);
   }
 
   /** Forget rate records older than a minute and throttles that ended, so the maps stay small. */
   sweep(now: number): void {
     for (const [ip, times] of this.recent) {
       while (times.length > 0 && (times[0] as number) <= now - MINUTE_MS) times.shift();
-      if (times.length === 0) this.recent.delete(ip);
+      if (times.length === 0) {
+        this.recent.delete(ip);
+        this.forgetIfGone(ip);
+      }
     }
     for (const [ip, until] of this.throttledUntil) if (until <= now) this.throttledUntil.delete(ip);
   }
 
   /** Entries held, for tests and STATS: none may outlive its reason. */
-  get sizes(): { addresses: number; blocks: number; recent: number; throttled: number } {
-    return { addresses: this.perAddress.size, blocks: this.perBlock.size, recent: this.recent.size, throttled: this.throttledUntil.size };
+  get sizes(): { addresses: number; blocks: number; recent: number; throttled: number; known: number } {
+    return { addresses: this.perAddress.size, blocks: this.perBlock.size, recent: this.recent.size, throttled: this.throttledUntil.size, known: this.seen.size };
   }
 }
 

@@ -5,13 +5,14 @@
  * word and nothing else (a REHASH reading a file) can open anything either.
  * The server keeps a reserve instead: past (limit - RESERVE) new clients are
  * refused with a clear ERROR, logged once per episode, and let in again once
- * descriptors are free. The limit is re-read for each new client (a few
- * microseconds; prlimit may change it at any time); the descriptors that are
- * not client sockets are counted now and then (counting /proc/self/fd costs
- * ~1 ms per thousand) and estimated in between. Where /proc is not there,
- * there is no check.
+ * descriptors are free. The limit is re-read for each turn of the event loop
+ * that accepts clients (prlimit may change it at any time; the clients a turn
+ * accepts together share one read, ~7 us); the descriptors that are not
+ * client sockets are counted now and then (counting /proc/self/fd costs ~1 ms
+ * per thousand) and estimated in between. Where /proc is not there, there is
+ * no check.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { openSync, readdirSync, readSync } from 'node:fs';
 
 /** Descriptors kept free for everything that is not a client socket. */
 export const RESERVE = 16;
@@ -23,9 +24,13 @@ export class Descriptors {
   /** Open descriptors that are not client sockets (listeners, logs, the runtime's own). */
   private others = 0;
   private countedAt = -Infinity;
+  /** The limit was read during this turn of the event loop. */
+  private limitRead = false;
 
   /** Recount the descriptors that are not client sockets, when due or when `force`d (to be sure before refusing). */
   refresh(clientSockets: number, now: number, force = false): void {
+    // Before refusing, the limit is read again too.
+    if (force) this.limitRead = false;
     if (!force && now - this.countedAt < RECOUNT_MS) return;
     const open = countOpen();
     if (open === null) return;
@@ -35,7 +40,13 @@ export class Descriptors {
 
   /** Whether one more client socket leaves the reserve untouched (the limit as it is now). */
   hasRoom(clientSockets: number): boolean {
-    this.limit = readLimit();
+    if (!this.limitRead) {
+      this.limit = readLimit();
+      this.limitRead = true;
+      setImmediate(() => {
+        this.limitRead = false;
+      });
+    }
     return this.limit === null || this.others + clientSockets + 1 + RESERVE <= this.limit;
   }
 
@@ -44,14 +55,24 @@ export class Descriptors {
   }
 }
 
+/**
+ * /proc/self/limits stays open and is read again from its start: a read of
+ * an open file costs less than half of readFileSync's open, stat, read and
+ * close. undefined: not opened yet; null: not there (no check).
+ */
+let limitsFd: number | null | undefined;
+const limitsText = Buffer.allocUnsafe(4096);
+
 function readLimit(): number | null {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('Max open files'));
-    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
+    if (limitsFd === undefined) limitsFd = openSync('/proc/self/limits', 'r');
+    if (limitsFd === null) return null;
+    const text = limitsText.toString('latin1', 0, readSync(limitsFd, limitsText, 0, limitsText.length, 0));
+    const at = text.indexOf('Max open files');
+    const soft = at < 0 ? undefined : /^\s*(\S+)/.exec(text.slice(at + 'Max open files'.length))?.[1];
     return soft === undefined || soft === 'unlimited' ? null : Number(soft);
   } catch {
+    limitsFd ??= null;
     return null;
   }
 }

@@ -7,22 +7,19 @@ import { checkNickOwnership, ownerIfNotYou, RESERVED_REASON } from '../accounts/
 import { runLoginHooks } from '../accounts/login.js';
 import { CommandContext } from '../commands/context.js';
 import { abortSasl } from '../commands/sasl.js';
-import { sendIsupport, sendLusers, sendMotd } from '../commands/info.js';
+import { lusersReplies } from '../commands/info.js';
 import { burstOwnMetadata } from '../commands/metadata.js';
 import { emit } from '../network/effects.js';
 import { userInfo } from '../network/users.js';
 import { verifyPassword } from '../config/password.js';
-import { Outgoing } from '../protocol/outgoing.js';
-import { ERR_NICKNAMEINUSE, ERR_PASSWDMISMATCH, ERR_UNAVAILRESOURCE, RPL_CREATED, RPL_MYINFO, RPL_WELCOME, RPL_YOURHOST } from '../protocol/replies.js';
-import { FLAG_MODES, LIST_MODES, STATUS_MODES } from '../state/channel.js';
-import { USER_MODES } from '../state/user.js';
+import { CAP } from '../protocol/caps.js';
+import { middle, serializeBody } from '../protocol/serialize.js';
+import { ERR_NICKNAMEINUSE, ERR_PASSWDMISMATCH, ERR_UNAVAILRESOURCE, RPL_WELCOME } from '../protocol/replies.js';
 import { ReplyBuffer } from './replybuffer.js';
+import { renderReply, welcomeTemplate, writeLines } from './welcome.js';
 import { attachIfLoggedIn, attachTarget, holdsOwnNick } from './multiclient.js';
 import type { ObrolServer } from './server.js';
 import type { Session } from './session.js';
-
-const CHANNEL_MODES = [...LIST_MODES, ...FLAG_MODES, 'k', 'l', ...STATUS_MODES.map((s) => s.mode)].sort().join('');
-const CHANNEL_MODES_WITH_PARAM = [...LIST_MODES, 'k', 'l', ...STATUS_MODES.map((s) => s.mode)].sort().join('');
 
 /** Register the session's user if everything is in. Returns a promise while a password is checked. */
 export function completeRegistration(server: ObrolServer, session: Session): Promise<void> | undefined {
@@ -126,24 +123,34 @@ function welcome(server: ObrolServer, session: Session): void {
   }
 }
 
-/** 001-005, LUSERS, the user's metadata, the MOTD and user modes, to `session` (a new user's, or one attaching to its account's user). */
+/**
+ * 001-005, LUSERS, the user's metadata, the MOTD and user modes, to `session`
+ * (a new user's, or one attaching to its account's user). The lines that
+ * follow the configuration come pre-rendered (server/welcome.ts) and the
+ * burst is encoded at once; the bytes are those of each reply sent through
+ * the reply buffer (numerics carry no tags but server-time's).
+ */
 export function sendWelcome(server: ObrolServer, session: Session): void {
   const user = session.user;
-  const { config, info } = server;
-  const replies = new ReplyBuffer(info.name, session);
+  const name = server.info.name;
+  const replies = new ReplyBuffer(name, session);
   const ctx = new CommandContext(server, session, user, replies);
   // A client that never sent CAP END may still be mid-SASL: that exchange is over (sasl-3.1).
   abortSasl(ctx);
-  ctx.reply(RPL_WELCOME(config.server.network, user.mask));
-  ctx.reply(RPL_YOURHOST(info.name, info.version));
-  ctx.reply(RPL_CREATED(info.createdAt.toUTCString()));
-  ctx.reply(RPL_MYINFO(info.name, info.version, USER_MODES, CHANNEL_MODES, CHANNEL_MODES_WITH_PARAM));
-  sendIsupport(ctx);
-  sendLusers(ctx);
-  burstOwnMetadata(ctx);
-  sendMotd(ctx);
-  if (user.hasModes) {
-    ctx.send(new Outgoing({ tags: null, source: user.mask, command: 'MODE', params: [user.nick, user.modeString()] }));
-  }
   replies.flush();
+  const template = welcomeTemplate(server);
+  const nick = user.nick;
+  const tag = session.renderKey & CAP.SERVER_TIME ? `@time=${new Date().toISOString()} ` : '';
+  let text = renderReply(name, middle(nick), RPL_WELCOME(template.network, user.mask), tag) + template.static.render(nick, tag);
+  for (const reply of lusersReplies(server)) text += renderReply(name, middle(nick), reply, tag);
+  if (session.hasCap(CAP.METADATA)) {
+    // Its own metadata, in a batch, between LUSERS and the MOTD.
+    writeLines(session, text);
+    text = '';
+    burstOwnMetadata(ctx);
+    replies.flush();
+  }
+  text += template.motd.render(nick, tag);
+  if (user.hasModes) text += `${tag}${serializeBody(user.mask, 'MODE', [nick, user.modeString()])}\r\n`;
+  writeLines(session, text);
 }

@@ -50,6 +50,7 @@ import { channelsChanged, noteDetached, noteLogin, restoreAlwaysOn, setAlwaysOn,
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { HistoryRetention } from '../history/retention.js';
 import { VERSION } from './version.js';
+import { greeting } from './welcome.js';
 
 /** Re-exported for code that already has the server loaded. */
 export { VERSION };
@@ -516,14 +517,7 @@ export class ObrolServer implements ServerApi {
       if (this.sessions.size > this.maxConnections) this.maxConnections = this.sessions.size;
       this.log.info({ conn: id, event: 'connect', ip, port: conn.remotePort, secure: conn.secure, class: klass.name }, 'client connected');
       conn.start(this.sessionEvents, session);
-      session.send(
-        new Outgoing({
-          tags: null,
-          source: this.info.name,
-          command: 'NOTICE',
-          params: ['*', '*** Welcome to Obrol. Register with NICK <nick> and USER <user> 0 * :<real name>; HELP lists the commands.'],
-        }),
-      );
+      session.send(greeting(this.info.name));
     } catch (err) {
       // Whatever was counted for this connection is given back before the socket is dropped.
       if (session !== null) this.release(session);

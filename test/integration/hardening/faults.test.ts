@@ -16,8 +16,8 @@ import { Admission } from '../../../src/server/admission.js';
 import { ReplyBuffer } from '../../../src/server/replybuffer.js';
 import { ObrolServer } from '../../../src/server/server.js';
 import { Session } from '../../../src/server/session.js';
+import { NickLines } from '../../../src/server/welcome.js';
 import type { Outgoing } from '../../../src/protocol/outgoing.js';
-import type { Reply } from '../../../src/protocol/replies.js';
 import { Registry } from '../../../src/state/registry.js';
 import { ManualClock } from '../../helpers/clock.js';
 import { useFixture } from '../../helpers/fixture.js';
@@ -151,10 +151,11 @@ describe('a fault on the path of a line ends only that connection', () => {
 
   it('the welcome burst, after the user was registered: removed from the registry again', async () => {
     const srv = await server();
-    const original = ReplyBuffer.prototype.numeric;
-    vi.spyOn(ReplyBuffer.prototype, 'numeric').mockImplementation(function (this: ReplyBuffer, reply: Reply) {
-      if (reply.code === '375') throw new Error('motd broke');
-      original.call(this, reply);
+    // The MOTD's lines come pre-rendered (server/welcome.ts): rendering them throws.
+    const original = NickLines.prototype.render;
+    vi.spyOn(NickLines.prototype, 'render').mockImplementation(function (this: NickLines, nick: string, tag: string) {
+      if (original.call(this, nick, tag).includes(' 375 ')) throw new Error('motd broke');
+      return original.call(this, nick, tag);
     });
     const carol = MemoryLink.attach(srv.server);
     carol.send('NICK carol\r\nUSER carol 0 * :Carol\r\n');

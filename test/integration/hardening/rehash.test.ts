@@ -80,3 +80,43 @@ describe('REHASH and operators', () => {
     expect(await boss.expect(/ 252 /)).toBe(`${S} 252 boss 1 :operator(s) online`);
   });
 });
+
+describe('REHASH and the registration burst', () => {
+  /** The burst a new client gets, from 001 to the end of the MOTD. */
+  async function burst(srv: Parameters<typeof fx.register>[0], nick: string): Promise<string[]> {
+    const c = await fx.register(srv, nick);
+    return c.received.slice(c.received.findIndex((line) => / 001 /.test(line)));
+  }
+
+  it('new clients get the new network name, ISUPPORT and MOTD (the burst is rendered once per configuration)', async () => {
+    const motd = fx.tempFile('motd.txt', 'First MOTD\n');
+    const path = fx.tempFile('obrol.yaml', stringify({ server: { network: 'OldNet', motd_file: motd }, limits: { topic_length: 100 } }));
+    const srv = await fx.server({ configPath: path });
+    const before = await burst(srv, 'alice');
+    expect(before[0]).toBe(`${S} 001 alice :Welcome to the OldNet IRC Network alice!alice@127.0.0.1`);
+    expect(before.join('\n')).toContain(' NETWORK=OldNet ');
+    expect(before.join('\n')).toContain(' TOPICLEN=100 ');
+    expect(before.filter((line) => / 372 /.test(line))).toEqual([`${S} 372 alice :- First MOTD`]);
+
+    writeFileSync(path, stringify({ server: { network: 'NewNet', motd_file: motd }, limits: { topic_length: 200 } }));
+    writeFileSync(motd, 'Second MOTD\nline two\n');
+    expect(await srv.server.rehash()).toMatchObject({ ok: true });
+    const after = await burst(srv, 'bob');
+    expect(after[0]).toBe(`${S} 001 bob :Welcome to the NewNet IRC Network bob!bob@127.0.0.1`);
+    expect(after.join('\n')).toContain(' NETWORK=NewNet ');
+    expect(after.join('\n')).toContain(' TOPICLEN=200 ');
+    expect(after.filter((line) => / 372 /.test(line))).toEqual([`${S} 372 bob :- Second MOTD`, `${S} 372 bob :- line two`]);
+    // The same lines as before but for what changed: the nick, the counts, the ISUPPORT tokens and the MOTD.
+    expect(after.length).toBe(before.length + 1);
+
+    // Only the MOTD file changed: a REHASH reads it again.
+    writeFileSync(motd, 'Third MOTD\n');
+    expect(await srv.server.rehash()).toMatchObject({ ok: true });
+    const third = await burst(srv, 'carol');
+    expect(third.filter((line) => / 372 /.test(line))).toEqual([`${S} 372 carol :- Third MOTD`]);
+    // And MOTD asked for says the same.
+    const dave = await fx.register(srv, 'dave');
+    dave.send('MOTD');
+    expect(await dave.sync()).toEqual([`${S} 375 dave :- obrol.local Message of the day - `, `${S} 372 dave :- Third MOTD`, `${S} 376 dave :End of /MOTD command.`]);
+  });
+});
