@@ -85,4 +85,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (account, key)
   ) WITHOUT ROWID;
   `,
+  // 2: no index on history's time alone. Every stored message paid for a fourth
+  // B-tree; pruning by age walks the oldest rows by seq instead (sqlite.ts).
+  `
+  DROP INDEX history_time;
+  `,
 ];

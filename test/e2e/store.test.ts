@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { childEnv, cleanupCli, CLI_PATH, REPO_ROOT, runCli, startCli, TelnetUser, tempDir, writeConfig } from '../helpers/cli.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
 
 const EXIT_CONFIG = 78;
 
@@ -60,7 +61,7 @@ describe('e2e store: the data file at start', { timeout: 30_000 }, () => {
     const result = await runCli(['--config', config]);
     expect(result.code).toBe(EXIT_CONFIG);
     expect(result.stderr).toBe(
-      `obrol: cannot open the data file ${join(dir, 'newer.db')}: it was written by a newer Obrol (schema version 999; this build knows up to 1): upgrade Obrol or restore a backup\n`,
+      `obrol: cannot open the data file ${join(dir, 'newer.db')}: it was written by a newer Obrol (schema version 999; this build knows up to ${MIGRATIONS.length}): upgrade Obrol or restore a backup\n`,
     );
   });
 
@@ -104,7 +105,7 @@ describe('e2e store: obrol backup', { timeout: 30_000 }, () => {
     const db = new Database(copy, { readonly: true });
     try {
       expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'history'").pluck().get()).toBe('history');
-      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       expect(db.pragma('quick_check', { simple: true })).toBe('ok');
     } finally {
       db.close();

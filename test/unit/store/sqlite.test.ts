@@ -59,6 +59,13 @@ describe('SqliteStore: the file', () => {
     expect(await again.history.latest('#c', 10)).toEqual([entry('#c', 'm1', 10), entry('#c', 'm2', 20)]);
   });
 
+  it('commits a burst of appends in one transaction as soon as it reaches 2,000 rows, without waiting for the timer', async () => {
+    const store = track(openSqlite(join(tempDir(), 'obrol.db')));
+    for (let n = 0; n < 2_000; n++) store.history.append([entry('#big', `m${n}`, 1_000 + n)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.history.commits).toBe(1);
+  });
+
   it('commits a turn of appends in one transaction, and 10,000 of them quickly', async () => {
     const store = track(openSqlite(join(tempDir(), 'obrol.db')));
     const started = Date.now();
@@ -73,17 +80,31 @@ describe('SqliteStore: the file', () => {
     expect(store.history.commits).toBe(1);
   });
 
-  it('commits queued appends on the next turn without a flush', async () => {
+  it('commits queued appends within 50 ms without a flush, in one transaction', async () => {
     const file = join(tempDir(), 'obrol.db');
     const store = track(openSqlite(file));
     store.history.append([entry('#c', 'a', 1)]);
-    store.history.append([entry('#c', 'b', 2)]);
     await new Promise((resolve) => setImmediate(resolve));
+    store.history.append([entry('#c', 'b', 2)]);
+    await new Promise((resolve) => setTimeout(resolve, 80));
     expect(store.history.commits).toBe(1);
     // Another connection (another worker) sees them.
     const other = new Database(file, { readonly: true });
     others.push(other);
     expect(other.prepare('SELECT msgid FROM history ORDER BY seq').pluck().all()).toEqual(['a', 'b']);
+  });
+
+  it('moves a version-1 file to the current schema, keeping its history and dropping the time index', async () => {
+    const file = join(tempDir(), 'obrol.db');
+    const old = new Database(file);
+    old.exec(MIGRATIONS[0] as string);
+    old.pragma('user_version = 1');
+    old.prepare("INSERT INTO history (target, time, msgid, command, source, params) VALUES ('#c', 10, 'm1', 'PRIVMSG', 'a!a@h', '[\"#c\",\"hi\"]')").run();
+    old.close();
+    const store = track(openSqlite(file));
+    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(store.db.prepare("SELECT name FROM sqlite_master WHERE name = 'history_time'").get()).toBeUndefined();
+    expect((await store.history.latest('#c', 10)).map((e) => e.msgid)).toEqual(['m1']);
   });
 
   it('uses WAL, foreign keys and the current schema version; reopening migrates nothing', async () => {
@@ -124,9 +145,9 @@ describe('SqliteStore: the file', () => {
     await expect(store.history.flush()).rejects.toThrow(/no such table: history/);
     expect(errors).toHaveLength(1);
     expect(errors[0]?.message).toMatch(/no such table: history/);
-    // Committed on the next turn without a flush: only onError hears of it.
+    // Committed shortly without a flush: only onError hears of it.
     store.history.append([entry('#c', 'b', 2)]);
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 80));
     expect(errors).toHaveLength(2);
     // The failed batches are gone: a flush has nothing left to fail on.
     await store.history.flush();
