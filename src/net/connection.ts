@@ -111,6 +111,29 @@ export function afterOutput(fn: () => void): void {
   else fn();
 }
 
+/** How long output waits for a new client's first bytes (holdOutputUntilInput). */
+export const CORK_MS = 100;
+
+// Connections held in the same few milliseconds share one timer: a burst of
+// accepts makes a handful of timers, not one per connection.
+const CORK_BATCH_MS = 10;
+let corkBatch: Connection[] | null = null;
+let corkBatchAt = 0;
+
+function corkLater(conn: Connection): void {
+  const now = Date.now();
+  if (corkBatch === null || now - corkBatchAt > CORK_BATCH_MS) {
+    const batch: Connection[] = [];
+    corkBatch = batch;
+    corkBatchAt = now;
+    setTimeout(() => {
+      if (corkBatch === batch) corkBatch = null;
+      for (const held of batch) held.uncork();
+    }, CORK_MS).unref();
+  }
+  corkBatch.push(conn);
+}
+
 export class Connection<T = unknown> implements LinkEvents, LineSink {
   private readonly framer: LineFramer;
   private queue: Buffer[] = [];
@@ -118,6 +141,8 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
   /** link.pendingBytes when last read (after each flush). */
   private linkPending = 0;
   private scheduled = false;
+  /** Output waits for the client's first bytes (holdOutputUntilInput). */
+  private corked = false;
   private closing = false;
   private closed = false;
   /** Passed the send-queue limit: output is dropped from then on. */
@@ -161,9 +186,40 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
     this.link.start(this);
   }
 
+  /**
+   * Hold output until the client sends something, or CORK_MS pass: the
+   * greeting a server sends on accept then leaves in the same write as the
+   * answer to the client's first lines (one socket write per registration,
+   * not two). The bytes and their order are unchanged; a client that says
+   * nothing first (a person at telnet) gets the greeting CORK_MS later.
+   */
+  holdOutputUntilInput(): void {
+    if (this.corked) return;
+    this.corked = true;
+    corkLater(this);
+  }
+
+  /** Let held output go (input arrived, or the hold timed out). */
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    dirty.push(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushAll);
+    }
+  }
+
   // LinkEvents, called by the link.
   onChunk(data: Buffer): void {
     if (this.closing) return;
+    if (this.corked) this.uncork();
     this.wire.bytesIn += data.length;
     try {
       this.framer.push(data, this);
@@ -174,6 +230,7 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
 
   onMessage(data: Buffer): void {
     if (this.closing) return;
+    if (this.corked) this.uncork();
     this.wire.bytesIn += data.length;
     try {
       this.framer.pushMessage(data, this);
@@ -250,14 +307,7 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
         return;
       }
     }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      dirty.push(this);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flushAll);
-      }
-    }
+    if (!this.corked) this.schedule();
   }
 
   /** The turn's flush: a transport that throws ends this connection, not the others' flush. */

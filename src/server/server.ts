@@ -517,6 +517,8 @@ export class ObrolServer implements ServerApi {
       if (this.sessions.size > this.maxConnections) this.maxConnections = this.sessions.size;
       this.log.info({ conn: id, event: 'connect', ip, port: conn.remotePort, secure: conn.secure, class: klass.name }, 'client connected');
       conn.start(this.sessionEvents, session);
+      // The greeting leaves with the answer to the client's first lines (one write, not two), or after CORK_MS if it says nothing.
+      conn.holdOutputUntilInput();
       session.send(greeting(this.info.name));
     } catch (err) {
       // Whatever was counted for this connection is given back before the socket is dropped.
