@@ -33,8 +33,8 @@ interface Item {
 export class ReplyBuffer implements Replies {
   private readonly items: Item[] = [];
   private readonly open: string[] = [];
-  /** Ids of the batches that stand for a message (started with an opener: draft/multiline). */
-  private readonly messageBatches = new Set<string>();
+  /** Ids of the batches that stand for a message (started with an opener: draft/multiline); made on first use. */
+  private messageBatches: Set<string> | null = null;
 
   constructor(
     private readonly serverName: string,
@@ -64,7 +64,7 @@ export class ReplyBuffer implements Replies {
     const line = [`+${id}`, type, ...params];
     this.push(opener === undefined ? this.fromServer('BATCH', line) : new Outgoing({ tags: null, source: opener.message.source, command: 'BATCH', params: line }, opener.meta, opener.at), true);
     this.open.push(id);
-    if (opener !== undefined) this.messageBatches.add(id);
+    if (opener !== undefined) (this.messageBatches ??= new Set()).add(id);
   }
 
   endBatch(): void {
@@ -87,10 +87,12 @@ export class ReplyBuffer implements Replies {
     if (first === undefined || last === undefined || first === last || !first.batchLine || !last.batchLine) return false;
     if (first.batch !== null || last.batch !== null) return false;
     const id = first.out.message.params[0]?.slice(1) ?? '';
-    return this.messageBatches.has(id) && last.out.message.params[0] === `-${id}`;
+    return this.messageBatches !== null && this.messageBatches.has(id) && last.out.message.params[0] === `-${id}`;
   }
 
   flush(): void {
+    // Most commands that are not queries answer nothing (a PRIVMSG without echo-message).
+    if (this.items.length === 0 && this.label === null && this.open.length === 0) return;
     while (this.open.length > 0) this.endBatch();
     const { session, label } = this;
     const batching = session.hasCap(CAP.BATCH);
@@ -123,6 +125,6 @@ export class ReplyBuffer implements Replies {
       }
     }
     this.items.length = 0;
-    this.messageBatches.clear();
+    this.messageBatches = null;
   }
 }
