@@ -193,7 +193,8 @@ export class User {
 
   /** nick!user@host, the source of everything this user sends. */
   get mask(): string {
-    if (this.cachedMask === null) this.cachedMask = `${this.nick}!${this.username}@${this.host}`;
+    // Flattened (own copies it): the concatenation would be kept as a rope of three strings.
+    if (this.cachedMask === null) this.cachedMask = own(`${this.nick}!${this.username}@${this.host}`);
     return this.cachedMask;
   }
 
