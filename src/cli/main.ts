@@ -24,7 +24,6 @@ import { hashPassword } from '../config/password.js';
 import { loadTlsMaterial, TlsFileError } from '../net/tlsfiles.js';
 import { chatCommand } from './chat.js';
 import { createLogger } from './logger.js';
-import { defaultConfigText, makeSelfSigned, SetupError } from './setup.js';
 import { adminTokenCommand } from './admintoken.js';
 import { runPrimary, tellPrimary, workerCount } from './workers.js';
 import { VERSION } from '../server/version.js';
@@ -248,7 +247,9 @@ await yargs(hideBin(process.argv))
     'default-config',
     'print the default configuration, every key commented (a starting point for your own file)',
     (y) => y,
-    () => {
+    async () => {
+      // setup.js brings selfsigned and its ASN.1 libraries (about 15 MB): loaded by the two verbs that use it.
+      const { defaultConfigText } = await import('./setup.js');
       process.stdout.write(defaultConfigText());
     },
   )
@@ -263,6 +264,7 @@ await yargs(hideBin(process.argv))
         force: { type: 'boolean', default: false, description: 'replace existing files' },
       }),
     async (args) => {
+      const { makeSelfSigned, SetupError } = await import('./setup.js');
       try {
         const made = await makeSelfSigned({ dir: args.dir, names: args.name, days: args.days, force: args.force });
         process.stdout.write(

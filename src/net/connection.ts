@@ -136,7 +136,8 @@ function corkLater(conn: Connection): void {
 
 export class Connection<T = unknown> implements LinkEvents, LineSink {
   private readonly framer: LineFramer;
-  private queue: Buffer[] = [];
+  /** Output waiting for this turn's flush; null when there is none (an idle client holds no array). */
+  private queue: Buffer[] | null = null;
   private queuedBytes = 0;
   /** link.pendingBytes when last read (after each flush). */
   private linkPending = 0;
@@ -203,7 +204,7 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
   uncork(): void {
     if (!this.corked) return;
     this.corked = false;
-    if (this.queue.length > 0) this.schedule();
+    if (this.queue !== null) this.schedule();
   }
 
   private schedule(): void {
@@ -291,7 +292,7 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
 
   write(data: Buffer): void {
     if (this.closing || this.closed || this.overflowed) return;
-    this.queue.push(data);
+    (this.queue ??= []).push(data);
     this.queuedBytes += data.length;
     // The transport's backlog as of the last flush: it only shrinks between
     // flushes, so it is re-read only when the sum looks too big.
@@ -301,7 +302,7 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
         // Only marked here: we may be inside another client's fan-out, and the
         // owner closes it once that is done (never from within it).
         this.overflowed = true;
-        this.queue = [];
+        this.queue = null;
         this.queuedBytes = 0;
         this.handlers?.onSendQueueExceeded(this.owner);
         return;
@@ -321,10 +322,10 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
 
   flush(): void {
     this.scheduled = false;
-    if (this.queue.length === 0 || this.closed) return;
+    if (this.queue === null || this.closed) return;
     const lines = this.queue;
     const bytes = this.queuedBytes;
-    this.queue = [];
+    this.queue = null;
     this.queuedBytes = 0;
     this.wire.bytesOut += bytes;
     this.link.write(lines, bytes);
@@ -338,11 +339,11 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
   close(last?: Buffer, dropQueued = false): void {
     if (this.closing || this.closed) return;
     if (dropQueued || this.overflowed) {
-      this.queue = [];
+      this.queue = null;
       this.queuedBytes = 0;
     }
     if (last) {
-      this.queue.push(last);
+      (this.queue ??= []).push(last);
       this.queuedBytes += last.length;
     }
     this.closing = true;

@@ -7,11 +7,19 @@
  * a nick, a channel, an address or free text.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Registry } from 'prom-client';
 import { COMMANDS } from '../commands/index.js';
 import type { MetricsSource } from '../admin/http.js';
 import type { Registry as UserRegistry } from '../state/registry.js';
 import { DISCONNECT_REASONS, MESSAGE_COMMANDS, REFUSAL_REASONS, TRANSPORTS, type Stats, type Transport } from './stats.js';
+
+/** prom-client is loaded when the metrics are built: a server with no /metrics listener never loads it. */
+const require = createRequire(import.meta.url);
+let promClient: typeof import('prom-client') | null = null;
+function prom(): typeof import('prom-client') {
+  return (promClient ??= require('prom-client') as typeof import('prom-client'));
+}
 
 /** What the metrics read from the server, at scrape time. */
 export interface MetricsServer {
@@ -24,6 +32,7 @@ export interface MetricsServer {
 }
 
 export function buildMetrics(server: MetricsServer): MetricsSource {
+  const { collectDefaultMetrics, Gauge, Registry } = prom();
   const registry = new Registry();
   // process_* (CPU, RSS, open fds), nodejs_* (heap, event-loop lag, GC, handles).
   collectDefaultMetrics({ register: registry });
@@ -102,7 +111,7 @@ type Labels = Record<string, string>;
 
 /** A counter whose value is read from the server at scrape time. */
 function counter(registry: Registry, name: string, help: string, labelNames: string[], read: (set: (labels: Labels, value: number) => void) => void): void {
-  new Counter({
+  new (prom().Counter)({
     name,
     help,
     labelNames,
@@ -115,7 +124,7 @@ function counter(registry: Registry, name: string, help: string, labelNames: str
 }
 
 function gauge(registry: Registry, name: string, help: string, read: () => number): void {
-  new Gauge({
+  new (prom().Gauge)({
     name,
     help,
     registers: [registry],

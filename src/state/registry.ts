@@ -146,7 +146,8 @@ export class Registry {
     if (this.nicks.get(user.folded) === user) this.nicks.delete(user.folded);
     const kept = own(folded);
     this.nicks.set(kept, user);
-    user.setNick(own(nick), kept);
+    // Most nicks are their own casefold: one string serves both.
+    user.setNick(nick === folded ? kept : own(nick), kept);
     return true;
   }
 
@@ -393,7 +394,7 @@ export class Registry {
     channel.members.set(user, status);
     this.dropInvite(channel, user);
     if (user.invitedTo.has(channel)) user.editableInvites().delete(channel);
-    user.channels.add(channel);
+    user.editableChannels().add(channel);
   }
 
   /** Invite `user` to `channel` on behalf of the user with id `inviter` (charged INVITE_COST by the caller; '' for nobody). */
@@ -417,7 +418,7 @@ export class Registry {
    */
   leave(user: User, channel: Channel): void {
     channel.members.delete(user);
-    user.channels.delete(channel);
+    user.leftChannel(channel);
     this.dropIfEmpty(channel);
   }
 

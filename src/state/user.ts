@@ -71,6 +71,7 @@ export function mayAttach(holder: User | undefined, account: string | null, fold
 }
 
 /** What a user's lazily made collections read as before their first write (never written). */
+const NO_CHANNELS: ReadonlySet<Channel> = new Set();
 const NO_INVITES: ReadonlySet<Channel> = new Set();
 const NO_ENTRIES: ReadonlyMap<string, string> = new Map();
 
@@ -92,11 +93,12 @@ export class User {
   away: string | null = null;
   /** Services account name; always null until accounts exist (account-tag, extended-join, WHOX). */
   account: string | null = null;
-  readonly channels = new Set<Channel>();
-  // Most users never get an invite, keep a MONITOR list, set metadata or read
-  // markers: those collections are made on first write (an empty Map or Set
-  // costs a few hundred bytes, times every idle client). Until then readers
-  // get a shared empty one; writers ask for the editable...() one.
+  // Many users are in no channel (yet), and most never get an invite, keep a
+  // MONITOR list, set metadata or read markers: those collections are made on
+  // first write (an empty Set or Map costs about 200 bytes, a tenth of an
+  // idle client). Until then readers get a shared empty one; writers ask for
+  // the editable...() one.
+  private joined: Set<Channel> | null = null;
   private invites: Set<Channel> | null = null;
   private monitors: Map<string, string> | null = null;
   private meta: Map<string, string> | null = null;
@@ -134,6 +136,23 @@ export class User {
   ) {
     this.ip = ip;
     this.host = host;
+  }
+
+  /** The channels this user is in (the registry's join and leave keep it). */
+  get channels(): ReadonlySet<Channel> {
+    return this.joined ?? NO_CHANNELS;
+  }
+
+  /** For the registry's join. */
+  editableChannels(): Set<Channel> {
+    return (this.joined ??= new Set());
+  }
+
+  /** For the registry's leave: the set goes with the last channel, so a user who parted everything costs no more than one who never joined. */
+  leftChannel(channel: Channel): void {
+    if (this.joined === null) return;
+    this.joined.delete(channel);
+    if (this.joined.size === 0) this.joined = null;
   }
 
   /** Channels holding an unused invite for this user (so it can be dropped when they leave). */
@@ -174,7 +193,8 @@ export class User {
 
   /** nick!user@host, the source of everything this user sends. */
   get mask(): string {
-    if (this.cachedMask === null) this.cachedMask = `${this.nick}!${this.username}@${this.host}`;
+    // Flattened (own copies it): the concatenation would be kept as a rope of three strings.
+    if (this.cachedMask === null) this.cachedMask = own(`${this.nick}!${this.username}@${this.host}`);
     return this.cachedMask;
   }
 

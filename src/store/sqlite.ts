@@ -13,7 +13,8 @@
  *
  * better-sqlite3 is synchronous; the async methods commit before they resolve.
  */
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import { afterOutput } from '../net/connection.js';
 import { MIGRATIONS } from './migrations.js';
 import { sortTargets } from './order.js';
@@ -33,6 +34,10 @@ import {
 } from './types.js';
 
 type DB = Database.Database;
+
+/** better-sqlite3 (and its native addon) is loaded on the first open: a server on the memory store never maps it. */
+const require = createRequire(import.meta.url);
+let sqlite: typeof Database | null = null;
 type Row = Record<string, unknown>;
 
 /** How long a writer waits for another process's transaction before SQLITE_BUSY. */
@@ -68,7 +73,8 @@ export function openSqlite(file: string, options: SqliteOptions = {}): SqliteSto
   let db: DB | null = null;
   const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
   try {
-    db = new Database(file);
+    sqlite ??= require('better-sqlite3') as typeof Database;
+    db = new sqlite(file);
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     // Reads the header: a file that is not a database fails here.
     db.pragma('journal_mode = WAL');
