@@ -138,8 +138,13 @@ function relay(ctx: CommandContext, msg: IrcMessage): void | Promise<void> {
   }
   const tags = clientOnlyTags(msg.tags);
   const max = ctx.config.limits.targets;
-  const seen = new Set<string>();
   ctx.user.lastSpokeAt = ctx.nowSeconds();
+  // One target, the usual case: nothing to deduplicate or count.
+  if (targets.length === 1) {
+    const step = speakTo(ctx, { command, target: targets[0] as string, text: text ?? '', tags }, error);
+    return step === null ? undefined : step();
+  }
+  const seen = new Set<string>();
   // Service commands run after the messages, one after another (they may wait for the store).
   const work: Array<() => void | Promise<void>> = [];
 

@@ -200,11 +200,19 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
     corkLater(this);
   }
 
+  /**
+   * Give back the empty queue array (the server's once-a-second sweep): an
+   * idle client holds none, a busy one makes one a second at most.
+   */
+  trimIdle(): void {
+    if (this.queue !== null && this.queue.length === 0) this.queue = null;
+  }
+
   /** Let held output go (input arrived, or the hold timed out). */
   uncork(): void {
     if (!this.corked) return;
     this.corked = false;
-    if (this.queue !== null) this.schedule();
+    if (this.queuedBytes > 0) this.schedule();
   }
 
   private schedule(): void {
@@ -292,7 +300,9 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
 
   write(data: Buffer): void {
     if (this.closing || this.closed || this.overflowed) return;
-    (this.queue ??= []).push(data);
+    let queue = this.queue;
+    if (queue === null) queue = this.queue = [];
+    queue.push(data);
     this.queuedBytes += data.length;
     // The transport's backlog as of the last flush: it only shrinks between
     // flushes, so it is re-read only when the sum looks too big.
@@ -322,13 +332,14 @@ export class Connection<T = unknown> implements LinkEvents, LineSink {
 
   flush(): void {
     this.scheduled = false;
-    if (this.queue === null || this.closed) return;
     const lines = this.queue;
+    if (lines === null || lines.length === 0 || this.closed) return;
     const bytes = this.queuedBytes;
-    this.queue = null;
     this.queuedBytes = 0;
     this.wire.bytesOut += bytes;
     this.link.write(lines, bytes);
+    // Links never keep the array (tcp.ts copies it to remember a joined batch): it is reused, no array per flush.
+    lines.length = 0;
     this.linkPending = this.link.pendingBytes;
   }
 

@@ -82,7 +82,8 @@ let lastJoined: Buffer | null = null;
 
 export function joinedLines(lines: readonly Buffer[], totalBytes: number): Buffer {
   if (lastJoined !== null && lines.length === lastLines.length && lastJoined.length === totalBytes && sameBuffers(lines, lastLines)) return lastJoined;
-  lastLines = lines;
+  // A copy: the caller's array is reused for its next lines.
+  lastLines = lines.slice();
   lastJoined = Buffer.concat(lines, totalBytes);
   return lastJoined;
 }

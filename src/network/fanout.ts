@@ -51,6 +51,7 @@ export function deliverTo(user: User, what: Outgoing | Pick, caller: Caller | nu
   const out = typeof what === 'function' ? what(endpoint.capMask) : what;
   if (out === null) return false;
   if (caller !== null && user === caller.user) each(out, (line) => caller.replies.message(line));
+  else if (!Array.isArray(out)) endpoint.send(out as Outgoing); // one line, the usual case: no closure
   else each(out, (line) => endpoint.send(line));
   return true;
 }

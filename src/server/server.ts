@@ -839,6 +839,7 @@ export class ObrolServer implements ServerApi {
 
   private check(session: Session, now: number): void {
     const { registration, ping_interval, ping_timeout } = this.config.timeouts;
+    session.conn.trimIdle();
     const user = session.user;
     if (!user.registered) {
       if (now - session.connectedAt > registration * 1000) this.endSession(session, 'Registration timed out');
