@@ -176,6 +176,8 @@ export class ObrolServer implements ServerApi {
     this.store =
       options.store ??
       openStore(this.config.store, options.loaded.path, {
+        // Nodes of a network may share the file: each commits every turn, so the others find what it stored at once.
+        ...(this.config.cluster.redis !== null ? { commitDelayMs: 0 } : {}),
         onError: (err) => this.log.error({ event: 'history-write-failed', err }, `history entries could not be written: ${err.message}`),
       });
     this.onDie = options.onDie;

@@ -50,6 +50,13 @@ export interface SqliteOptions {
   onError?: (err: Error) => void;
   /** How long a writer waits for another process's transaction (default 5 s; tests shorten it). */
   busyTimeoutMs?: number;
+  /**
+   * How long stored messages may wait to be committed (default COMMIT_DELAY_MS).
+   * 0: at the end of every turn, for nodes of a network that share the file
+   * (another node must find a message in history as soon as it is delivered,
+   * e.g. to REDACT it).
+   */
+  commitDelayMs?: number;
 }
 
 /** In plain words, what a SQLite error at open means. */
@@ -341,6 +348,7 @@ class SqliteHistory implements HistoryStore {
   constructor(
     private readonly db: DB,
     private readonly onError: (err: Error) => void,
+    private readonly commitDelayMs: number,
   ) {
     // Bound by position: by name, better-sqlite3 looks each parameter up in the row object.
     this.insert = db.prepare('INSERT OR IGNORE INTO history (target, time, msgid, command, source, account, params, tags, lines, peer_a, peer_b) VALUES (?,?,?,?,?,?,?,?,?,?,?)');
@@ -410,7 +418,7 @@ class SqliteHistory implements HistoryStore {
    * nothing waits: only a crash loses the last COMMIT_DELAY_MS.
    */
   private schedule(): void {
-    if (this.queue.length >= COMMIT_ROWS) {
+    if (this.queue.length >= COMMIT_ROWS || this.commitDelayMs === 0) {
       if (this.scheduled) return;
       this.scheduled = true;
       setImmediate(() =>
@@ -425,7 +433,7 @@ class SqliteHistory implements HistoryStore {
     this.commitTimer = setTimeout(() => {
       this.commitTimer = null;
       afterOutput(() => this.commitQueue());
-    }, COMMIT_DELAY_MS);
+    }, this.commitDelayMs);
   }
 
   /** Write everything queued in one transaction; a failed batch is reported, dropped and returned. */
@@ -640,7 +648,7 @@ export class SqliteStore implements Store {
   ) {
     this.accounts = new SqliteAccounts(db);
     this.channels = new SqliteChannels(db);
-    this.history = new SqliteHistory(db, options.onError ?? (() => {}));
+    this.history = new SqliteHistory(db, options.onError ?? (() => {}), options.commitDelayMs ?? COMMIT_DELAY_MS);
     this.markers = new SqliteMarkers(db);
     this.metadata = new SqliteMetadata(db);
   }
