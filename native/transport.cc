@@ -76,6 +76,8 @@ struct State {
   int reserveFd = -1;  // kept open to accept-and-close when out of descriptors
   uv_poll_t poll;
   uv_timer_t soon;     // delivers events raised outside a wake-up (destroy, write errors)
+  uv_timer_t retry;    // puts back listeners paused after an accept error
+  std::vector<int32_t> pausedListeners;
   bool soonArmed = false;
   int handlesOpen = 0;
   bool refed = true;
@@ -91,7 +93,9 @@ struct State {
   size_t arenaPos = 0;
   std::vector<Conn*> conns;
   std::vector<int32_t> freeIds;
-  std::vector<int32_t> closedIds;  // ids whose EV_CLOSED was queued: free at the next wake-up
+  // Ids whose EV_CLOSED JavaScript has seen (or closed listeners): free at the
+  // start of the next wake-up, when no epoll report naming them is in flight.
+  std::vector<int32_t> closedIds;
   size_t live = 0;                 // open descriptors (listeners and connections)
   // True while a wake-up reads sockets: events go straight into the shared
   // array. Otherwise (JavaScript called write, end or destroy, perhaps while
@@ -107,13 +111,10 @@ void UpdateRef(State* s) {
   bool want = s->live > 0;
   if (want == s->refed) return;
   s->refed = want;
-  if (want) {
-    uv_ref(reinterpret_cast<uv_handle_t*>(&s->poll));
-    uv_ref(reinterpret_cast<uv_handle_t*>(&s->soon));
-  } else {
-    uv_unref(reinterpret_cast<uv_handle_t*>(&s->poll));
-    uv_unref(reinterpret_cast<uv_handle_t*>(&s->soon));
-  }
+  // Only the watcher: an armed `soon` timer must still deliver the last
+  // EV_CLOSED (an unarmed timer keeps nothing alive anyway).
+  if (want) uv_ref(reinterpret_cast<uv_handle_t*>(&s->poll));
+  else uv_unref(reinterpret_cast<uv_handle_t*>(&s->poll));
 }
 
 int32_t AllocId(State* s, Conn* c) {
@@ -196,8 +197,8 @@ void CloseConn(State* s, int32_t id, Conn* c, int err) {
   delete c;
   s->live--;
   if (err != 0) PushSimple(s, EV_ERROR, id, err);
+  // The id is free only once JavaScript has seen this EV_CLOSED (Deliver).
   PushSimple(s, EV_CLOSED, id);
-  s->closedIds.push_back(id);
   UpdateRef(s);
 }
 
@@ -244,12 +245,10 @@ int FlushOut(State* s, int32_t id, Conn* c) {
   }
   if (c->outOff == c->outLen) {
     c->outOff = c->outLen = 0;
-    // Give back a big buffer a burst left behind; keep a small one for the next.
-    if (c->outCap > 64 * 1024) {
-      free(c->out);
-      c->out = nullptr;
-      c->outCap = 0;
-    }
+    // Given back at once: a backlog is rare, and an idle client holds no buffer.
+    free(c->out);
+    c->out = nullptr;
+    c->outCap = 0;
     if (c->outArmed) {
       c->outArmed = false;
       SetInterest(s, id, c);
@@ -260,6 +259,27 @@ int FlushOut(State* s, int32_t id, Conn* c) {
     SetInterest(s, id, c);
   }
   return 0;
+}
+
+void RetryCallback(uv_timer_t* t);
+
+void PauseListener(State* s, int32_t lid, Conn* l) {
+  epoll_ctl(s->ep, EPOLL_CTL_DEL, l->fd, nullptr);
+  s->pausedListeners.push_back(lid);
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&s->retry))) uv_timer_start(&s->retry, RetryCallback, 250, 0);
+}
+
+void RetryCallback(uv_timer_t* t) {
+  State* s = static_cast<State*>(t->data);
+  for (int32_t lid : s->pausedListeners) {
+    Conn* l = Get(s, lid);
+    if (l == nullptr || !l->listener) continue;  // closed meanwhile
+    epoll_event ev;
+    ev.events = EPOLLIN;
+    ev.data.u64 = static_cast<uint64_t>(lid);
+    epoll_ctl(s->ep, EPOLL_CTL_ADD, l->fd, &ev);
+  }
+  s->pausedListeners.clear();
 }
 
 // Room for `records` more events and `bytes` more arena, delivering the
@@ -281,16 +301,23 @@ void Accept(State* s, int32_t lid, Conn* l) {
       int err = errno;
       if (err == EAGAIN || err == EWOULDBLOCK) return;
       if (err == EINTR || err == ECONNABORTED) continue;
+      PushSimple(s, EV_ACCEPT_ERROR, lid, err);
       if ((err == EMFILE || err == ENFILE) && s->reserveFd >= 0) {
-        // Out of descriptors: accept with the reserved one and close at once,
-        // so the waiting connection does not keep the listener ready for ever.
+        // Out of descriptors: with the spare one, accept and close everything
+        // waiting (as libuv does), so the listener does not stay ready for ever.
         close(s->reserveFd);
         s->reserveFd = -1;
-        int victim = accept(l->fd, nullptr, nullptr);
-        if (victim >= 0) close(victim);
+        for (int n = 0; n < 65536; n++) {
+          int victim = accept(l->fd, nullptr, nullptr);
+          if (victim < 0) break;
+          close(victim);
+        }
         s->reserveFd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        return;
       }
-      PushSimple(s, EV_ACCEPT_ERROR, lid, err);
+      // Anything else (ENOBUFS, ENOMEM, no spare descriptor): stop watching
+      // this listener for a moment rather than spin on it.
+      PauseListener(s, lid, l);
       return;
     }
     int one = 1;
@@ -379,11 +406,14 @@ void Readable(State* s, int32_t id, Conn* c, uint32_t flags) {
 void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
   State* s = static_cast<State*>(handle->data);
   if (status < 0) return;
-  // Ids closed before this wake-up are safe to hand out again now: no epoll
-  // report naming them is in flight.
+  s->inWake = true;
+  // What JavaScript's own calls raised before this wake-up goes first (an
+  // EV_CLOSED must reach it before its id can name a new connection).
+  DeliverDeferred(s);
+  // Ids whose EV_CLOSED JavaScript has seen are safe to hand out again now:
+  // no epoll report naming them is in flight.
   for (int32_t id : s->closedIds) s->freeIds.push_back(id);
   s->closedIds.clear();
-  s->inWake = true;
   s->reading = true;
   epoll_event evs[kEpollBatch];
   for (int round = 0; round < 4; round++) {
@@ -432,11 +462,16 @@ void SoonCallback(uv_timer_t* t) {
 // Hand the batch to JavaScript: callback(count). The arena and the events
 // array are reused afterwards, so JavaScript copies what it keeps.
 void Deliver(State* s) {
-  if (s->nEvents == 0 || s->callback == nullptr) return;
-  napi_env env = s->env;
   size_t count = s->nEvents;
+  if (count == 0) return;
+  napi_env env = s->env;
   napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  if (s->callback == nullptr || napi_open_handle_scope(env, &scope) != napi_ok) {
+    // The environment is going away: the events are dropped, the batch is reset.
+    s->nEvents = 0;
+    s->arenaPos = 0;
+    return;
+  }
   napi_value cb, recv, arg, result;
   napi_get_reference_value(env, s->callback, &cb);
   napi_get_global(env, &recv);  // MakeCallback wants an object receiver
@@ -447,12 +482,19 @@ void Deliver(State* s) {
   s->reading = false;
   napi_status st = napi_make_callback(env, s->async, recv, cb, 1, &arg, &result);
   s->reading = wasReading;
+  // JavaScript has now seen these EV_CLOSED: their ids may be reused (next wake-up).
+  for (size_t k = 0; k < count; k++) {
+    if (s->events[k * kRecord] == EV_CLOSED) s->closedIds.push_back(s->events[k * kRecord + 1]);
+  }
   s->nEvents = 0;
   s->arenaPos = 0;
   if (st == napi_pending_exception) {
     napi_value err;
-    napi_get_and_clear_last_exception(env, &err);
-    napi_fatal_exception(env, err);
+    napi_valuetype type = napi_undefined;
+    // A terminating environment reports a pending exception with none set.
+    if (napi_get_and_clear_last_exception(env, &err) == napi_ok && napi_typeof(env, err, &type) == napi_ok && type != napi_undefined) {
+      napi_fatal_exception(env, err);
+    }
   }
   napi_close_handle_scope(env, scope);
 }
@@ -624,79 +666,50 @@ napi_value CloseListener(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// write(id, buffer | buffer[]) -> bytes still queued here (0: all in the kernel), -1: closed
+// write(id, buffer) -> bytes still queued here (0: all in the kernel), -1: closed or ended
 napi_value Write(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   State* s = StateOf(env);
+  void* data;
+  size_t len;
+  // Checked before the connection is looked up: nothing below runs JavaScript.
+  if (argc < 2 || napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "write takes an id and a Buffer");
+    return nullptr;
+  }
   int32_t id = ArgInt(env, argv[0]);
   Conn* c = Get(s, id);
-  if (c == nullptr || c->shutDown || c->listener) return Int(env, -1);
-  bool isArray = false;
-  napi_is_array(env, argv[1], &isArray);
-  constexpr uint32_t kMaxIov = 64;
-  iovec iov[kMaxIov];
-  uint32_t count = 1;
-  if (isArray) napi_get_array_length(env, argv[1], &count);
-  uint32_t i = 0;
-  bool queuedAny = c->outLen > c->outOff;
-  while (i < count) {
-    // Gather up to kMaxIov buffers, then write them (or queue them behind what waits).
-    uint32_t n = 0;
-    size_t total = 0;
-    for (; i < count && n < kMaxIov; i++, n++) {
-      napi_value item = argv[1];
-      if (isArray) napi_get_element(env, argv[1], i, &item);
-      void* data;
-      size_t len;
-      if (napi_get_buffer_info(env, item, &data, &len) != napi_ok) {
-        napi_throw_type_error(env, nullptr, "write takes Buffers");
-        return nullptr;
-      }
-      iov[n].iov_base = data;
-      iov[n].iov_len = len;
-      total += len;
-    }
-    size_t written = 0;
-    if (!queuedAny) {
-      ssize_t w;
-      do {
-        w = writev(c->fd, iov, static_cast<int>(n));
-      } while (w < 0 && errno == EINTR);
-      if (w < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-          // The peer is gone: report it from the event loop, as a stream would.
-          CloseConn(s, id, c, errno);
-          return Int(env, -1);
-        }
-        w = 0;
-      }
-      written = static_cast<size_t>(w);
-    }
-    if (written < total) {
-      // Keep the rest, in order; EPOLLOUT writes it.
-      if (!Reserve(c, total - written)) {
-        CloseConn(s, id, c, ENOMEM);
+  if (c == nullptr || c->listener || c->wantShutdown || c->shutDown) return Int(env, -1);
+  size_t written = 0;
+  if (c->outLen == c->outOff) {
+    ssize_t w;
+    do {
+      w = write(c->fd, data, len);
+    } while (w < 0 && errno == EINTR);
+    if (w < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        // The peer is gone: reported from the event loop, as a stream would.
+        CloseConn(s, id, c, errno);
         return Int(env, -1);
       }
-      size_t skip = written;
-      for (uint32_t k = 0; k < n; k++) {
-        size_t len = iov[k].iov_len;
-        if (skip >= len) {
-          skip -= len;
-          continue;
-        }
-        memcpy(c->out + c->outLen, static_cast<char*>(iov[k].iov_base) + skip, len - skip);
-        c->outLen += len - skip;
-        skip = 0;
-      }
-      queuedAny = true;
+      w = 0;
     }
+    written = static_cast<size_t>(w);
   }
-  if (queuedAny && !c->outArmed) {
-    c->outArmed = true;
-    SetInterest(s, id, c);
+  if (written < len) {
+    // Keep the rest, in order behind what already waits; EPOLLOUT writes it.
+    if (!Reserve(c, len - written)) {
+      CloseConn(s, id, c, ENOMEM);
+      return Int(env, -1);
+    }
+    memcpy(c->out + c->outLen, static_cast<char*>(data) + written, len - written);
+    c->outLen += len - written;
+    if (!c->outArmed) {
+      c->outArmed = true;
+      SetInterest(s, id, c);
+    }
   }
   return Int(env, static_cast<int64_t>(c->outLen - c->outOff));
 }
@@ -756,8 +769,11 @@ napi_value Stats(napi_env env, napi_callback_info /*info*/) {
 
 void OnHandleClosed(uv_handle_t* h) {
   State* s = static_cast<State*>(h->data);
-  // Two handles share the State: the second close frees it.
-  if (--s->handlesOpen == 0) delete s;
+  // Three handles share the State: the last close frees it (and the epoll set,
+  // which the poll handle watched until now).
+  if (--s->handlesOpen > 0) return;
+  if (s->ep >= 0) close(s->ep);
+  delete s;
 }
 
 void Cleanup(void* arg) {
@@ -769,15 +785,16 @@ void Cleanup(void* arg) {
     delete c;
   }
   s->conns.clear();
-  if (s->ep >= 0) close(s->ep);
   if (s->reserveFd >= 0) close(s->reserveFd);
-  s->ep = -1;
+  s->reserveFd = -1;
   s->callback = nullptr;  // references die with the environment
   s->async = nullptr;
   uv_timer_stop(&s->soon);
+  uv_timer_stop(&s->retry);
   s->soonArmed = false;
   uv_close(reinterpret_cast<uv_handle_t*>(&s->poll), OnHandleClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&s->soon), OnHandleClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&s->retry), OnHandleClosed);
 }
 
 napi_value Fn(napi_env env, napi_callback cb) {
@@ -801,8 +818,11 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
   s->poll.data = s;
   uv_timer_init(loop, &s->soon);
   s->soon.data = s;
+  uv_timer_init(loop, &s->retry);
+  s->retry.data = s;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&s->retry));  // a paused listener alone does not keep the process alive
   uv_poll_start(&s->poll, UV_READABLE, OnPoll);
-  s->handlesOpen = 2;
+  s->handlesOpen = 3;
   s->live = 0;
   s->refed = true;
   UpdateRef(s);  // nothing open yet: do not keep the process alive

@@ -21,8 +21,8 @@ interface Addon {
   listen(ip: string, port: number, backlog: number): number;
   localPort(id: number): number;
   closeListener(id: number): void;
-  /** Bytes still queued in the addon after the write (0: all taken by the kernel), -1: closed. */
-  write(id: number, data: Buffer | readonly Buffer[]): number;
+  /** Bytes still queued in the addon after the write (0: all taken by the kernel), -1: closed or ended. */
+  write(id: number, data: Buffer): number;
   pending(id: number): number;
   end(id: number): void;
   destroy(id: number): void;
@@ -217,7 +217,8 @@ export class NativeLink implements Link {
   }
 
   drained(): void {
-    this.queued = 0;
+    // Asked, not assumed 0: a write in this same batch may have queued more since.
+    this.queued = this.id >= 0 ? (addon as Addon).pending(this.id) : 0;
   }
 
   write(lines: readonly Buffer[], totalBytes: number): void {

@@ -384,7 +384,11 @@ class SqliteHistory implements HistoryStore {
     );
   }
 
+  /** The store is closed: later appends are dropped (nothing could commit them). */
+  closed = false;
+
   append(entries: readonly HistoryEntry[]): void {
+    if (this.closed) return;
     try {
       for (const entry of entries) {
         this.queue.push({
@@ -434,6 +438,8 @@ class SqliteHistory implements HistoryStore {
       this.commitTimer = null;
       afterOutput(() => this.commitQueue());
     }, this.commitDelayMs);
+    // A stop commits what is queued; the timer alone keeps no process alive.
+    this.commitTimer.unref();
   }
 
   /** Write everything queued in one transaction; a failed batch is reported, dropped and returned. */
@@ -662,6 +668,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.history.commitQueue();
+    this.history.closed = true;
     this.db.close();
   }
 }

@@ -12,7 +12,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nativeStats, nativeUnavailable } from '../../src/net/native.js';
+import type { Link, LinkEvents } from '../../src/net/link.js';
+import { listenNative, nativeStats, nativeUnavailable } from '../../src/net/native.js';
 import { TestClient } from '../helpers/client.js';
 import { startServer, UNLIMITED_CLASS, type TestServer } from '../helpers/server.js';
 
@@ -162,6 +163,80 @@ describe.each(transports)('transport $transport', ({ transport, skip }) => {
         s.once('error', reject);
       }),
     ).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('native transport ids', () => {
+  // A destroy outside the addon's own wake-up (here from another socket's
+  // 'data' callback, earlier in the same poll phase) raises the close event
+  // for later; a connection accepted in the same turn must not get the
+  // closed one's id before that event has been delivered, or the close
+  // would be delivered to the newcomer.
+  it.skipIf(nativeWhy !== null)("hands a closed connection's id to a new one only after its close was seen", async () => {
+    const links: Link[] = [];
+    const closed = new Set<Link>();
+    const received: string[] = [];
+    const before = nativeStats()?.descriptors ?? 0;
+    const listener = await listenNative('127.0.0.1', 0, (link) => {
+      links.push(link);
+      link.start({
+        onChunk: (data) => received.push(data.toString()),
+        onMessage: () => {},
+        // As a Connection does once it has answered: a peer that is done is closed.
+        onEnd: () => link.end(),
+        onError: () => {},
+        onClosed: () => closed.add(link),
+      });
+    });
+    const port = listener.address().port;
+    const sockets: Socket[] = [];
+    const open = () => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      socket.on('error', () => {});
+      sockets.push(socket);
+      return socket;
+    };
+    try {
+      // The trigger: a client whose 'data' destroys the victim of the round.
+      const trigger = open();
+      await until(() => links.length === 1);
+      const triggerLink = links[0] as Link;
+      for (let round = 0; round < 20; round++) {
+        const first = links.length;
+        open();
+        await until(() => links.length === first + 1);
+        const victim = links[first] as Link;
+        // In one turn: data for the trigger, then a new connection; in the next
+        // poll phase the trigger's 'data' (ready first) destroys the victim just
+        // before the addon's wake-up accepts the newcomer.
+        let client: Socket | null = null;
+        trigger.once('data', () => victim.destroy());
+        await new Promise<void>((resolve) =>
+          setTimeout(() => {
+            triggerLink.write([Buffer.from('x')], 1);
+            client = open();
+            resolve();
+          }, 0),
+        );
+        await until(() => links.length === first + 2 && closed.has(victim));
+        const fresh = links[first + 1] as Link;
+        expect(closed.has(fresh)).toBe(false);
+        // The new connection works both ways.
+        const socket = client as unknown as Socket;
+        const got = new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString())));
+        const hello = Buffer.from(`hello ${round}\r\n`);
+        fresh.write([hello], hello.length);
+        expect(await got).toBe(`hello ${round}\r\n`);
+        socket.write(`ping ${round}\n`);
+        await until(() => received.includes(`ping ${round}\n`));
+        fresh.destroy();
+        await until(() => closed.has(fresh));
+      }
+    } finally {
+      for (const s of sockets) s.destroy();
+      await listener.close();
+    }
+    await until(() => (nativeStats()?.descriptors ?? 0) === before);
   });
 });
 
