@@ -525,6 +525,14 @@ int32_t ArgInt(napi_env env, napi_value v) {
   return out;
 }
 
+// The first argument, a connection or listener id (-1 when missing).
+int32_t IdArg(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  return argc < 1 ? -1 : ArgInt(env, argv[0]);
+}
+
 napi_value Int(napi_env env, int64_t v) {
   napi_value out;
   napi_create_int64(env, v, &out);
@@ -635,10 +643,7 @@ napi_value Listen(napi_env env, napi_callback_info info) {
 
 // localPort(id) -> the bound port (for port 0)
 napi_value LocalPort(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  Conn* c = Get(StateOf(env), ArgInt(env, argv[0]));
+  Conn* c = Get(StateOf(env), IdArg(env, info));
   if (c == nullptr) return Int(env, -1);
   sockaddr_storage ss;
   socklen_t len = sizeof ss;
@@ -649,11 +654,8 @@ napi_value LocalPort(napi_env env, napi_callback_info info) {
 
 // closeListener(id): stop accepting (connections it accepted stay).
 napi_value CloseListener(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   State* s = StateOf(env);
-  int32_t id = ArgInt(env, argv[0]);
+  int32_t id = IdArg(env, info);
   Conn* c = Get(s, id);
   if (c == nullptr || !c->listener) return nullptr;
   epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, nullptr);
@@ -716,20 +718,14 @@ napi_value Write(napi_env env, napi_callback_info info) {
 
 // pending(id) -> bytes queued here
 napi_value Pending(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  Conn* c = Get(StateOf(env), ArgInt(env, argv[0]));
+  Conn* c = Get(StateOf(env), IdArg(env, info));
   return Int(env, c == nullptr ? 0 : static_cast<int64_t>(c->outLen - c->outOff));
 }
 
 // end(id): shut down writing once the output is out; closed when the peer closes too.
 napi_value End(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   State* s = StateOf(env);
-  int32_t id = ArgInt(env, argv[0]);
+  int32_t id = IdArg(env, info);
   Conn* c = Get(s, id);
   if (c == nullptr || c->listener) return nullptr;
   c->wantShutdown = true;
@@ -739,11 +735,8 @@ napi_value End(napi_env env, napi_callback_info info) {
 
 // destroy(id): close now, dropping unwritten output.
 napi_value Destroy(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   State* s = StateOf(env);
-  int32_t id = ArgInt(env, argv[0]);
+  int32_t id = IdArg(env, info);
   Conn* c = Get(s, id);
   if (c == nullptr || c->listener) return nullptr;
   CloseConn(s, id, c, 0);
