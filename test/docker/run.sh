@@ -141,8 +141,8 @@ uid=$(docker exec "$NAME" id -u) || die "docker exec failed"
 logs=$(docker logs "$NAME" 2>&1)
 grep -q '"event":"config","file":"/etc/obrol/obrol.yaml"' <<<"$logs" ||
   die "the server did not read the shipped /etc/obrol/obrol.yaml"
-grep -q '"event":"listening","kind":"plain","host":"0.0.0.0","port":6667' <<<"$logs" ||
-  die "no listening log line for 0.0.0.0:6667"
+grep -q '"event":"listening","kind":"plain","host":"0.0.0.0","port":6667,"transport":"native"' <<<"$logs" ||
+  die "no listening log line for 0.0.0.0:6667 on the native transport (was the addon built into the image?)"
 grep -q '"event":"listening","kind":"websocket","host":"0.0.0.0","port":8097' <<<"$logs" ||
   die "no listening log line for the WebSocket listener on 0.0.0.0:8097"
 
