@@ -26,6 +26,7 @@ import { COMMANDS } from '../src/commands/index.js';
 import { ObrolServer } from '../src/server/server.js';
 import { Fleet, FUZZ_CAPS, fuzzLineArb, operLineArb, splitChunks, terminatorArb, type Role } from '../test/helpers/fuzzlines.js';
 import { UNLIMITED_CLASS } from '../test/helpers/server.js';
+import { prng } from './lib/prng.js';
 
 export interface FuzzOptions {
   /** Lines to send in all. */
@@ -96,18 +97,6 @@ const ROLE_TEMPLATES: Role[] = [
 
 /** Nothing a random word can produce (they are at most 12 characters). */
 const OPER = { name: 'fuzzoperator-x', password: 'fuzz-oper-password' };
-
-/** A small seeded PRNG (mulberry32) for what is not a line: chunk sizes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Start a server as the tests do (no cloaking, no flood control, no OPER back-off), logging only errors. */
 async function startFuzzServer(utf8Only: boolean, errorLogs: string[], extra: Record<string, unknown>): Promise<ObrolServer> {

@@ -10,6 +10,7 @@ import { Histogram, type HistogramData } from './lib/histogram.js';
 import type { ConnectReport, Counters, FanoutSender, JoinReport, MarkReport, MixedCommand } from './lib/ipc.js';
 import { WorkerPool } from './lib/pool.js';
 import { cpuSeconds, openFilesLimit, rssKiB, type Pinning } from './lib/proc.js';
+import { prng } from './lib/prng.js';
 
 export type ScenarioName = 'connect' | 'fanout' | 'privmsg' | 'churn' | 'mixed' | 'crossnode';
 /** The single-process scenarios (`all`). */
@@ -681,18 +682,6 @@ export async function runPrivmsg(env: RunEnv, p: PrivmsgParams): Promise<RunResu
 }
 
 // ------------------------------------------------------------------ mixed
-
-/** mulberry32: the runner's layout and the workers' choices come from one seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The mixed workload's channels: small ones first (indices 0..small-1), then

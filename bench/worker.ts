@@ -35,6 +35,7 @@ import type {
   Response,
 } from './lib/ipc.js';
 import { nickFor, sourceAddress } from './lib/layout.js';
+import { prng } from './lib/prng.js';
 
 type LineHandler = (c: Client, d: string, a: number, b: number) => void;
 
@@ -679,18 +680,6 @@ function doPrivmsg(cmd: PrivmsgCommand): { pairs: number } {
 }
 
 // ---------------------------------------------------------------- mixed
-
-/** A small, seedable PRNG (mulberry32): the same seed gives the same choices. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let kinds: Record<string, number> = {};
 const latencyDirect = new Histogram();
