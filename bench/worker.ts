@@ -295,8 +295,33 @@ function idleLine(c: Client, d: string, a: number, b: number): void {
   commonLine(c, d, a, b, verbStart(d, a));
 }
 
-async function runWindowed<T>(items: T[], window: number, timeoutMs: number, start: (item: T, done: (ok: boolean, why?: string) => void) => void): Promise<{ ok: number; failed: number; errors: Record<string, number>; samples: string[] }> {
-  const result = { ok: 0, failed: 0, errors: {} as Record<string, number>, samples: [] as string[] };
+/** Outcomes of a batch of starts: counts, failures by kind (digits folded), and a few examples. */
+interface Tally {
+  ok: number;
+  failed: number;
+  errors: Record<string, number>;
+  samples: string[];
+}
+
+function tally(result: Tally, ok: boolean, why: string | undefined): void {
+  if (ok) {
+    result.ok++;
+    return;
+  }
+  result.failed++;
+  const kind = (why ?? 'failed').replace(/[0-9]+/g, 'N').slice(0, 80);
+  result.errors[kind] = (result.errors[kind] ?? 0) + 1;
+  if (result.samples.length < 10) result.samples.push(why ?? 'failed');
+}
+
+/** Starts still unfinished at the deadline count as failed, 'timed out'. */
+function tallyTimedOut(result: Tally, missing: number): void {
+  result.failed += missing;
+  result.errors['timed out'] = (result.errors['timed out'] ?? 0) + missing;
+}
+
+async function runWindowed<T>(items: T[], window: number, timeoutMs: number, start: (item: T, done: (ok: boolean, why?: string) => void) => void): Promise<Tally> {
+  const result: Tally = { ok: 0, failed: 0, errors: {}, samples: [] };
   if (items.length === 0) return result;
   return new Promise((resolve) => {
     let next = 0;
@@ -304,9 +329,7 @@ async function runWindowed<T>(items: T[], window: number, timeoutMs: number, sta
     let over = false;
     const timer = setTimeout(() => {
       over = true;
-      const missing = items.length - finished;
-      result.failed += missing;
-      result.errors['timed out'] = (result.errors['timed out'] ?? 0) + missing;
+      tallyTimedOut(result, items.length - finished);
       resolve(result);
     }, timeoutMs);
     const launch = () => {
@@ -317,13 +340,7 @@ async function runWindowed<T>(items: T[], window: number, timeoutMs: number, sta
           if (settled || over) return;
           settled = true;
           finished++;
-          if (ok) result.ok++;
-          else {
-            result.failed++;
-            const kind = (why ?? 'failed').replace(/[0-9]+/g, 'N').slice(0, 80);
-            result.errors[kind] = (result.errors[kind] ?? 0) + 1;
-            if (result.samples.length < 10) result.samples.push(why ?? 'failed');
-          }
+          tally(result, ok, why);
           if (finished === items.length) {
             clearTimeout(timer);
             resolve(result);
@@ -340,8 +357,8 @@ async function runWindowed<T>(items: T[], window: number, timeoutMs: number, sta
  * whether or not the earlier ones finished; resolves when all have finished
  * or timeoutMs after the call.
  */
-async function runPaced<T>(items: T[], rate: number, phase: number, timeoutMs: number, start: (item: T, done: (ok: boolean, why?: string) => void) => void): Promise<{ ok: number; failed: number; errors: Record<string, number>; samples: string[]; late: number }> {
-  const result = { ok: 0, failed: 0, errors: {} as Record<string, number>, samples: [] as string[], late: 0 };
+async function runPaced<T>(items: T[], rate: number, phase: number, timeoutMs: number, start: (item: T, done: (ok: boolean, why?: string) => void) => void): Promise<Tally & { late: number }> {
+  const result: Tally & { late: number } = { ok: 0, failed: 0, errors: {}, samples: [], late: 0 };
   if (items.length === 0) return result;
   return new Promise((resolve) => {
     const t0 = nowUs();
@@ -355,9 +372,7 @@ async function runPaced<T>(items: T[], rate: number, phase: number, timeoutMs: n
     };
     const timer = setTimeout(() => {
       over = true;
-      const missing = items.length - finished;
-      result.failed += missing;
-      result.errors['timed out'] = (result.errors['timed out'] ?? 0) + missing;
+      tallyTimedOut(result, items.length - finished);
       finish();
     }, timeoutMs);
     const ticker = setInterval(() => {
@@ -372,13 +387,7 @@ async function runPaced<T>(items: T[], rate: number, phase: number, timeoutMs: n
           if (settled || over) return;
           settled = true;
           finished++;
-          if (ok) result.ok++;
-          else {
-            result.failed++;
-            const kind = (why ?? 'failed').replace(/[0-9]+/g, 'N').slice(0, 80);
-            result.errors[kind] = (result.errors[kind] ?? 0) + 1;
-            if (result.samples.length < 10) result.samples.push(why ?? 'failed');
-          }
+          tally(result, ok, why);
           if (finished === items.length) finish();
         });
       }
