@@ -112,7 +112,7 @@ export function afterOutput(fn: () => void): void {
 }
 
 /** How long output waits for a new client's first bytes (holdOutputUntilInput). */
-export const CORK_MS = 100;
+const CORK_MS = 100;
 
 // Connections held in the same few milliseconds share one timer: a burst of
 // accepts makes a handful of timers, not one per connection.

@@ -9,6 +9,7 @@ import cluster from 'node:cluster';
 import type { AddressInfo, Server } from 'node:net';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import type { AcceptGate } from '../net/handshake.js';
 import type { Link } from '../net/link.js';
 import { listenNative, nativeUnavailable } from '../net/native.js';
@@ -19,7 +20,7 @@ import { listenWebSocket } from '../net/websocket.js';
 export type ListenerKind = 'plain' | 'tls' | 'websocket';
 
 /** How plain TCP connections are driven (config listen.transport). */
-export type TransportChoice = 'auto' | 'native' | 'node';
+type TransportChoice = Config['listen']['transport'];
 
 interface Spec {
   kind: ListenerKind;
