@@ -67,7 +67,6 @@ struct Conn {
   size_t outOff = 0;
   size_t outLen = 0;
   size_t outCap = 0;
-  int listenerId = -1;        // the listener that accepted it
 };
 
 struct State {
@@ -324,7 +323,6 @@ void Accept(State* s, int32_t lid, Conn* l) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     Conn* c = new Conn();
     c->fd = fd;
-    c->listenerId = lid;
     int32_t id = AllocId(s, c);
     epoll_event ev;
     ev.events = EPOLLIN | EPOLLRDHUP;
